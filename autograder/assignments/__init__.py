@@ -1,0 +1,37 @@
+"""The assignments the autograder knows: one line each, the id and the package that declares it."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from pathlib import Path
+
+from autograder.model import Assignment
+
+_PACKAGES = {
+    "umn-csci5527-hw3": "autograder.assignments.umn_csci5527_hw3",
+}
+
+
+class UnknownAssignment(KeyError):
+    def __str__(self) -> str:
+        return f"Unknown assignment {self.args[0]!r}. Valid assignments are: {', '.join(assignment_ids())}."
+
+
+def assignment_ids() -> list[str]:
+    return sorted(_PACKAGES)
+
+
+@functools.cache
+def load_assignment(assignment_id: str) -> Assignment:
+    try:
+        package = _PACKAGES[assignment_id]
+    except KeyError:
+        raise UnknownAssignment(assignment_id) from None
+    return importlib.import_module(package).ASSIGNMENT
+
+
+def package_dir(assignment_id: str) -> Path:
+    """The folder of the package that declares the assignment's checks."""
+    load_assignment(assignment_id)
+    return Path(importlib.import_module(_PACKAGES[assignment_id]).__file__).parent

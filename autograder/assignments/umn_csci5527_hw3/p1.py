@@ -1,0 +1,200 @@
+"""P1: backpropagation at seed 55272022 (a 1, b 2.5, c 1 points), graded from `hw3_p1.py`.
+
+Inputs are made here, not by the student's `make_data`, so that a fault in one function costs
+only that function's checks. Values are compared to 4 decimals, the handout's precision. The
+`other_seeds` checks rerun each function on data the student never saw, so numbers hard-coded
+from seed 55272022 do not pass them; they are hidden so that their values stay unknown.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograder.compare import FOUR_DECIMALS, Tolerance, compare_arrays
+from autograder.judges import values_match
+from autograder.model import Check, Outputs, Problem, Verdict, Visibility
+from autograder.student import Subject, arrays_from_mapping
+
+MODULE = "hw3_p1"
+HANDOUT_SEED = 55272022
+OTHER_SEEDS = (1, 2022)
+"""Seeds of the hidden checks; any seed but the handout's would do."""
+
+DATA_SHAPES = {"Y": (2, 50), "X": (5, 50), "W1": (4, 5), "W2": (3, 4), "W3": (2, 3)}
+FORWARD_ORDER = ("V1", "V2", "V3", "V4", "V5", "D", "z")
+BACKWARD_KEYS = ("z", "D", "V5", "V4", "V3", "V2", "V1", "W3", "W2", "W1")
+BACKWARD_ORDER = ("z", "D", "V5", "W3", "V4", "V3", "W2", "V2", "V1", "W1")
+"""The order in which reverse mode computes the gradients: the first wrong one is where the chain breaks."""
+
+CHAIN_RULE = {
+    "z": "z.g = 1: f is z itself.",
+    "D": "D.g = D.v: the gradient of 0.5 ||D||_F^2 with respect to D is D.",
+    "V5": "V5.g = -D.g, because D = Y - V5.",
+    "W3": "W3.g = V5.g V4^T, because V5 = W3 V4.",
+    "V4": "V4.g = W3^T V5.g, because V5 = W3 V4.",
+    "V3": "V3.g = V4.g * 1[V3 > 0] elementwise: the derivative of ReLU is 1 where its input is positive.",
+    "W2": "W2.g = V3.g V2^T, because V3 = W2 V2.",
+    "V2": "V2.g = W2^T V3.g, because V3 = W2 V2.",
+    "V1": "V1.g = V2.g * 1[V1 > 0] elementwise: the derivative of ReLU is 1 where its input is positive.",
+    "W1": "W1.g = V1.g X^T, because V1 = W1 X.",
+}
+FORWARD_RULE = {
+    "V1": "V1 = W1 X.", "V2": "V2 = relu(V1) = max(V1, 0).", "V3": "V3 = W2 V2.",
+    "V4": "V4 = relu(V3).", "V5": "V5 = W3 V4.", "D": "D = Y - V5 (not V5 - Y).",
+    "z": "z = 0.5 * ||D||_F^2, the sum of squares halved.",
+}
+EXACT = Tolerance(atol=1e-12)
+
+
+def handout_data(seed: int) -> dict[str, np.ndarray]:
+    """The handout's draws (Fig. 2): Y, X, W1, W2, W3 in this order from default_rng(seed)."""
+    rng = np.random.default_rng(seed)
+    return {name: rng.standard_normal(shape) for name, shape in DATA_SHAPES.items()}
+
+
+def graph_values(d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Node values fed to the student's `backward`, so that it is graded apart from `forward`."""
+    V1 = d["W1"] @ d["X"]
+    V3 = d["W2"] @ np.maximum(V1, 0)
+    V5 = d["W3"] @ np.maximum(V3, 0)
+    D = d["Y"] - V5
+    return {"V1": V1, "V2": np.maximum(V1, 0), "V3": V3, "V4": np.maximum(V3, 0), "V5": V5, "D": D,
+            "z": 0.5 * float(np.sum(D * D))}
+
+
+def _at(seed: int, key: str) -> str:
+    return key if seed == HANDOUT_SEED else f"{key} (seed {seed})"
+
+
+def _args(d: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+    return d["X"], d["Y"], d["W1"], d["W2"], d["W3"]
+
+
+# --- student halves ---------------------------------------------------------------------------
+
+def run_make_data(subject: Subject) -> Outputs:
+    out = {}
+    for seed, kwargs in ((HANDOUT_SEED, {}), (OTHER_SEEDS[0], {"seed": OTHER_SEEDS[0]})):
+        returned = subject.call(MODULE, "make_data", **kwargs)
+        what = "make_data()" if not kwargs else f"make_data(seed={seed})"
+        out.update({_at(seed, k): v for k, v in arrays_from_mapping(returned, DATA_SHAPES, what).items()})
+    return out
+
+
+def run_forward(seeds: tuple[int, ...]):
+    def run(subject: Subject) -> Outputs:
+        out = {}
+        for seed in seeds:
+            returned = subject.call(MODULE, "forward", *_args(handout_data(seed)))
+            arrays = arrays_from_mapping(returned, FORWARD_ORDER, "forward(X, Y, W1, W2, W3)")
+            out.update({_at(seed, k): v for k, v in arrays.items()})
+        return out
+    return run
+
+
+def run_backward(seeds: tuple[int, ...]):
+    def run(subject: Subject) -> Outputs:
+        out = {}
+        for seed in seeds:
+            data = handout_data(seed)
+            returned = subject.call(MODULE, "backward", *_args(data), graph_values(data))
+            arrays = arrays_from_mapping(returned, BACKWARD_KEYS, "backward(X, Y, W1, W2, W3, values)")
+            out.update({_at(seed, f"{k}.g"): arrays[k] for k in BACKWARD_ORDER})
+        return out
+    return run
+
+
+def run_autograd(seeds: tuple[int, ...]):
+    def run(subject: Subject) -> Outputs:
+        out = {}
+        for seed in seeds:
+            returned = subject.call(MODULE, "autograd_gradients", *_args(handout_data(seed)))
+            arrays = arrays_from_mapping(returned, ("W1", "W2", "W3"), "autograd_gradients(X, Y, W1, W2, W3)")
+            out.update({_at(seed, f"{k}.g"): v for k, v in arrays.items()})
+        return out
+    return run
+
+
+def run_backward_and_autograd(subject: Subject) -> Outputs:
+    backward = run_backward((HANDOUT_SEED,))(subject)
+    autograd = run_autograd((HANDOUT_SEED,))(subject)
+    return {**{f"backward {k}": backward[f"{k}.g"] for k in ("W3", "W2", "W1")},
+            **{f"autograd {k}": autograd[f"{k}.g"] for k in ("W3", "W2", "W1")}}
+
+
+# --- judges -----------------------------------------------------------------------------------
+
+def _keys(seeds: tuple[int, ...], names: tuple[str, ...], suffix: str = "") -> list[str]:
+    return [_at(seed, f"{n}{suffix}") for seed in seeds for n in names]
+
+
+def _rules(seeds: tuple[int, ...], rules: dict[str, str], suffix: str = "") -> dict[str, str]:
+    return {_at(seed, f"{n}{suffix}"): rule for seed in seeds for n, rule in rules.items()}
+
+
+def judge_agreement(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    """backward's W gradients equal autograd's; when not, say which of the two is off."""
+    wrong = []
+    for name in ("W3", "W2", "W1"):
+        comparison = compare_arrays(f"{name}.g", got[f"backward {name}"], got[f"autograd {name}"],
+                                    FOUR_DECIMALS, reveal=True)
+        if not comparison.equal:
+            wrong.append((name, comparison))
+    if not wrong:
+        return Verdict.passed("backward and autograd_gradients agree on W1.g, W2.g and W3.g to 4 decimals.")
+    name, comparison = wrong[0]
+    right = {side: compare_arrays(name, got[f"{side} {name}"], expected[f"{side} {name}"],
+                                  FOUR_DECIMALS, reveal=False).equal for side in ("backward", "autograd")}
+    culprit = ("backward is off; autograd_gradients matches the expected values" if right["autograd"]
+               else "autograd_gradients is off; backward matches the expected values" if right["backward"]
+               else "both differ from the expected values")
+    return Verdict.failed(
+        f"backward and autograd_gradients disagree on {', '.join(n + '.g' for n, _ in wrong)}: {culprit}.",
+        details=tuple(comparison.lines()), hint="The two must agree: that is the point of part (c).")
+
+
+ALL_SEEDS = (HANDOUT_SEED, *OTHER_SEEDS)
+
+PROBLEM = Problem(
+    id="p1",
+    title="Automatic differentiation in DNNs (backpropagation at seed 55272022)",
+    files=("hw3_p1.py",),
+    checks=(
+        Check(id="p1.make_data.handout_draws", part="a", points=0.25,
+              claim="make_data draws Y, X, W1, W2, W3 from default_rng(seed) in the handout's order",
+              run=run_make_data,
+              judge=values_match(_keys((HANDOUT_SEED, OTHER_SEEDS[0]), tuple(DATA_SHAPES)), EXACT, noun="array",
+                                 hints={"Y": "Draw Y first, then X, W1, W2, W3, each with rng.standard_normal(shape)."})),
+        Check(id="p1.forward.handout_seed", part="a", points=0.5,
+              claim="forward gives every node's value at seed 55272022 to 4 decimals",
+              run=run_forward((HANDOUT_SEED,)),
+              judge=values_match(FORWARD_ORDER, FOUR_DECIMALS, noun="node value", hints=FORWARD_RULE)),
+        Check(id="p1.forward.other_seeds", part="a", points=0.25, visibility=Visibility.hidden,
+              claim="forward gives every node's value on data from two other seeds",
+              run=run_forward(OTHER_SEEDS),
+              judge=values_match(_keys(OTHER_SEEDS, FORWARD_ORDER), FOUR_DECIMALS, noun="node value",
+                                 hints=_rules(OTHER_SEEDS, FORWARD_RULE))),
+        Check(id="p1.backward.handout_seed", part="b", points=1.5,
+              claim="backward gives every node's gradient at seed 55272022 to 4 decimals",
+              run=run_backward((HANDOUT_SEED,)),
+              judge=values_match(_keys((HANDOUT_SEED,), BACKWARD_ORDER, ".g"), FOUR_DECIMALS, noun="gradient",
+                                 hints=_rules((HANDOUT_SEED,), CHAIN_RULE, ".g"))),
+        Check(id="p1.backward.other_seeds", part="b", points=1.0, visibility=Visibility.hidden,
+              claim="backward gives every node's gradient on data from two other seeds (no hard-coded numbers)",
+              run=run_backward(OTHER_SEEDS),
+              judge=values_match(_keys(OTHER_SEEDS, BACKWARD_ORDER, ".g"), FOUR_DECIMALS, noun="gradient",
+                                 hints=_rules(OTHER_SEEDS, CHAIN_RULE, ".g"))),
+        Check(id="p1.autograd.handout_seed", part="c", points=0.5,
+              claim="autograd_gradients gives W1.g, W2.g, W3.g at seed 55272022 to 4 decimals",
+              run=run_autograd((HANDOUT_SEED,)),
+              judge=values_match(_keys((HANDOUT_SEED,), ("W3", "W2", "W1"), ".g"), FOUR_DECIMALS, noun="gradient",
+                                 hints={"W3.g": "Use float64 tensors with requires_grad=True, call z.backward() and read .grad."})),
+        Check(id="p1.autograd.other_seeds", part="c", points=0.25, visibility=Visibility.hidden,
+              claim="autograd_gradients gives W1.g, W2.g, W3.g on data from two other seeds",
+              run=run_autograd(OTHER_SEEDS),
+              judge=values_match(_keys(OTHER_SEEDS, ("W3", "W2", "W1"), ".g"), FOUR_DECIMALS, noun="gradient")),
+        Check(id="p1.autograd.agrees_with_backward", part="c", points=0.25,
+              claim="backward and autograd_gradients agree on W1.g, W2.g and W3.g",
+              run=run_backward_and_autograd, judge=judge_agreement),
+    ),
+)

@@ -1,0 +1,153 @@
+"""The command line: thin commands over the library.
+
+Exit codes, as pytest users expect them:
+  0  graded, full marks          1  graded, some checks lost points
+  2  usage error (bad option, unknown assignment)
+  3  the autograder itself failed (results.json still written, saying so)
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+
+from autograder.assignments import UnknownAssignment, assignment_ids, load_assignment
+from autograder.config import GradingConfig, config_errors
+from autograder.results import CheckResult, Grade, Outcome
+from autograder.runner import grade_safely
+from autograder.writers import write_gradescope, write_html, write_summary
+
+EXIT_FULL_MARKS, EXIT_POINTS_LOST, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+_COLOURS = {"passed": "green", "partial": "yellow"}
+
+
+def _assignment(assignment_id: str):
+    try:
+        return load_assignment(assignment_id)
+    except UnknownAssignment as exc:
+        raise click.BadParameter(str(exc), param_hint="--assignment") from None
+
+
+def _config(**options) -> GradingConfig:
+    try:
+        return GradingConfig.from_options(**options)
+    except ValidationError as exc:
+        raise click.UsageError(config_errors(exc)) from None
+
+
+def _progress(total: int):
+    done = [0]
+
+    def show(result: CheckResult) -> None:
+        done[0] += 1
+        outcome = click.style(f"{result.outcome.value:<8}", fg=_COLOURS.get(result.outcome.value, "red"))
+        click.echo(f"[{done[0]:>3}/{total}] {outcome} {result.score:g}/{result.max_score:g}  {result.id}", err=True)
+
+    return show
+
+
+def _explain(grade: Grade) -> None:
+    """After the progress lines: what went wrong, check by check, then the total."""
+    for check in grade.checks:
+        if check.outcome is Outcome.passed:
+            continue
+        click.echo(f"\n{click.style(check.id, bold=True)} ({check.claim})")
+        click.echo(f"  {check.feedback.summary}")
+        for line in check.feedback.details:
+            click.echo(f"  {line}")
+        if check.feedback.hint:
+            click.echo(f"  Hint: {check.feedback.hint}")
+    for message in grade.messages:
+        click.echo(f"\nNote: {message}")
+    if grade.harness_error:
+        click.echo("\nThe autograder failed while grading:\n" + grade.harness_error, err=True)
+    click.echo(f"\n{grade.title}: {grade.score:g} / {grade.max_score:g} points "
+               f"({sum(c.outcome is Outcome.passed for c in grade.checks)} of {len(grade.checks)} checks passed "
+               f"in {grade.timing.total:.1f} s)")
+
+
+def _write_all(grade: Grade, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    write_gradescope(grade, out / "results.json")
+    write_summary(grade, out / "summary.json")
+    write_html(grade, out / "report.html")
+
+
+def _run(submission: Path, assignment_id: str, out: Path | None, quiet: bool, **options) -> int:
+    assignment = _assignment(assignment_id)
+    config = _config(**options)
+    checks = [c for c in assignment.checks if not config.visible_only or c.visibility.value == "visible"]
+    grade = grade_safely(submission, assignment, config, progress=None if quiet else _progress(len(checks)))
+    if out is not None:
+        _write_all(grade, out)
+        click.echo(f"Wrote {out / 'results.json'}, {out / 'report.html'} and {out / 'summary.json'}.", err=True)
+    _explain(grade)
+    if grade.harness_error:
+        return EXIT_INTERNAL
+    return EXIT_FULL_MARKS if grade.full_marks else EXIT_POINTS_LOST
+
+
+_common = [
+    click.option("--assignment", "-a", "assignment_id", required=True, metavar="ID",
+                 help="Assignment id; `autograder list` shows them."),
+    click.option("--data-root", type=click.Path(file_okay=False, path_type=Path),
+                 help="Folder with the real data sets [env AUTOGRADER_DATA_ROOT]."),
+    click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+                 help="Cache of expected values [env AUTOGRADER_CACHE]."),
+    click.option("--timeout-scale", type=float, help="Multiply every check's time limit (slow machines)."),
+    click.option("--quiet", "-q", is_flag=True, help="No progress lines."),
+]
+
+
+def common_options(fn):
+    for option in reversed(_common):
+        fn = option(fn)
+    return fn
+
+
+@click.group(epilog="Exit codes: 0 full marks, 1 points lost, 2 usage error, 3 autograder failure.")
+@click.version_option(package_name="dl-autograder")
+def main() -> None:
+    """Grade deep-learning homework against reference solutions, in a sandbox."""
+
+
+@main.command()
+@click.argument("submission", type=click.Path(exists=True, path_type=Path))
+@common_options
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("autograder-results"),
+              show_default=True, help="Folder for results.json, report.html and summary.json.")
+def grade(submission: Path, assignment_id: str, out: Path, quiet: bool, **options) -> None:
+    """Grade SUBMISSION (a folder, a .zip or a .py file) on every check."""
+    sys.exit(_run(submission, assignment_id, out, quiet, **options))
+
+
+@main.command()
+@click.argument("submission", type=click.Path(exists=True, path_type=Path), default=".")
+@common_options
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write the reports to this folder.")
+def check(submission: Path, assignment_id: str, out: Path | None, quiet: bool, **options) -> None:
+    """Self-check: run only the checks visible to students on SUBMISSION (default: this folder)."""
+    sys.exit(_run(submission, assignment_id, out, quiet, visible_only=True, **options))
+
+
+@main.command(name="list")
+@click.option("--assignment", "-a", "assignment_id", metavar="ID", help="Show only this assignment.")
+def list_(assignment_id: str | None) -> None:
+    """Assignments, their problems, checks and points."""
+    ids = [assignment_id] if assignment_id else assignment_ids()
+    for aid in ids:
+        assignment = _assignment(aid)
+        click.echo(f"{click.style(aid, bold=True)}  {assignment.title}  ({assignment.points:g} points)")
+        for problem in assignment.problems:
+            click.echo(f"  {problem.id}  {problem.title}  [{', '.join(problem.files)}]  ({problem.points:g} points)")
+            for c in problem.checks:
+                click.echo(f"    {c.id:<40} {c.part:>2} {c.points:>5g}  {c.visibility.value:<15} {c.claim}")
+
+
+if __name__ == "__main__":
+    main()

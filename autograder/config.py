@@ -1,0 +1,53 @@
+"""The one typed configuration of a grading run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value) if value else None
+
+
+class GradingConfig(BaseModel):
+    """Settings of one grading run. Unknown keys are an error that lists the valid ones."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data_root: Path | None = Field(
+        default_factory=lambda: _env_path("AUTOGRADER_DATA_ROOT"),
+        description="Folder with the real data sets (env AUTOGRADER_DATA_ROOT); checks that need data say so when it is missing.",
+    )
+    cache_dir: Path = Field(
+        default_factory=lambda: _env_path("AUTOGRADER_CACHE") or Path.home() / ".cache" / "dl-autograder",
+        description="Where expected values computed from the reference are cached (env AUTOGRADER_CACHE).",
+    )
+    reference_root: Path = Field(
+        REPO_ROOT / "reference", description="Folder holding reference/<assignment>/ solutions."
+    )
+    visible_only: bool = Field(False, description="Grade only the checks visible to students (the self-check).")
+    timeout_scale: float = Field(1.0, gt=0, description="Multiplies every check's timeout (slow machines).")
+    import_timeout: float = Field(60.0, gt=0, description="Seconds a student module may take to import.")
+    start_timeout: float = Field(120.0, gt=0, description="Seconds the worker may take to start (torch import).")
+    memory_limit_mb: int | None = Field(
+        4096, ge=256, description="Address-space limit of the worker in MiB; None for no limit."
+    )
+    threads: int = Field(1, ge=1, description="Torch and BLAS threads in the worker (fixed for determinism).")
+
+    @classmethod
+    def from_options(cls, **options: object) -> GradingConfig:
+        """Build from CLI options, dropping the ones not given."""
+        return cls(**{k: v for k, v in options.items() if v is not None})
+
+
+def config_errors(exc: ValidationError) -> str:
+    """All bad keys at once, each with what was wrong and the valid keys."""
+    valid = ", ".join(GradingConfig.model_fields)
+    lines = [f"- {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+    return "Invalid configuration:\n" + "\n".join(lines) + f"\nValid settings: {valid}."

@@ -1,0 +1,115 @@
+"""Expected values: the trusted halves run on the reference once, then read from a disk cache.
+
+The cache key is a hash of everything the values depend on (the reference files, the
+assignment's check modules, the engine version and the numpy and torch versions), so editing
+a reference solution or a check recomputes them, and nothing else does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from autograder import __version__, transport
+from autograder.assignments import package_dir
+from autograder.config import GradingConfig
+from autograder.faults import Fault
+from autograder.model import Assignment, Check
+from autograder.session import WorkerSession
+from autograder.transport import OutputsManifest
+
+
+def _versions() -> str:
+    found = []
+    for dist in ("numpy", "torch"):
+        try:
+            found.append(f"{dist}={importlib.metadata.version(dist)}")
+        except importlib.metadata.PackageNotFoundError:
+            found.append(f"{dist}=none")
+    return ",".join(found)
+
+
+def fingerprint(assignment: Assignment, config: GradingConfig) -> str:
+    digest = hashlib.sha256(f"{__version__};{_versions()}".encode())
+    sources = sorted(package_dir(assignment.id).rglob("*.py"))
+    sources += sorted((config.reference_root / assignment.id).glob("*.py"))
+    for path in sources:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class ExpectedValues:
+    """Expected outputs per check id, computed on first use and cached."""
+
+    def __init__(self, assignment: Assignment, config: GradingConfig):
+        self.assignment = assignment
+        self.config = config
+        self.root = config.cache_dir / assignment.id / fingerprint(assignment, config)
+        self.seconds = 0.0
+
+    def _load(self, check: Check) -> dict[str, Any] | None:
+        folder = self.root / check.id
+        manifest = folder / "manifest.json"
+        if not manifest.is_file():
+            return None
+        return transport.read_outputs(OutputsManifest.model_validate_json(manifest.read_text()), folder)
+
+    def get(self, checks: list[Check]) -> dict[str, dict[str, Any] | Fault]:
+        """Expected outputs for `checks`, computing the missing ones in one trusted worker."""
+        start = time.perf_counter()
+        values: dict[str, dict[str, Any] | Fault] = {}
+        missing = []
+        for check in checks:
+            loaded = self._load(check)
+            if loaded is None:
+                missing.append(check)
+            else:
+                values[check.id] = loaded
+        if missing:
+            values.update(self._compute(missing))
+        self.seconds += time.perf_counter() - start
+        return values
+
+    def _compute(self, checks: list[Check]) -> dict[str, dict[str, Any] | Fault]:
+        source = self.config.reference_root / self.assignment.id
+        if not source.is_dir():
+            raise FileNotFoundError(
+                f"No cached expected values for {self.assignment.id} and no reference solutions at {source}."
+            )
+        computed: dict[str, dict[str, Any] | Fault] = {}
+        with tempfile.TemporaryDirectory(prefix="autograder-expected-") as tmp:
+            scratch = Path(tmp)
+            folder = scratch / "reference"
+            shutil.copytree(source, folder, ignore=shutil.ignore_patterns("__pycache__"))
+            session = WorkerSession(folder, scratch, self.config, assignment=self.assignment.id)
+            try:
+                for check in checks:
+                    problem = self.assignment.problem_of(check)
+                    result = session.ensure_imported(problem.files)
+                    if result is None:
+                        out = scratch / "out" / check.id
+                        result = session.run(check, "expected", out, problem.files[0])
+                        if not isinstance(result, Fault):
+                            self._store(check, out, result.outputs)
+                            result = result.outputs
+                    computed[check.id] = result
+            finally:
+                session.close()
+        return computed
+
+    def _store(self, check: Check, out: Path, outputs: dict[str, Any]) -> None:
+        target = self.root / check.id
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{check.id}-"))
+        manifest = transport.write_outputs(dict(outputs), staging)
+        (staging / "manifest.json").write_text(json.dumps(manifest.model_dump()))
+        try:
+            staging.rename(target)
+        except OSError:  # another run stored it first: theirs is identical
+            shutil.rmtree(staging, ignore_errors=True)

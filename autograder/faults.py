@@ -1,0 +1,127 @@
+"""Turning every way a student's code can fail into an outcome and a message a student can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from autograder.results import Feedback, Outcome
+from autograder.transport import ErrorInfo
+
+_TOP_LEVEL_HINT = (
+    'Code at the top level of a module runs when the grader imports it: move scripts, training '
+    'loops and plots under `if __name__ == "__main__":`.'
+)
+HARNESS_HINT = "This is not your fault: tell your instructor, who will regrade it."
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A check that could not be judged, and why."""
+
+    outcome: Outcome
+    feedback: Feedback
+    debug: str = ""  # a traceback for instructors; never shown to students
+
+
+def _where(error: ErrorInfo) -> tuple[str, ...]:
+    w = error.where
+    if w is None:
+        return ()
+    code = f": `{w.code.strip()}`" if w.code.strip() else ""
+    return (f"{w.file}, line {w.line}, in {w.function}{code}",)
+
+
+def _subject(error: ErrorInfo, fallback: str) -> str:
+    w = error.where
+    if w is None or w.function == "<module>":
+        return fallback
+    return f"`{w.function}` in {w.file}"
+
+
+def check_fault(error: ErrorInfo, file: str) -> Fault:
+    """The student half of a check failed inside the worker."""
+    who = _subject(error, file)
+    match error.kind:
+        case "not_implemented":
+            return Fault(Outcome.error, Feedback(
+                summary=f"{who} is not implemented yet: it raises NotImplementedError.",
+                details=_where(error), hint="Replace the TODO with your implementation."))
+        case "submission":
+            return Fault(Outcome.error, Feedback(summary=error.message, details=_where(error)))
+        case "exit":
+            return Fault(Outcome.error, Feedback(
+                summary=f"{who} called {error.message} while this check ran, so it returned nothing.",
+                details=_where(error), hint="Return the result instead of exiting."))
+        case "exception":
+            return Fault(Outcome.error, Feedback(
+                summary=f"{who} raised {error.message}",
+                details=_where(error),
+                hint="Call it yourself on the handout's data to reproduce the error."), debug=error.traceback)
+        case _:
+            return harness_fault(f"the check's own code failed: {error.message}", error.traceback)
+
+
+def import_fault(error: ErrorInfo, file: str) -> Fault:
+    """Importing a student module failed; every check of its problem gets this message."""
+    if error.exception == "SyntaxError":
+        line = error.where.line if error.where else "?"
+        return Fault(Outcome.error, Feedback(
+            summary=f"{file} has a syntax error at line {line}: {error.message}.",
+            details=_where(error), hint="Run `python " + file + "` yourself: it must at least load."))
+    if error.exception in ("ModuleNotFoundError", "ImportError"):
+        return Fault(Outcome.error, Feedback(
+            summary=f"{file} could not be imported: {error.message.split(': ', 1)[-1]}.",
+            details=_where(error),
+            hint="The grader has Python's standard library, numpy, scipy and torch; import only what the handout allows."))
+    if error.kind == "exit":
+        return Fault(Outcome.error, Feedback(
+            summary=f"{file} called {error.message} while being imported, so none of its functions could be graded.",
+            details=_where(error), hint=_TOP_LEVEL_HINT))
+    if error.kind == "not_implemented":
+        return Fault(Outcome.error, Feedback(
+            summary=f"{file} raised NotImplementedError while being imported.", details=_where(error),
+            hint=_TOP_LEVEL_HINT))
+    return Fault(Outcome.error, Feedback(
+        summary=f"Importing {file} raised {error.message}", details=_where(error), hint=_TOP_LEVEL_HINT),
+        debug=error.traceback)
+
+
+def import_timeout(file: str, seconds: float) -> Fault:
+    return Fault(Outcome.timeout, Feedback(
+        summary=f"Importing {file} did not finish within {seconds:g} s; the grader stopped it.",
+        hint=_TOP_LEVEL_HINT + " Look also for an endless loop or input()."))
+
+
+def import_crash(file: str, reason: str, log_tail: str) -> Fault:
+    return Fault(Outcome.crashed, Feedback(
+        summary=f"Importing {file} ended the grader's process: {reason}.",
+        details=(_last_line(log_tail),) if log_tail.strip() else (),
+        hint="Look for os._exit, very large allocations or a crash in native code at the top level of the file."))
+
+
+def timeout_fault(seconds: float) -> Fault:
+    return Fault(Outcome.timeout, Feedback(
+        summary=f"This check did not finish within {seconds:g} s; the grader stopped it.",
+        hint="Look for an endless loop, or work far slower than the handout needs (Python loops over elements)."))
+
+
+def crash_fault(reason: str, log_tail: str) -> Fault:
+    return Fault(Outcome.crashed, Feedback(
+        summary=f"Your code ended the grader's process during this check: {reason}.",
+        details=(_last_line(log_tail),) if log_tail.strip() else (),
+        hint="Look for os._exit, very large allocations or recursion without end."))
+
+
+def missing_file(message: str) -> Fault:
+    return Fault(Outcome.error, Feedback(
+        summary=message, hint="Name the file exactly as the handout does; it may sit in any folder of your upload."))
+
+
+def harness_fault(what: str, debug: str = "") -> Fault:
+    return Fault(Outcome.harness_error, Feedback(summary=f"The autograder failed on this check: {what}.",
+                                                 hint=HARNESS_HINT), debug=debug)
+
+
+def _last_line(text: str) -> str:
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return f"Last output: {lines[-1][:300]}" if lines else ""

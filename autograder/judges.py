@@ -1,0 +1,72 @@
+"""Reusable judge halves. Each returns a function `(got, expected, check) -> Verdict`.
+
+Judges run in the trusted parent and see only plain numpy arrays and JSON values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from autograder.compare import ArrayComparison, Tolerance, compare_arrays
+from autograder.model import Check, Judge, Outputs, Verdict
+from autograder.results import Feedback
+
+
+def _verdict(order: Sequence[str], comparisons: list[ArrayComparison], tolerance: Tolerance,
+             noun: str, hints: Mapping[str, str]) -> Verdict:
+    wrong = [c for c in comparisons if not c.equal]
+    if not wrong:
+        return Verdict.passed(f"All {len(order)} {noun}s match within {tolerance.describe()}.")
+    first = wrong[0]
+    name = first.report.name
+    summary = f"{name} is the first {noun} that differs ({len(wrong)} of {len(order)} wrong)."
+    details = first.lines()
+    if len(wrong) > 1:
+        details.append("Also wrong: " + ", ".join(c.report.name for c in wrong[1:]) + ".")
+    return Verdict(
+        fraction=(len(order) - len(wrong)) / len(order),
+        feedback=Feedback(
+            summary=summary,
+            details=tuple(details),
+            arrays=tuple(c.report for c in wrong),
+            hint=first.hint or hints.get(name),
+        ),
+    )
+
+
+def values_match(order: Sequence[str], tolerance: Tolerance, *, noun: str = "value",
+                 hints: Mapping[str, str] | None = None) -> Judge:
+    """Every named output equals the expected one; partial credit per name, in `order`.
+
+    The first wrong name in `order` leads the feedback, so `order` should be the order in which
+    a student computes them (for backward: the backward order), to show where a chain breaks.
+    """
+
+    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+        comparisons = [
+            compare_arrays(k, got.get(k), expected[k], tolerance, reveal=check.reveals_expected) for k in order
+        ]
+        return _verdict(order, comparisons, tolerance, noun, hints or {})
+
+    return judge
+
+
+def outputs_agree(pairs: Mapping[str, tuple[str, str]], tolerance: Tolerance, *, noun: str,
+                  explain: str) -> Judge:
+    """Two of the student's own outputs agree with each other (no expected values involved).
+
+    `pairs` maps a display name to the two output keys compared; `explain` says what the
+    disagreement means, for the hint.
+    """
+
+    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+        # Both sides are the student's, so there is nothing hidden to protect.
+        comparisons = [compare_arrays(name, got[a], got[b], tolerance, reveal=True) for name, (a, b) in pairs.items()]
+        verdict = _verdict(list(pairs), comparisons, tolerance, noun, {})
+        if verdict.fraction == 1.0:
+            return verdict
+        return Verdict(fraction=verdict.fraction,
+                       feedback=verdict.feedback.model_copy(update={"hint": explain}))
+
+    return judge
+

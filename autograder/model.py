@@ -1,0 +1,156 @@
+"""Declarations: what an assignment, a problem and a check are.
+
+A check is declared once, in its assignment's problem module, with its points and visibility.
+It has two halves that never share a process:
+
+- ``run(subject)`` runs in the sandboxed worker. It calls the student's code on fixed inputs and
+  returns plain outputs (a dict of numpy arrays and JSON values).
+- ``judge(got, expected)`` runs in the trusted parent. It compares the outputs with the expected
+  values and returns a :class:`Verdict`.
+
+The expected values come from ``expected(subject)`` run on the reference (by default the same
+function as ``run``), in a trusted worker, once, and are cached on disk.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from autograder.results import Feedback
+
+Outputs = Mapping[str, Any]
+"""What a check's student half returns: names mapped to numpy arrays or JSON values."""
+
+_CHECK_ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
+
+
+class Visibility(str, enum.Enum):
+    """Gradescope's visibility settings for a test."""
+
+    visible = "visible"
+    hidden = "hidden"
+    after_due_date = "after_due_date"
+    after_published = "after_published"
+
+
+class Verdict(BaseModel):
+    """What a judge decides: the fraction of the check's points earned, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    fraction: float = Field(ge=0.0, le=1.0, description="Share of the check's points earned.")
+    feedback: Feedback = Field(description="What the student reads about this check.")
+
+    @classmethod
+    def passed(cls, summary: str, **feedback: Any) -> Verdict:
+        return cls(fraction=1.0, feedback=Feedback(summary=summary, **feedback))
+
+    @classmethod
+    def failed(cls, summary: str, **feedback: Any) -> Verdict:
+        return cls(fraction=0.0, feedback=Feedback(summary=summary, **feedback))
+
+
+Judge = Callable[[Outputs, Outputs, "Check"], Verdict]
+
+
+class Check(BaseModel):
+    """One graded claim about a submission, declared in one place."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    id: str = Field(description="Dotted id, problem first, for example 'p1.backward.handout_seed'.")
+    claim: str = Field(description="The property, as a sentence a student reads ('backward ...').")
+    points: float = Field(gt=0, description="Points for this check.")
+    part: str = Field(description="The handout's sub-question, for example 'b'.")
+    visibility: Visibility = Field(Visibility.visible, description="Gradescope visibility.")
+    timeout: float = Field(30.0, gt=0, description="Seconds the student half may run.")
+    run: Callable[[Any], Outputs] = Field(description="Student half, run in the sandbox.")
+    judge: Callable[..., Verdict] = Field(description="Judge half, run in the trusted parent.")
+    expected: Callable[[Any], Outputs] | None = Field(
+        None, description="Trusted half run on the reference; defaults to `run`."
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _dotted(cls, value: str) -> str:
+        if not _CHECK_ID.match(value):
+            raise ValueError(f"check id {value!r} must be dotted lowercase words, like 'p1.forward.values'")
+        return value
+
+    @property
+    def problem_id(self) -> str:
+        return self.id.split(".", 1)[0]
+
+    @property
+    def reveals_expected(self) -> bool:
+        """Only a visible check may show the expected values in its feedback."""
+        return self.visibility is Visibility.visible
+
+    def expected_half(self) -> Callable[[Any], Outputs]:
+        return self.expected or self.run
+
+
+class Problem(BaseModel):
+    """A code problem of the handout: the files it is graded from and its checks."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    id: str = Field(description="Short id used as the first part of every check id, e.g. 'p1'.")
+    title: str = Field(description="The handout's title of the problem.")
+    files: tuple[str, ...] = Field(description="Student files the problem is graded from; the first holds its functions.")
+    checks: tuple[Check, ...] = Field(description="Checks, in the order they run and are reported.")
+
+    @property
+    def module(self) -> str:
+        return self.files[0].removesuffix(".py")
+
+    @property
+    def points(self) -> float:
+        return sum(c.points for c in self.checks)
+
+    @model_validator(mode="after")
+    def _checks_belong_here(self) -> Problem:
+        strays = [c.id for c in self.checks if c.problem_id != self.id]
+        if strays:
+            raise ValueError(f"checks {strays} do not start with the problem id {self.id!r}")
+        return self
+
+
+class Assignment(BaseModel):
+    """An assignment: its problems, in handout order."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    id: str = Field(description="The id used on the command line, e.g. 'umn-csci5527-hw3'.")
+    title: str = Field(description="Course and homework, as the handout names them.")
+    problems: tuple[Problem, ...] = Field(description="Problems graded by the autograder.")
+
+    @model_validator(mode="after")
+    def _unique_check_ids(self) -> Assignment:
+        ids = [c.id for p in self.problems for c in p.checks]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"check ids declared twice: {repeated}")
+        return self
+
+    @property
+    def checks(self) -> list[Check]:
+        return [c for p in self.problems for c in p.checks]
+
+    @property
+    def points(self) -> float:
+        return sum(p.points for p in self.problems)
+
+    def problem_of(self, check: Check) -> Problem:
+        return next(p for p in self.problems if p.id == check.problem_id)
+
+    def check(self, check_id: str) -> Check:
+        for c in self.checks:
+            if c.id == check_id:
+                return c
+        raise KeyError(check_id)

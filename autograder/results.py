@@ -1,0 +1,123 @@
+"""Results: typed records of what grading found, with scores derived in one place."""
+
+from __future__ import annotations
+
+import enum
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+
+class ArrayReport(BaseModel):
+    """Where two arrays disagree, in the shape feedback always takes for arrays."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(description="What the array is, for example 'W3.g'.")
+    expected_shape: tuple[int, ...] = Field(description="Shape of the expected array.")
+    got_shape: tuple[int, ...] = Field(description="Shape of the returned array.")
+    expected_dtype: str = Field(description="dtype of the expected array.")
+    got_dtype: str = Field(description="dtype of the returned array.")
+    mismatched: int = Field(0, description="Elements outside the tolerance.")
+    total: int = Field(0, description="Elements compared.")
+    max_abs_diff: float | None = Field(None, description="Largest absolute difference (visible checks only).")
+    first_index: tuple[int, ...] | None = Field(None, description="First mismatching index, in C order.")
+    got_value: float | None = Field(None, description="Returned value at first_index (visible checks only).")
+    expected_value: float | None = Field(None, description="Expected value at first_index (visible checks only).")
+
+
+class Feedback(BaseModel):
+    """What a student reads about one check: the rule, what came back, where, and a hint."""
+
+    model_config = ConfigDict(frozen=True)
+
+    summary: str = Field(description="One sentence: the outcome and the rule.")
+    details: tuple[str, ...] = Field((), description="Expected, got and where, one line each.")
+    arrays: tuple[ArrayReport, ...] = Field((), description="Array comparisons behind the verdict.")
+    hint: str | None = Field(None, description="What to look at next.")
+
+
+class Outcome(str, enum.Enum):
+    """The closed set of outcomes of a check, decided in `runner`."""
+
+    passed = "passed"  # full points
+    partial = "partial"  # some points
+    failed = "failed"  # the outputs were judged wrong
+    error = "error"  # the student's code raised, or a name it needs is missing
+    timeout = "timeout"  # the student half ran past its time limit
+    crashed = "crashed"  # the worker process died (os._exit, a signal, out of memory)
+    harness_error = "harness_error"  # the autograder itself failed: not the student's fault
+
+
+class CheckResult(BaseModel):
+    """The graded outcome of one check."""
+
+    id: str
+    problem: str
+    part: str
+    claim: str
+    visibility: str
+    outcome: Outcome
+    score: float = Field(ge=0)
+    max_score: float = Field(ge=0)
+    feedback: Feedback
+    seconds: float = Field(0.0, description="Wall time of the student half.")
+    student_output: str = Field("", description="What the student's code printed during the check (truncated).")
+    debug: str = Field("", description="A traceback for instructors; never shown to students.")
+
+
+class ProblemResult(BaseModel):
+    id: str
+    title: str
+    files: tuple[str, ...]
+    checks: list[CheckResult]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def score(self) -> float:
+        return round(sum(c.score for c in self.checks), 6)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def max_score(self) -> float:
+        return round(sum(c.max_score for c in self.checks), 6)
+
+
+class Timing(BaseModel):
+    """Where the wall time of one grading went."""
+
+    total: float = 0.0
+    worker_start: float = Field(0.0, description="Starting workers (interpreter, torch import).")
+    imports: float = Field(0.0, description="Importing the student's modules.")
+    checks: float = Field(0.0, description="Inside the student halves.")
+    expected: float = Field(0.0, description="Computing or loading expected values.")
+
+
+class Grade(BaseModel):
+    """Everything the writers need about one graded submission."""
+
+    assignment: str
+    title: str
+    submission: str
+    problems: list[ProblemResult]
+    messages: list[str] = Field(default_factory=list, description="Notes about the whole submission.")
+    harness_error: str | None = Field(None, description="Set when grading itself failed.")
+    timing: Timing = Field(default_factory=Timing)
+    autograder_version: str = ""
+
+    @property
+    def checks(self) -> list[CheckResult]:
+        return [c for p in self.problems for c in p.checks]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def score(self) -> float:
+        return round(sum(p.score for p in self.problems), 6)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def max_score(self) -> float:
+        return round(sum(p.max_score for p in self.problems), 6)
+
+    @property
+    def full_marks(self) -> bool:
+        return self.harness_error is None and all(c.outcome is Outcome.passed for c in self.checks)

@@ -1,0 +1,125 @@
+"""Grading one submission: stage it, run the student halves in the sandbox, judge in this process."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from autograder import __version__, faults
+from autograder.config import GradingConfig
+from autograder.expected import ExpectedValues
+from autograder.faults import Fault
+from autograder.model import Assignment, Check, Visibility
+from autograder.results import CheckResult, Grade, Outcome, ProblemResult, Timing
+from autograder.session import Ran, WorkerSession
+from autograder.submission import SubmissionUnreadable, stage
+
+Progress = Callable[[CheckResult], None]
+
+
+def selected_checks(assignment: Assignment, config: GradingConfig) -> list[Check]:
+    if config.visible_only:
+        return [c for c in assignment.checks if c.visibility is Visibility.visible]
+    return assignment.checks
+
+
+def _result(check: Check, outcome: Outcome, fraction: float, feedback, *, seconds: float = 0.0,
+            printed: str = "", debug: str = "") -> CheckResult:
+    return CheckResult(
+        id=check.id, problem=check.problem_id, part=check.part, claim=check.claim,
+        visibility=check.visibility.value, outcome=outcome,
+        score=round(check.points * fraction, 6), max_score=check.points,
+        feedback=feedback, seconds=seconds, student_output=printed, debug=debug,
+    )
+
+
+def _from_fault(check: Check, fault: Fault) -> CheckResult:
+    return _result(check, fault.outcome, 0.0, fault.feedback, debug=fault.debug)
+
+
+def _judge(check: Check, ran: Ran, expected: dict) -> CheckResult:
+    try:
+        verdict = check.judge(ran.outputs, expected, check)
+    except Exception:  # noqa: BLE001 - a judge bug must cost the student nothing but a regrade
+        return _from_fault(check, faults.harness_fault("its judge raised an exception", traceback.format_exc()))
+    if verdict.fraction >= 1.0:
+        outcome = Outcome.passed
+    elif verdict.fraction > 0.0:
+        outcome = Outcome.partial
+    else:
+        outcome = Outcome.failed
+    return _result(check, outcome, verdict.fraction, verdict.feedback, seconds=ran.seconds, printed=ran.printed)
+
+
+def grade(submission: Path, assignment: Assignment, config: GradingConfig,
+          progress: Progress | None = None) -> Grade:
+    """Grade `submission` (a folder, a zip or a file) on every selected check of `assignment`."""
+    start = time.perf_counter()
+    checks = selected_checks(assignment, config)
+    selected = {c.id for c in checks}
+    grade = Grade(assignment=assignment.id, title=assignment.title, submission=str(submission),
+                  problems=[], autograder_version=__version__)
+    expected_values = ExpectedValues(assignment, config)
+    expected = expected_values.get(checks)
+
+    with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
+        scratch = Path(tmp)
+        folder = scratch / "submission"
+        folder.mkdir()
+        try:
+            staged = stage(submission, assignment, folder, scratch)
+        except SubmissionUnreadable as exc:
+            staged = None
+            grade.messages.append(f"The submission could not be read: {exc}")
+        if staged is not None:
+            grade.messages.extend(staged.notes)
+        session = WorkerSession(folder, scratch, config, assignment=assignment.id)
+        try:
+            for problem in assignment.problems:
+                results = []
+                for check in (c for c in problem.checks if c.id in selected):
+                    result = _grade_check(check, problem.files, staged, session, expected[check.id], scratch)
+                    results.append(result)
+                    if progress:
+                        progress(result)
+                grade.problems.append(ProblemResult(id=problem.id, title=problem.title, files=problem.files,
+                                                    checks=results))
+        finally:
+            session.close()
+        grade.timing = Timing(total=time.perf_counter() - start, worker_start=session.start_seconds,
+                              imports=session.import_seconds, expected=expected_values.seconds,
+                              checks=sum(c.seconds for c in grade.checks))
+    return grade
+
+
+def _grade_check(check: Check, files: tuple[str, ...], staged, session: WorkerSession, expected,
+                 scratch: Path) -> CheckResult:
+    if isinstance(expected, Fault):
+        return _from_fault(check, faults.harness_fault(
+            f"the reference solution failed ({expected.feedback.summary})", expected.debug))
+    if staged is None:
+        return _from_fault(check, faults.missing_file("The submission could not be read; see the message above."))
+    unusable = [staged.unusable[f] for f in files if f in staged.unusable]
+    if unusable:
+        return _from_fault(check, faults.missing_file(unusable[0]))
+    fault = session.ensure_imported(files)
+    if fault is not None:
+        return _from_fault(check, fault)
+    ran = session.run(check, "run", scratch / "out" / check.id, files[0])
+    if isinstance(ran, Fault):
+        return _from_fault(check, ran)
+    return _judge(check, ran, expected)
+
+
+def grade_safely(submission: Path, assignment: Assignment, config: GradingConfig,
+                 progress: Progress | None = None) -> Grade:
+    """`grade`, but a failure of the harness itself becomes a Grade that says so, never a crash."""
+    try:
+        return grade(submission, assignment, config, progress)
+    except Exception as exc:  # noqa: BLE001 - the writers must always have something to write
+        return Grade(assignment=assignment.id, title=assignment.title, submission=str(submission),
+                     problems=[], autograder_version=__version__,
+                     harness_error=f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}")

@@ -1,0 +1,194 @@
+"""Starting, talking to and killing the worker process that runs untrusted code.
+
+The worker runs in its own session (so the whole process tree can be killed at once), with a
+scrubbed environment, its own working folder, and resource limits. A request that outlives its
+timeout kills the worker; the caller restarts it for the next check.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import select
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from autograder import transport
+from autograder.transport import Ready, Reply
+
+_KEEP_ENV = ("PATH", "LANG", "LC_ALL", "HOME", "TMPDIR", "SYSTEMROOT")
+
+
+class WorkerTimeout(Exception):
+    """The request did not finish within its time limit; the worker has been killed."""
+
+
+class WorkerDied(Exception):
+    """The worker process ended without replying."""
+
+    def __init__(self, returncode: int | None, log_tail: str):
+        self.returncode = returncode
+        self.log_tail = log_tail
+        super().__init__(describe_exit(returncode))
+
+
+def describe_exit(returncode: int | None) -> str:
+    if returncode is None:
+        return "the worker stopped answering"
+    if returncode < 0:
+        sig = signal.Signals(-returncode).name
+        if sig == "SIGKILL":
+            return "the worker was killed (SIGKILL), most often for using more memory than allowed"
+        return f"the worker was killed by {sig}"
+    return f"the worker exited with status {returncode}"
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_bytes: int | None
+    open_files: int = 256
+    file_bytes: int = 512 << 20
+    processes: int | None = None
+
+    def apply(self) -> None:
+        """Runs in the child between fork and exec."""
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, self.open_files))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (self.file_bytes, self.file_bytes))
+        if self.memory_bytes:
+            resource.setrlimit(resource.RLIMIT_AS, (self.memory_bytes, self.memory_bytes))
+        if self.processes:
+            resource.setrlimit(resource.RLIMIT_NPROC, (self.processes, self.processes))
+
+
+class Worker:
+    """One worker process over one folder of modules."""
+
+    def __init__(self, student_dir: Path, log_path: Path, *, limits: Limits, threads: int = 1,
+                 torch: bool = True, start_timeout: float = 120.0):
+        self.student_dir = student_dir
+        self.log_path = log_path
+        self.limits = limits
+        self.threads = threads
+        self.torch = torch
+        self.start_timeout = start_timeout
+        self.process: subprocess.Popen | None = None
+        self.ready: Ready | None = None
+        self.start_seconds = 0.0
+        self._buffer = b""
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    def start(self) -> Ready:
+        cmd_read, self._cmd_write = os.pipe()
+        self._reply_read, reply_write = os.pipe()
+        env = {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
+        env.update(PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS=str(self.threads),
+                   MKL_NUM_THREADS=str(self.threads), PYTHONPATH=os.pathsep.join(_engine_path()))
+        args = [sys.executable, "-X", "utf8", "-m", "autograder.worker",
+                "--student-dir", str(self.student_dir),
+                "--cmd-fd", str(cmd_read), "--reply-fd", str(reply_write), "--threads", str(self.threads)]
+        if not self.torch:
+            args.append("--no-torch")
+        begin = time.perf_counter()
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                pass_fds=(cmd_read, reply_write), cwd=self.student_dir, env=env,
+                start_new_session=True, preexec_fn=self.limits.apply,
+            )
+        os.close(cmd_read)
+        os.close(reply_write)
+        self._buffer = b""
+        self.ready = transport.decode(self._read_line(self.start_timeout), Ready)
+        self.start_seconds = time.perf_counter() - begin
+        return self.ready
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """Kill the worker and everything it started (its whole session)."""
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.wait()
+        for fd in (self._cmd_write, self._reply_read):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.process = None
+
+    def close(self) -> None:
+        if self.alive:
+            try:
+                os.write(self._cmd_write, b'{"op": "exit"}\n')
+                self.process.wait(timeout=2)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self.kill()
+
+    # --- requests -----------------------------------------------------------------------------
+
+    def request(self, message: BaseModel, timeout: float) -> Reply:
+        try:
+            os.write(self._cmd_write, transport.encode(message))
+        except BrokenPipeError:
+            raise self._died() from None
+        return transport.decode(self._read_line(timeout), Reply)
+
+    def _read_line(self, timeout: float) -> bytes:
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.kill()
+                raise WorkerTimeout()
+            ready, _, _ = select.select([self._reply_read], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(self._reply_read, 1 << 16)
+            if not chunk:
+                raise self._died()
+            self._buffer += chunk
+            if len(self._buffer) > transport.MAX_MESSAGE_BYTES:
+                self.kill()
+                raise transport.TransportError("the worker sent a reply larger than 1 MB")
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line
+
+    def _died(self) -> WorkerDied:
+        returncode = self.process.wait() if self.process else None
+        self.kill()
+        return WorkerDied(returncode, read_tail(self.log_path, 2000))
+
+
+def _engine_path() -> list[str]:
+    """The worker imports the engine from where the parent did, and nothing from the cwd."""
+    root = Path(__file__).resolve().parent.parent
+    return [str(root)]
+
+
+def read_tail(path: Path, limit: int, start: int = 0) -> str:
+    """At most `limit` characters of `path` from byte `start`, keeping the end."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            end = f.tell()
+            f.seek(max(start, end - limit))
+            text = f.read(limit).decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    cut = end - start > limit
+    return ("[... earlier output cut ...]\n" if cut else "") + text

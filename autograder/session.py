@@ -1,0 +1,117 @@
+"""One worker kept alive over one folder of modules: imports once, restarts only after a fault.
+
+Both grading (student code) and computing expected values (reference code) go through here, so
+the two run the same halves in the same way.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from autograder import faults, transport
+from autograder.config import GradingConfig
+from autograder.faults import Fault
+from autograder.model import Check
+from autograder.sandbox import Limits, Worker, WorkerDied, WorkerTimeout, read_tail
+from autograder.transport import ImportRequest, RunRequest, TransportError
+
+
+def check_seed(check: Check) -> int:
+    """Every check gets its own fixed seed, the same on every run."""
+    return zlib.crc32(check.id.encode())
+
+
+@dataclass
+class Ran:
+    outputs: dict[str, Any]
+    seconds: float
+    printed: str
+
+
+class WorkerSession:
+    def __init__(self, folder: Path, scratch: Path, config: GradingConfig, *, assignment: str):
+        self.folder = folder
+        self.scratch = scratch
+        self.config = config
+        self.assignment = assignment
+        self.log = scratch / "worker.log"
+        self.worker: Worker | None = None
+        self.imported: set[str] = set()
+        self.broken: dict[str, Fault] = {}
+        self.start_seconds = 0.0
+        self.import_seconds = 0.0
+
+    def _worker(self) -> Worker:
+        if self.worker is None or not self.worker.alive:
+            mb = self.config.memory_limit_mb
+            self.worker = Worker(self.folder, self.log, limits=Limits(memory_bytes=mb << 20 if mb else None),
+                                 threads=self.config.threads, start_timeout=self.config.start_timeout)
+            self.worker.start()
+            self.start_seconds += self.worker.start_seconds
+            self.imported = set()
+        return self.worker
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
+
+    def ensure_imported(self, files: tuple[str, ...]) -> Fault | None:
+        """Import the problem's modules once per worker; a module that failed stays failed."""
+        for file in files:
+            module = file.removesuffix(".py")
+            if module in self.broken:
+                return self.broken[module]
+            if module in self.imported:
+                continue
+            fault = self._import(module, file)
+            if fault is not None:
+                self.broken[module] = fault
+                return fault
+            self.imported.add(module)
+        return None
+
+    def _import(self, module: str, file: str) -> Fault | None:
+        worker = self._worker()
+        request = ImportRequest(module=module, path=str(self.folder / file))
+        start = time.perf_counter()
+        try:
+            reply = worker.request(request, self.config.import_timeout)
+        except WorkerTimeout:
+            return faults.import_timeout(file, self.config.import_timeout)
+        except WorkerDied as died:
+            return faults.import_crash(file, str(died), died.log_tail)
+        except TransportError as exc:
+            return faults.import_crash(file, str(exc), "")
+        finally:
+            self.import_seconds += time.perf_counter() - start
+        return None if reply.ok else faults.import_fault(reply.error, file)
+
+    def run(self, check: Check, half: str, out_dir: Path, file: str) -> Ran | Fault:
+        """Run one half of `check`; the outputs are loaded without pickle."""
+        worker = self._worker()
+        out_dir.mkdir(parents=True, exist_ok=True)
+        timeout = check.timeout * self.config.timeout_scale
+        request = RunRequest(assignment=self.assignment, check=check.id, half=half,
+                             seed=check_seed(check), out_dir=str(out_dir))
+        log_start = self.log.stat().st_size if self.log.exists() else 0
+        try:
+            reply = worker.request(request, timeout)
+        except WorkerTimeout:
+            return faults.timeout_fault(timeout)
+        except WorkerDied as died:
+            return faults.crash_fault(str(died), died.log_tail)
+        except TransportError as exc:
+            self.worker.kill()
+            return faults.crash_fault(f"it sent an unreadable reply ({exc})", "")
+        printed = read_tail(self.log, 4000, start=log_start)
+        if not reply.ok:
+            return faults.check_fault(reply.error, file)
+        try:
+            outputs = transport.read_outputs(reply.outputs, out_dir)
+        except TransportError as exc:
+            return faults.harness_fault(f"its outputs could not be read ({exc})")
+        return Ran(outputs=outputs, seconds=reply.seconds, printed=printed)

@@ -1,0 +1,96 @@
+"""What a check's student half uses to reach the student's code. Runs inside the worker.
+
+Everything here turns the student's return values into plain numpy arrays and JSON values, and
+turns a missing name or a wrong type into a `SubmissionError` whose message a student can act on.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+
+class SubmissionError(Exception):
+    """A fault in the submission, already described for the student."""
+
+
+class Subject:
+    """The imported modules of one submission (the student's, or the reference)."""
+
+    def __init__(self, modules: Mapping[str, ModuleType]):
+        self._modules = dict(modules)
+
+    def module(self, name: str) -> ModuleType:
+        try:
+            return self._modules[name]
+        except KeyError:
+            raise SubmissionError(f"{name}.py was not imported; it is missing from the submission.") from None
+
+    def function(self, module: str, name: str) -> Callable[..., Any]:
+        """The function or class `name` of `module`, or a message suggesting the close names."""
+        mod = self.module(module)
+        value = getattr(mod, name, None)
+        if value is None:
+            public = [n for n in vars(mod) if not n.startswith("_")]
+            close = difflib.get_close_matches(name, public, n=1, cutoff=0.6)
+            also = f" Did you mean `{close[0]}`? The name must be exactly `{name}`." if close else ""
+            raise SubmissionError(f"{module}.py has no function `{name}`.{also}")
+        if not callable(value):
+            raise SubmissionError(f"`{name}` in {module}.py should be a function, but it is a {type(value).__name__}.")
+        return value
+
+    def call(self, module: str, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Call `module.name` after checking that it accepts these arguments."""
+        fn = self.function(module, name)
+        try:
+            inspect.signature(fn).bind(*args, **kwargs)
+        except TypeError as exc:
+            raise SubmissionError(
+                f"`{name}` in {module}.py cannot be called as the handout specifies ({exc}). "
+                f"Keep the signature of the template."
+            ) from None
+        except ValueError:  # no signature available (a builtin): just call it
+            pass
+        return fn(*args, **kwargs)
+
+
+def to_array(value: Any, what: str) -> np.ndarray:
+    """A plain float64 or integer ndarray copied from numpy, torch or Python numbers.
+
+    A copy into a fresh `np.ndarray` drops any subclass and its overridden methods, so what
+    crosses to the judge is data only.
+    """
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, without importing torch
+        value = value.detach().cpu().numpy()
+    try:
+        array = np.array(value, copy=True, subok=False)
+    except Exception as exc:  # noqa: BLE001 - any failure means "not an array"; say so plainly
+        raise SubmissionError(f"{what} should be a numeric array, but it could not be read as one ({exc}).") from None
+    if array.dtype.kind not in "biuf":
+        raise SubmissionError(f"{what} should be a numeric array, but it is {_kind(value)}.")
+    return array.astype(np.float64) if array.dtype.kind == "f" else array
+
+
+def arrays_from_mapping(value: Any, keys: Iterable[str], what: str) -> dict[str, np.ndarray]:
+    """`value[k]` for every key as an array; a missing key or a non-dict is a clear error."""
+    if not isinstance(value, Mapping):
+        raise SubmissionError(f"{what} should return a dict, but it returned {_kind(value)}.")
+    keys = list(keys)
+    missing = [k for k in keys if k not in value]
+    if missing:
+        raise SubmissionError(
+            f"{what} returned a dict without the key{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(repr(k) for k in missing)}; it should have {', '.join(repr(k) for k in keys)}."
+        )
+    return {k: to_array(value[k], f"{what}[{k!r}]") for k in keys}
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of dtype {value.dtype}"
+    return f"a {type(value).__name__}"

@@ -1,0 +1,119 @@
+"""Finding the files of a submission: a folder, a zip, or a single file.
+
+Students upload zips and whole repositories, so the files the spec names are looked for by name
+anywhere in the tree. The ones found are copied, flat, into a staging folder that the worker
+imports from; nothing else of the submission is reachable from there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from autograder.model import Assignment
+
+MAX_ZIP_BYTES = 512 << 20
+MAX_ZIP_MEMBERS = 20_000
+_SKIPPED_DIRS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints", "node_modules", ".venv", "venv"}
+
+
+class SubmissionUnreadable(Exception):
+    """The submission as a whole cannot be read (not a folder, a bad zip)."""
+
+
+@dataclass
+class Staged:
+    folder: Path
+    found: dict[str, str] = field(default_factory=dict)
+    """File name -> where it was found, relative to the submission."""
+    unusable: dict[str, str] = field(default_factory=dict)
+    """File name -> why it cannot be graded (missing, found twice and different)."""
+    notes: list[str] = field(default_factory=list)
+
+
+def stage(source: Path, assignment: Assignment, dest: Path, scratch: Path) -> Staged:
+    """Copy the files `assignment` needs from `source` into the empty folder `dest`."""
+    root = _unpack(source, scratch)
+    wanted = sorted({f for p in assignment.problems for f in p.files})
+    matches = _find(root, set(wanted))
+    staged = Staged(folder=dest)
+    for name in wanted:
+        paths = matches.get(name, [])
+        if not paths:
+            staged.unusable[name] = f"{name} was not found in the submission."
+            continue
+        distinct = {_digest(p) for p in paths}
+        shown = [p.relative_to(root).as_posix() for p in paths]
+        if len(distinct) > 1:
+            staged.unusable[name] = (
+                f"{name} was found {len(paths)} times, with different contents: {', '.join(shown)}. "
+                f"Keep only the one you want graded."
+            )
+            continue
+        if len(paths) > 1:
+            staged.notes.append(f"{name} was found {len(paths)} times with the same contents; graded {shown[0]}.")
+        shutil.copyfile(paths[0], dest / name)
+        staged.found[name] = shown[0]
+    return staged
+
+
+def _unpack(source: Path, scratch: Path) -> Path:
+    if source.is_dir():
+        return source
+    if zipfile.is_zipfile(source):
+        target = scratch / "unzipped"
+        target.mkdir()
+        _safe_extract(source, target)
+        return target
+    if source.is_file():
+        target = scratch / "single"
+        target.mkdir()
+        shutil.copyfile(source, target / source.name)
+        return target
+    raise SubmissionUnreadable(f"{source} does not exist.")
+
+
+def _safe_extract(archive: Path, target: Path) -> None:
+    """Extract regular files only, refusing paths that leave `target` and archives that explode."""
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            members = zf.infolist()
+            if len(members) > MAX_ZIP_MEMBERS:
+                raise SubmissionUnreadable(f"the zip has {len(members)} entries; at most {MAX_ZIP_MEMBERS} are read.")
+            total = 0
+            for info in members:
+                mode = info.external_attr >> 16
+                if info.is_dir() or stat.S_ISLNK(mode):
+                    continue  # links could point at the grader's own files: never extracted
+                parts = PurePosixPath(info.filename.replace("\\", "/")).parts
+                if info.filename.startswith("/") or ".." in parts or not parts:
+                    continue  # path traversal: never extracted
+                total += info.file_size
+                if total > MAX_ZIP_BYTES:
+                    raise SubmissionUnreadable(f"the zip unpacks to more than {MAX_ZIP_BYTES >> 20} MB.")
+                out = target.joinpath(*parts)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as src, open(out, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise SubmissionUnreadable(f"the zip could not be read: {exc}") from None
+
+
+def _find(root: Path, names: set[str]) -> dict[str, list[Path]]:
+    found: dict[str, list[Path]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):  # does not follow links to folders
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIPPED_DIRS and not d.startswith("."))
+        for name in sorted(filenames):
+            path = Path(dirpath, name)
+            if name in names and path.is_file() and not path.is_symlink():
+                found.setdefault(name, []).append(path)
+    return found
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

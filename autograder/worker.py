@@ -1,0 +1,153 @@
+"""The sandboxed worker: imports the student's modules and runs the student halves of checks.
+
+Started by `autograder.sandbox.Worker` as `python -m autograder.worker`. It reads one JSON
+request per line from the command pipe and answers one JSON line on the reply pipe; its stdout
+and stderr (and so whatever the student prints) go to a log file the parent reads. It decides
+no score: it only returns outputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import random
+import sys
+import time
+import traceback
+from pathlib import Path
+from types import ModuleType, TracebackType
+
+import numpy as np
+
+from autograder import transport
+from autograder.student import SubmissionError, Subject
+from autograder.transport import ErrorInfo, ImportRequest, Reply, RunRequest, Where
+
+_torch = None
+
+
+class Worker:
+    def __init__(self, student_dir: Path, reply_fd: int):
+        self.student_dir = student_dir.resolve()
+        self.reply_fd = reply_fd
+        self.modules: dict[str, ModuleType] = {}
+
+    # --- replies ------------------------------------------------------------------------------
+
+    def send(self, message: transport.BaseModel) -> None:
+        data = transport.encode(message)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.reply_fd, view):]
+
+    def _student_frames(self, tb: TracebackType | None) -> list[traceback.FrameSummary]:
+        frames = traceback.extract_tb(tb)
+        return [f for f in frames if Path(f.filename).resolve().parent == self.student_dir]
+
+    def _error(self, kind: str, message: str, exc: BaseException) -> ErrorInfo:
+        frames = self._student_frames(exc.__traceback__)
+        where = None
+        if frames:
+            f = frames[-1]
+            where = Where(file=Path(f.filename).name, line=f.lineno or 0, function=f.name, code=(f.line or "")[:300])
+        shown = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-8))
+        return ErrorInfo(kind=kind, message=message[:20_000], exception=type(exc).__name__,
+                         where=where, traceback=shown[-50_000:])
+
+    def classify(self, exc: BaseException) -> ErrorInfo:
+        """Sort an exception into the closed set of error kinds the parent reports."""
+        if isinstance(exc, SubmissionError):
+            return self._error("submission", str(exc), exc)
+        if isinstance(exc, NotImplementedError):
+            return self._error("not_implemented", str(exc), exc)
+        if isinstance(exc, SystemExit):
+            return self._error("exit", f"sys.exit({exc.code!r})", exc)
+        if isinstance(exc, SyntaxError):
+            text = (exc.text or "").strip()
+            where = Where(file=Path(exc.filename or "?").name, line=exc.lineno or 0, function="<module>", code=text)
+            return ErrorInfo(kind="exception", message=f"{exc.msg}", exception="SyntaxError", where=where)
+        kind = "exception" if self._student_frames(exc.__traceback__) or isinstance(exc, ImportError) else "harness"
+        return self._error(kind, f"{type(exc).__name__}: {exc}", exc)
+
+    # --- requests -----------------------------------------------------------------------------
+
+    def do_import(self, request: ImportRequest) -> Reply:
+        start = time.perf_counter()
+        spec = importlib.util.spec_from_file_location(request.module, request.path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[request.module] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt included on purpose
+            sys.modules.pop(request.module, None)
+            return Reply(ok=False, seconds=time.perf_counter() - start, error=self.classify(exc))
+        self.modules[request.module] = module
+        return Reply(ok=True, seconds=time.perf_counter() - start)
+
+    def do_run(self, request: RunRequest) -> Reply:
+        from autograder.assignments import load_assignment
+
+        check = load_assignment(request.assignment).check(request.check)
+        half = check.run if request.half == "run" else check.expected_half()
+        seed_everything(request.seed)
+        start = time.perf_counter()
+        try:
+            outputs = half(Subject(self.modules))
+            seconds = time.perf_counter() - start
+            manifest = transport.write_outputs(outputs, Path(request.out_dir))
+        except BaseException as exc:  # noqa: BLE001 - every fault becomes a message for the parent
+            return Reply(ok=False, seconds=time.perf_counter() - start, error=self.classify(exc))
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        return Reply(ok=True, seconds=seconds, outputs=manifest)
+
+    def serve(self, commands) -> None:
+        for line in commands:
+            op = transport.decode(line, _Op).op
+            if op == "exit":
+                return
+            request = transport.decode(line, ImportRequest if op == "import" else RunRequest)
+            reply = self.do_import(request) if op == "import" else self.do_run(request)
+            self.send(reply)
+
+
+class _Op(transport.BaseModel):
+    op: str
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    if _torch is not None:
+        _torch.manual_seed(seed)
+
+
+def main(argv: list[str] | None = None) -> None:
+    global _torch
+    parser = argparse.ArgumentParser(prog="python -m autograder.worker")
+    parser.add_argument("--student-dir", type=Path, required=True)
+    parser.add_argument("--cmd-fd", type=int, required=True)
+    parser.add_argument("--reply-fd", type=int, required=True)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--no-torch", action="store_true")
+    args = parser.parse_args(argv)
+
+    if not args.no_torch:
+        import torch
+
+        torch.set_num_threads(args.threads)
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        _torch = torch
+    sys.path.insert(0, str(args.student_dir))
+    sys.argv = ["student"]
+    worker = Worker(args.student_dir, args.reply_fd)
+    worker.send(transport.Ready(ready=True, python=sys.version.split()[0],
+                                torch=_torch.__version__ if _torch else None))
+    with os.fdopen(args.cmd_fd, "rb") as commands:
+        worker.serve(commands)
+
+
+if __name__ == "__main__":
+    main()
