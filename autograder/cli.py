@@ -15,7 +15,7 @@ import click
 from pydantic import ValidationError
 
 from autograder.assignments import UnknownAssignment, assignment_ids, load_assignment
-from autograder.config import GradingConfig, config_errors
+from autograder.config import REPO_ROOT, GradingConfig, config_errors
 from autograder.results import CheckResult, Grade, Outcome
 from autograder.runner import grade_safely
 from autograder.writers import write_gradescope, write_html, write_summary
@@ -133,6 +133,31 @@ def grade(submission: Path, assignment_id: str, out: Path, quiet: bool, **option
 def check(submission: Path, assignment_id: str, out: Path | None, quiet: bool, **options) -> None:
     """Self-check: run only the checks visible to students on SUBMISSION (default: this folder)."""
     sys.exit(_run(submission, assignment_id, out, quiet, visible_only=True, **options))
+
+
+@main.command()
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("autograder-results"),
+              show_default=True, help="Reports go to OUT/<assignment>/<reference|student_template>/.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Cache of expected values [env AUTOGRADER_CACHE].")
+def demo(out: Path, cache_dir: Path | None) -> None:
+    """Grade the bundled reference and student template of every assignment and write their reports.
+
+    Exits 0 when every reference scores full marks and every template scores 0.
+    """
+    config = _config(cache_dir=cache_dir)
+    healthy = True
+    for aid in assignment_ids():
+        assignment = _assignment(aid)
+        for kind, want in (("reference", assignment.points), ("student_template", 0.0)):
+            result = grade_safely(REPO_ROOT / kind / aid, assignment, config)
+            _write_all(result, out / aid / kind)
+            ok = result.harness_error is None and result.score == want
+            healthy &= ok
+            mark = click.style("ok" if ok else "UNEXPECTED", fg="green" if ok else "red")
+            click.echo(f"{aid:<20} {kind:<17} {result.score:>6g} / {result.max_score:<6g} {mark}  "
+                       f"{out / aid / kind / 'report.html'}")
+    sys.exit(EXIT_FULL_MARKS if healthy else EXIT_POINTS_LOST)
 
 
 @main.command(name="list")

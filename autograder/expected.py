@@ -60,6 +60,9 @@ class ExpectedValues:
             return None
         return transport.read_outputs(OutputsManifest.model_validate_json(manifest.read_text()), folder)
 
+    def cached(self, checks: list[Check]) -> bool:
+        return all((self.root / c.id / "manifest.json").is_file() for c in checks)
+
     def get(self, checks: list[Check]) -> dict[str, dict[str, Any] | Fault]:
         """Expected outputs for `checks`, computing the missing ones in one trusted worker."""
         start = time.perf_counter()

@@ -15,7 +15,7 @@ from autograder.faults import Fault
 from autograder.model import Assignment, Check, Visibility
 from autograder.results import CheckResult, Grade, Outcome, ProblemResult, Timing
 from autograder.session import Ran, WorkerSession
-from autograder.submission import SubmissionUnreadable, stage
+from autograder.submission import Staged, SubmissionUnreadable, stage
 
 Progress = Callable[[CheckResult], None]
 
@@ -63,21 +63,17 @@ def grade(submission: Path, assignment: Assignment, config: GradingConfig,
     grade = Grade(assignment=assignment.id, title=assignment.title, submission=str(submission),
                   problems=[], autograder_version=__version__)
     expected_values = ExpectedValues(assignment, config)
-    expected = expected_values.get(checks)
 
     with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
         scratch = Path(tmp)
         folder = scratch / "submission"
         folder.mkdir()
-        try:
-            staged = stage(submission, assignment, folder, scratch)
-        except SubmissionUnreadable as exc:
-            staged = None
-            grade.messages.append(f"The submission could not be read: {exc}")
-        if staged is not None:
-            grade.messages.extend(staged.notes)
         session = WorkerSession(folder, scratch, config, assignment=assignment.id)
         try:
+            if expected_values.cached(checks):
+                session.prestart()  # torch imports in the worker while this process stages and loads
+            expected = expected_values.get(checks)
+            staged = _stage(submission, assignment, folder, scratch, grade.messages)
             for problem in assignment.problems:
                 results = []
                 for check in (c for c in problem.checks if c.id in selected):
@@ -95,7 +91,18 @@ def grade(submission: Path, assignment: Assignment, config: GradingConfig,
     return grade
 
 
-def _grade_check(check: Check, files: tuple[str, ...], staged, session: WorkerSession, expected,
+def _stage(submission: Path, assignment: Assignment, folder: Path, scratch: Path,
+           messages: list[str]) -> Staged | None:
+    try:
+        staged = stage(submission, assignment, folder, scratch)
+    except SubmissionUnreadable as exc:
+        messages.append(f"The submission could not be read: {exc}")
+        return None
+    messages.extend(staged.notes)
+    return staged
+
+
+def _grade_check(check: Check, files: tuple[str, ...], staged: Staged | None, session: WorkerSession, expected,
                  scratch: Path) -> CheckResult:
     if isinstance(expected, Fault):
         return _from_fault(check, faults.harness_fault(

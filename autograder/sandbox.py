@@ -86,6 +86,11 @@ class Worker:
     # --- life cycle ---------------------------------------------------------------------------
 
     def start(self) -> Ready:
+        self.spawn()
+        return self.wait_ready()
+
+    def spawn(self) -> None:
+        """Start the process without waiting for it, so the caller can work meanwhile."""
         cmd_read, self._cmd_write = os.pipe()
         self._reply_read, reply_write = os.pipe()
         env = {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
@@ -96,7 +101,7 @@ class Worker:
                 "--cmd-fd", str(cmd_read), "--reply-fd", str(reply_write), "--threads", str(self.threads)]
         if not self.torch:
             args.append("--no-torch")
-        begin = time.perf_counter()
+        self._begin = time.perf_counter()
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -106,8 +111,10 @@ class Worker:
         os.close(cmd_read)
         os.close(reply_write)
         self._buffer = b""
+
+    def wait_ready(self) -> Ready:
         self.ready = transport.decode(self._read_line(self.start_timeout), Ready)
-        self.start_seconds = time.perf_counter() - begin
+        self.start_seconds = time.perf_counter() - self._begin
         return self.ready
 
     @property
@@ -131,12 +138,8 @@ class Worker:
         self.process = None
 
     def close(self) -> None:
-        if self.alive:
-            try:
-                os.write(self._cmd_write, b'{"op": "exit"}\n')
-                self.process.wait(timeout=2)
-            except (OSError, subprocess.TimeoutExpired):
-                pass
+        # No graceful exit: nothing of the worker's is needed any more, and tearing torch down
+        # takes longer than killing it.
         self.kill()
 
     # --- requests -----------------------------------------------------------------------------

@@ -45,14 +45,20 @@ class WorkerSession:
         self.start_seconds = 0.0
         self.import_seconds = 0.0
 
+    def prestart(self) -> None:
+        """Spawn the worker now and let it import torch while the caller does other work."""
+        mb = self.config.memory_limit_mb
+        self.worker = Worker(self.folder, self.log, limits=Limits(memory_bytes=mb << 20 if mb else None),
+                             threads=self.config.threads, start_timeout=self.config.start_timeout)
+        self.worker.spawn()
+        self.imported = set()
+
     def _worker(self) -> Worker:
         if self.worker is None or not self.worker.alive:
-            mb = self.config.memory_limit_mb
-            self.worker = Worker(self.folder, self.log, limits=Limits(memory_bytes=mb << 20 if mb else None),
-                                 threads=self.config.threads, start_timeout=self.config.start_timeout)
-            self.worker.start()
+            self.prestart()
+        if self.worker.ready is None:
+            self.worker.wait_ready()
             self.start_seconds += self.worker.start_seconds
-            self.imported = set()
         return self.worker
 
     def close(self) -> None:
@@ -61,6 +67,7 @@ class WorkerSession:
 
     def ensure_imported(self, files: tuple[str, ...]) -> Fault | None:
         """Import the problem's modules once per worker; a module that failed stays failed."""
+        self._worker()  # a worker restarted after a fault has imported nothing yet
         for file in files:
             module = file.removesuffix(".py")
             if module in self.broken:

@@ -1,0 +1,97 @@
+"""Where the time and memory of grading one submission go (run on demand, not in CI).
+
+    python benchmarks/bench_grading.py --assignment umn-csci5527-hw3 --repeat 5
+
+Each repetition grades the reference in a fresh `autograder grade` process with a warm
+expected-value cache (the state on Gradescope, where the cache is built once). Reported, as
+medians over the repetitions:
+
+- total: wall time of the whole command, interpreter start included;
+- worker start: starting the sandboxed worker (Python and the torch import);
+- checks: time inside the student halves (the checks' own computation);
+- overhead: total minus worker start minus checks: the harness's own cost;
+- peak tree RSS: the largest sum of resident memory of the parent and all its children, sampled
+  every 10 ms with psutil.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def tree_rss(process: psutil.Process) -> int:
+    total = 0
+    for p in [process, *process.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def run_once(assignment: str, submission: Path, cache: Path) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "autograder.cli", "grade", str(submission),
+                                 "-a", assignment, "-o", out, "-q", "--cache-dir", str(cache)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+        watched = psutil.Process(proc.pid)
+        peak = [0]
+
+        def sample() -> None:
+            while proc.poll() is None:
+                try:
+                    peak[0] = max(peak[0], tree_rss(watched))
+                except psutil.Error:
+                    pass
+                time.sleep(0.01)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        proc.wait()
+        sampler.join()
+        total = time.perf_counter() - start
+        summary = json.loads((Path(out) / "summary.json").read_text())
+    timing = summary["timing"]
+    return {
+        "total": total,
+        "worker start": timing["worker_start"],
+        "imports": timing["imports"],
+        "checks": timing["checks"],
+        "overhead": total - timing["worker_start"] - timing["checks"],
+        "peak tree RSS (MB)": peak[0] / 2**20,
+        "score": summary["score"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--assignment", default="umn-csci5527-hw3")
+    parser.add_argument("--submission", type=Path, help="default: the bundled reference")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    submission = args.submission or REPO / "reference" / args.assignment
+    with tempfile.TemporaryDirectory() as cache:
+        run_once(args.assignment, submission, Path(cache))  # fills the cache; not counted
+        runs = [run_once(args.assignment, submission, Path(cache)) for _ in range(args.repeat)]
+    print(f"{args.assignment}: grading {submission.relative_to(REPO) if submission.is_relative_to(REPO) else submission}"
+          f", {args.repeat} runs, medians (min-max)")
+    for key in runs[0]:
+        values = [r[key] for r in runs]
+        print(f"  {key:<20} {statistics.median(values):8.3f}   ({min(values):.3f}-{max(values):.3f})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Shared fixtures: a private expected-value cache, and grading of small in-memory submissions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from autograder.assignments import load_assignment
+from autograder.config import REPO_ROOT, GradingConfig
+from autograder.results import Grade
+from autograder.runner import grade
+
+HW3 = "umn-csci5527-hw3"
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> Path:
+    """One cache for the whole run: expected values are computed once, as in real use."""
+    return tmp_path_factory.mktemp("expected-cache")
+
+
+@pytest.fixture(scope="session")
+def make_config(cache_dir) -> Callable[..., GradingConfig]:
+    def make(**overrides) -> GradingConfig:
+        return GradingConfig(cache_dir=cache_dir, **overrides)
+    return make
+
+
+def reference_text(assignment: str, file: str) -> str:
+    return (REPO_ROOT / "reference" / assignment / file).read_text()
+
+
+def mutate(text: str, old: str, new: str) -> str:
+    """The reference with one deliberate fault; fails loudly if the reference changed under it."""
+    assert text.count(old) == 1, f"expected exactly one {old!r} in the reference"
+    return text.replace(old, new)
+
+
+@pytest.fixture(scope="session")
+def grade_files(make_config, tmp_path_factory) -> Callable[..., Grade]:
+    """Grade a submission given as {file name: source text}."""
+
+    def run(files: dict[str, str], assignment: str = HW3, **overrides) -> Grade:
+        folder = tmp_path_factory.mktemp("submission")
+        for name, text in files.items():
+            (folder / name).write_text(text)
+        return grade(folder, load_assignment(assignment), make_config(**overrides))
+
+    return run
+
+
+def outcomes(g: Grade) -> dict[str, str]:
+    return {c.id: c.outcome.value for c in g.checks}
+
+
+def lost(g: Grade) -> set[str]:
+    """Ids of the checks that did not earn full points."""
+    return {c.id for c in g.checks if c.score < c.max_score}
+
+
+def by_id(g: Grade, check_id: str):
+    return next(c for c in g.checks if c.id == check_id)
+

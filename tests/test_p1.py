@@ -1,0 +1,113 @@
+"""P1 of umn-csci5527-hw3: the reference passes, the template fails cleanly, and each fault of a
+real student loses exactly its checks with a message that names it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograder.assignments.umn_csci5527_hw3 import p1
+from conftest import HW3, by_id, lost, mutate, outcomes, reference_text
+from autograder.config import REPO_ROOT
+
+FILE = "hw3_p1.py"
+ALL = {c.id for c in p1.PROBLEM.checks}
+BACKWARD = {"p1.backward.handout_seed", "p1.backward.other_seeds", "p1.autograd.agrees_with_backward"}
+FORWARD = {"p1.forward.handout_seed", "p1.forward.other_seeds"}
+AUTOGRAD = {"p1.autograd.handout_seed", "p1.autograd.other_seeds", "p1.autograd.agrees_with_backward"}
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return reference_text(HW3, FILE)
+
+
+def test_reference_scores_full_marks(grade_files, reference):
+    g = grade_files({FILE: reference})
+    assert g.score == g.max_score == 4.5
+    assert set(outcomes(g).values()) == {"passed"}
+
+
+def test_template_scores_zero_with_not_implemented_on_every_check(grade_files):
+    g = grade_files({FILE: (REPO_ROOT / "student_template" / HW3 / FILE).read_text()})
+    assert g.score == 0 and len(g.checks) == len(ALL)
+    for c in g.checks:
+        assert c.outcome.value == "error"
+        assert "is not implemented yet: it raises NotImplementedError" in c.feedback.summary
+        assert c.debug == ""
+
+
+def _hard_coded_backward(reference: str) -> str:
+    """backward returning the handout seed's numbers as literals, as some students did."""
+    data = p1.handout_data(p1.HANDOUT_SEED)
+    namespace: dict = {}
+    exec(compile(reference, FILE, "exec"), namespace)
+    grads = namespace["backward"](*p1._args(data), p1.graph_values(data))
+    literal = "{" + ", ".join(f"{k!r}: np.array({np.asarray(v).tolist()!r})" for k, v in grads.items()) + "}"
+    return mutate(reference, "    g = {\"z\": 1.0}\n", f"    return {literal}\n    g = {{\"z\": 1.0}}\n")
+
+
+FAULTS = {
+    # name: (old, new, lost checks, words the first lost check's message must contain)
+    "relu_derivative_wrong": (
+        'g["V3"] = g["V4"] * (values["V3"] > 0)', 'g["V3"] = g["V4"] * np.maximum(values["V3"], 0)',
+        BACKWARD, ["V3.g is the first gradient that differs", "derivative of ReLU"]),
+    "gradient_transposed": (
+        'g["W3"] = g["V5"] @ values["V4"].T', 'g["W3"] = values["V4"] @ g["V5"].T',
+        BACKWARD, ["W3.g is the first gradient that differs", "expected shape (2, 3), got (3, 2)", "transposed"]),
+    "sign_of_D_flipped": (
+        "    D = Y - V5\n", "    D = V5 - Y\n",
+        FORWARD, ["D is the first node value that differs", "opposite sign"]),
+    "sign_of_V5_gradient_flipped": (
+        'g["V5"] = -g["D"]', 'g["V5"] = g["D"]',
+        BACKWARD, ["V5.g is the first gradient that differs", "opposite sign"]),
+    "function_raises": (
+        "    x, y = torch.from_numpy(X), torch.from_numpy(Y)\n",
+        "    raise ValueError('shapes do not match')\n",
+        AUTOGRAD, ["`autograd_gradients` in hw3_p1.py raised ValueError: shapes do not match", "line"]),
+    "function_missing": (
+        "def backward(", "def backwards(",
+        BACKWARD, ["hw3_p1.py has no function `backward`. Did you mean `backwards`?"]),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_fault_loses_exactly_its_checks(grade_files, reference, fault):
+    old, new, expected_lost, words = FAULTS[fault]
+    g = grade_files({FILE: mutate(reference, old, new)})
+    assert lost(g) == expected_lost
+    first = next(c for c in g.checks if c.id in expected_lost)
+    text = " ".join([first.feedback.summary, *first.feedback.details, first.feedback.hint or ""])
+    for word in words:
+        assert word in text
+
+
+def test_hard_coded_numbers_pass_the_handout_seed_but_not_the_other_seeds(grade_files, reference):
+    g = grade_files({FILE: _hard_coded_backward(reference)})
+    assert lost(g) == {"p1.backward.other_seeds"}
+    hidden = by_id(g, "p1.backward.other_seeds")
+    assert hidden.score == 0.1  # z.g = 1 is right at any seed: 2 of 20 gradients
+    assert "(seed 1)" in hidden.feedback.summary
+
+
+def test_hidden_check_feedback_never_shows_expected_values(grade_files, reference):
+    g = grade_files({FILE: mutate(reference, 'g["V5"] = -g["D"]', 'g["V5"] = g["D"]')})
+    hidden = by_id(g, "p1.backward.other_seeds")
+    assert hidden.feedback.arrays and all(
+        a.expected_value is None and a.max_abs_diff is None for a in hidden.feedback.arrays)
+    visible = by_id(g, "p1.backward.handout_seed")
+    assert visible.feedback.arrays[0].expected_value is not None
+
+
+def test_agreement_check_says_which_side_is_wrong(grade_files, reference):
+    g = grade_files({FILE: mutate(reference, 'g["W1"] = g["V1"] @ X.T', 'g["W1"] = 2 * g["V1"] @ X.T')})
+    agree = by_id(g, "p1.autograd.agrees_with_backward")
+    assert agree.outcome.value == "failed"
+    assert "backward is off; autograd_gradients matches the expected values" in agree.feedback.summary
+
+
+def test_make_data_in_the_wrong_order_loses_only_its_check(grade_files, reference):
+    swapped = mutate(reference, '{"Y": (2, 50), "X": (5, 50),', '{"X": (5, 50), "Y": (2, 50),')
+    g = grade_files({FILE: swapped})
+    assert lost(g) == {"p1.make_data.handout_draws"}
+    assert "Y is the first array that differs" in by_id(g, "p1.make_data.handout_draws").feedback.summary
