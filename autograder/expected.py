@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from autograder import __version__, transport
+from autograder import __version__, faults, transport
 from autograder.assignments import package_dir
 from autograder.config import GradingConfig
 from autograder.faults import Fault
@@ -44,6 +44,17 @@ def fingerprint(assignment: Assignment, config: GradingConfig) -> str:
     return digest.hexdigest()[:16]
 
 
+def missing_data(check: Check, config: GradingConfig) -> Fault | None:
+    """The data sets a check reads must be under the data root; if not, the instructor must act."""
+    for name in check.data:
+        if config.data_root is None or not (config.data_root / name).is_dir():
+            where = f"under {config.data_root}" if config.data_root else "(no data root is set)"
+            return faults.harness_fault(
+                f"the data set {name!r} it needs was not found {where}; the instructor must pass "
+                f"--data-root or set AUTOGRADER_DATA_ROOT")
+    return None
+
+
 class ExpectedValues:
     """Expected outputs per check id, computed on first use and cached."""
 
@@ -61,7 +72,7 @@ class ExpectedValues:
         return transport.read_outputs(OutputsManifest.model_validate_json(manifest.read_text()), folder)
 
     def cached(self, checks: list[Check]) -> bool:
-        return all((self.root / c.id / "manifest.json").is_file() for c in checks)
+        return all(c.static or (self.root / c.id / "manifest.json").is_file() for c in checks)
 
     def get(self, checks: list[Check]) -> dict[str, dict[str, Any] | Fault]:
         """Expected outputs for `checks`, computing the missing ones in one trusted worker."""
@@ -69,6 +80,9 @@ class ExpectedValues:
         values: dict[str, dict[str, Any] | Fault] = {}
         missing = []
         for check in checks:
+            if check.static is not None:
+                values[check.id] = {}
+                continue
             loaded = self._load(check)
             if loaded is None:
                 missing.append(check)
@@ -94,7 +108,7 @@ class ExpectedValues:
             try:
                 for check in checks:
                     problem = self.assignment.problem_of(check)
-                    result = session.ensure_imported(problem.files)
+                    result = missing_data(check, self.config) or session.ensure_imported(problem.files)
                     if result is None:
                         out = scratch / "out" / check.id
                         result = session.run(check, "expected", out, problem.files[0])

@@ -10,6 +10,9 @@ It has two halves that never share a process:
 
 The expected values come from ``expected(subject)`` run on the reference (by default the same
 function as ``run``), in a trusted worker, once, and are cached on disk.
+
+A *static* check has no halves: ``static(sources, check)`` reads the student's source text in the
+parent (for example to ban an import on the AST) and executes nothing.
 """
 
 from __future__ import annotations
@@ -69,11 +72,27 @@ class Check(BaseModel):
     part: str = Field(description="The handout's sub-question, for example 'b'.")
     visibility: Visibility = Field(Visibility.visible, description="Gradescope visibility.")
     timeout: float = Field(30.0, gt=0, description="Seconds the student half may run.")
-    run: Callable[[Any], Outputs] = Field(description="Student half, run in the sandbox.")
-    judge: Callable[..., Verdict] = Field(description="Judge half, run in the trusted parent.")
+    run: Callable[[Any], Outputs] | None = Field(None, description="Student half, run in the sandbox.")
+    judge: Callable[..., Verdict] | None = Field(None, description="Judge half, run in the trusted parent.")
     expected: Callable[[Any], Outputs] | None = Field(
         None, description="Trusted half run on the reference; defaults to `run`."
     )
+    static: Callable[[Mapping[str, str], Check], Verdict] | None = Field(
+        None, description="For checks of the source text only: judges {file name: source}; runs nothing."
+    )
+    artifacts: tuple[str, ...] = Field(
+        (), description="Files besides the problem's modules that this check needs (checkpoints, e.g. 'a4_c.pt')."
+    )
+    data: tuple[str, ...] = Field(
+        (), description="Data sets (folders under the data root) this check reads, e.g. ('mnist',)."
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Check:
+        halves = self.run is not None and self.judge is not None
+        if (self.static is not None) != halves:
+            return self
+        raise ValueError(f"check {self.id!r} needs either `static`, or both `run` and `judge`")
 
     @field_validator("id")
     @classmethod
@@ -108,6 +127,10 @@ class Problem(BaseModel):
     @property
     def module(self) -> str:
         return self.files[0].removesuffix(".py")
+
+    @property
+    def wanted_files(self) -> set[str]:
+        return set(self.files).union(*(c.artifacts for c in self.checks))
 
     @property
     def points(self) -> float:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from autograder import __version__, faults
 from autograder.config import GradingConfig
-from autograder.expected import ExpectedValues
+from autograder.expected import ExpectedValues, missing_data
 from autograder.faults import Fault
-from autograder.model import Assignment, Check, Visibility
+from autograder.model import Assignment, Check, Verdict, Visibility
 from autograder.results import CheckResult, Grade, Outcome, ProblemResult, Timing
 from autograder.session import Ran, WorkerSession
 from autograder.submission import Staged, SubmissionUnreadable, stage
@@ -40,9 +40,9 @@ def _from_fault(check: Check, fault: Fault) -> CheckResult:
     return _result(check, fault.outcome, 0.0, fault.feedback, debug=fault.debug)
 
 
-def _judge(check: Check, ran: Ran, expected: dict) -> CheckResult:
+def _judge(check: Check, decide: Callable[[], Verdict], ran: Ran) -> CheckResult:
     try:
-        verdict = check.judge(ran.outputs, expected, check)
+        verdict = decide()
     except Exception:  # noqa: BLE001 - a judge bug must cost the student nothing but a regrade
         return _from_fault(check, faults.harness_fault("its judge raised an exception", traceback.format_exc()))
     if verdict.fraction >= 1.0:
@@ -109,16 +109,23 @@ def _grade_check(check: Check, files: tuple[str, ...], staged: Staged | None, se
             f"the reference solution failed ({expected.feedback.summary})", expected.debug))
     if staged is None:
         return _from_fault(check, faults.missing_file("The submission could not be read; see the message above."))
-    unusable = [staged.unusable[f] for f in files if f in staged.unusable]
+    unusable = [staged.unusable[f] for f in (*files, *check.artifacts) if f in staged.unusable]
     if unusable:
         return _from_fault(check, faults.missing_file(unusable[0]))
+    if check.static is not None:
+        sources = {f: (staged.folder / f).read_text(encoding="utf-8", errors="replace")
+                   for f in files if f.endswith(".py")}
+        return _judge(check, lambda: check.static(sources, check), Ran({}, 0.0, ""))
+    absent = missing_data(check, session.config)
+    if absent:
+        return _from_fault(check, absent)
     fault = session.ensure_imported(files)
     if fault is not None:
         return _from_fault(check, fault)
     ran = session.run(check, "run", scratch / "out" / check.id, files[0])
     if isinstance(ran, Fault):
         return _from_fault(check, ran)
-    return _judge(check, ran, expected)
+    return _judge(check, lambda: check.judge(ran.outputs, expected, check), ran)
 
 
 def grade_safely(submission: Path, assignment: Assignment, config: GradingConfig,

@@ -68,7 +68,7 @@ class WorkerSession:
     def ensure_imported(self, files: tuple[str, ...]) -> Fault | None:
         """Import the problem's modules once per worker; a module that failed stays failed."""
         self._worker()  # a worker restarted after a fault has imported nothing yet
-        for file in files:
+        for file in (f for f in files if f.endswith(".py")):
             module = file.removesuffix(".py")
             if module in self.broken:
                 return self.broken[module]
@@ -103,7 +103,8 @@ class WorkerSession:
         out_dir.mkdir(parents=True, exist_ok=True)
         timeout = check.timeout * self.config.timeout_scale
         request = RunRequest(assignment=self.assignment, check=check.id, half=half,
-                             seed=check_seed(check), out_dir=str(out_dir))
+                             seed=check_seed(check), out_dir=str(out_dir),
+                             data_root=str(self.config.data_root) if self.config.data_root else None)
         log_start = self.log.stat().st_size if self.log.exists() else 0
         try:
             reply = worker.request(request, timeout)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import inspect
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -20,10 +21,26 @@ class SubmissionError(Exception):
 
 
 class Subject:
-    """The imported modules of one submission (the student's, or the reference)."""
+    """The imported modules of one submission (the student's, or the reference), its other files
+    (checkpoints) and the data root."""
 
-    def __init__(self, modules: Mapping[str, ModuleType]):
+    def __init__(self, modules: Mapping[str, ModuleType], folder: Path | None = None,
+                 data_root: Path | None = None):
         self._modules = dict(modules)
+        self.folder = folder
+        self.data_root = data_root
+
+    def path(self, name: str) -> Path:
+        """A file of the submission other than a module, such as a checkpoint."""
+        if self.folder is None or not (self.folder / name).is_file():
+            raise SubmissionError(f"{name} was not found in the submission.")
+        return self.folder / name
+
+    def dataset(self, name: str) -> Path:
+        """The folder of a data set under the data root (the runner checked that it exists)."""
+        if self.data_root is None:
+            raise RuntimeError(f"no data root is set, but the check reads the data set {name!r}")
+        return self.data_root / name
 
     def module(self, name: str) -> ModuleType:
         try:

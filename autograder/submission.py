@@ -39,7 +39,7 @@ class Staged:
 def stage(source: Path, assignment: Assignment, dest: Path, scratch: Path) -> Staged:
     """Copy the files `assignment` needs from `source` into the empty folder `dest`."""
     root = _unpack(source, scratch)
-    wanted = sorted({f for p in assignment.problems for f in p.files})
+    wanted = sorted(set().union(*(p.wanted_files for p in assignment.problems)))
     matches = _find(root, set(wanted))
     staged = Staged(folder=dest)
     for name in wanted:

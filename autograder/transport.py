@@ -43,6 +43,7 @@ class RunRequest(BaseModel):
     half: Literal["run", "expected"]
     seed: int
     out_dir: str
+    data_root: str | None = None
 
 
 # --- worker -> parent -------------------------------------------------------------------------

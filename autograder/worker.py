@@ -93,7 +93,8 @@ class Worker:
         seed_everything(request.seed)
         start = time.perf_counter()
         try:
-            outputs = half(Subject(self.modules))
+            data_root = Path(request.data_root) if request.data_root else None
+            outputs = half(Subject(self.modules, self.student_dir, data_root))
             seconds = time.perf_counter() - start
             manifest = transport.write_outputs(outputs, Path(request.out_dir))
         except BaseException as exc:  # noqa: BLE001 - every fault becomes a message for the parent
