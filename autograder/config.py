@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -39,6 +40,15 @@ class GradingConfig(BaseModel):
         4096, ge=256, description="Address-space limit of the worker in MiB; None for no limit."
     )
     threads: int = Field(1, ge=1, description="Torch and BLAS threads in the worker (fixed for determinism).")
+    cpu_limit_s: int = Field(900, ge=10, description="CPU seconds one worker may use in all (RLIMIT_CPU).")
+    notebook_top_level: Literal["skip", "run"] = Field(
+        "skip", description="Top-level code of notebook submissions: 'skip' keeps only imports, functions, "
+                            "classes and constants; 'run' runs it all at import, under the import time limit."
+    )
+    isolate: bool = Field(
+        True, description="As root: run student code as an unprivileged user without network, and keep the "
+                          "reference and expected values unreadable to it."
+    )
 
     @classmethod
     def from_options(cls, **options: object) -> GradingConfig:

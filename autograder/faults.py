@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from autograder.results import Feedback, Outcome
@@ -23,12 +24,19 @@ class Fault:
     debug: str = ""  # a traceback for instructors; never shown to students
 
 
-def _where(error: ErrorInfo) -> tuple[str, ...]:
+Locate = Callable[[str, int], str]
+
+
+def plain_location(file: str, line: int) -> str:
+    return f"{file}, line {line}"
+
+
+def _where(error: ErrorInfo, locate: Locate) -> tuple[str, ...]:
     w = error.where
     if w is None:
         return ()
     code = f": `{w.code.strip()}`" if w.code.strip() else ""
-    return (f"{w.file}, line {w.line}, in {w.function}{code}",)
+    return (f"{locate(w.file, w.line)}, in {w.function}{code}",)
 
 
 def _subject(error: ErrorInfo, fallback: str) -> str:
@@ -38,51 +46,56 @@ def _subject(error: ErrorInfo, fallback: str) -> str:
     return f"`{w.function}` in {w.file}"
 
 
-def check_fault(error: ErrorInfo, file: str) -> Fault:
+def check_fault(error: ErrorInfo, file: str, locate: Locate = plain_location) -> Fault:
     """The student half of a check failed inside the worker."""
     who = _subject(error, file)
     match error.kind:
         case "not_implemented":
             return Fault(Outcome.error, Feedback(
                 summary=f"{who} is not implemented yet: it raises NotImplementedError.",
-                details=_where(error), hint="Replace the TODO with your implementation."))
+                details=_where(error, locate), hint="Replace the TODO with your implementation."))
         case "submission":
-            return Fault(Outcome.error, Feedback(summary=error.message, details=_where(error)))
+            return Fault(Outcome.error, Feedback(summary=error.message, details=_where(error, locate)))
         case "exit":
             return Fault(Outcome.error, Feedback(
                 summary=f"{who} called {error.message} while this check ran, so it returned nothing.",
-                details=_where(error), hint="Return the result instead of exiting."))
+                details=_where(error, locate), hint="Return the result instead of exiting."))
+        case "exception" if error.exception == "MemoryError":
+            return Fault(Outcome.error, Feedback(
+                summary=f"{who} ran out of memory (MemoryError) during this check.", details=_where(error, locate),
+                hint="The handout's sizes need little memory: look for an array far larger than intended."))
         case "exception":
             return Fault(Outcome.error, Feedback(
                 summary=f"{who} raised {error.message}",
-                details=_where(error),
+                details=_where(error, locate),
                 hint="Call it yourself on the handout's data to reproduce the error."), debug=error.traceback)
         case _:
             return harness_fault(f"the check's own code failed: {error.message}", error.traceback)
 
 
-def import_fault(error: ErrorInfo, file: str) -> Fault:
+def import_fault(error: ErrorInfo, file: str, locate: Locate = plain_location) -> Fault:
     """Importing a student module failed; every check of its problem gets this message."""
     if error.exception == "SyntaxError":
-        line = error.where.line if error.where else "?"
+        line = error.where.line if error.where else 0
+        at = locate(file, line).removeprefix(f"{file}, ")
         return Fault(Outcome.error, Feedback(
-            summary=f"{file} has a syntax error at line {line}: {error.message}.",
-            details=_where(error), hint="Run `python " + file + "` yourself: it must at least load."))
+            summary=f"{file} has a syntax error at {at}: {error.message}.",
+            details=_where(error, locate), hint="Run `python " + file + "` yourself: it must at least load."))
     if error.exception in ("ModuleNotFoundError", "ImportError"):
         return Fault(Outcome.error, Feedback(
             summary=f"{file} could not be imported: {error.message.split(': ', 1)[-1]}.",
-            details=_where(error),
+            details=_where(error, locate),
             hint="The grader has Python's standard library, numpy, scipy and torch; import only what the handout allows."))
     if error.kind == "exit":
         return Fault(Outcome.error, Feedback(
             summary=f"{file} called {error.message} while being imported, so none of its functions could be graded.",
-            details=_where(error), hint=_TOP_LEVEL_HINT))
+            details=_where(error, locate), hint=_TOP_LEVEL_HINT))
     if error.kind == "not_implemented":
         return Fault(Outcome.error, Feedback(
-            summary=f"{file} raised NotImplementedError while being imported.", details=_where(error),
+            summary=f"{file} raised NotImplementedError while being imported.", details=_where(error, locate),
             hint=_TOP_LEVEL_HINT))
     return Fault(Outcome.error, Feedback(
-        summary=f"Importing {file} raised {error.message}", details=_where(error), hint=_TOP_LEVEL_HINT),
+        summary=f"Importing {file} raised {error.message}", details=_where(error, locate), hint=_TOP_LEVEL_HINT),
         debug=error.traceback)
 
 
@@ -110,6 +123,16 @@ def crash_fault(reason: str, log_tail: str) -> Fault:
         summary=f"Your code ended the grader's process during this check: {reason}.",
         details=(_last_line(log_tail),) if log_tail.strip() else (),
         hint="Look for os._exit, very large allocations or recursion without end."))
+
+
+def unreadable_outputs(reason: str) -> Fault:
+    return Fault(Outcome.error, Feedback(
+        summary=f"The values returned during this check could not be read by the grader: {reason}.",
+        hint="Return plain numbers, numpy arrays or torch tensors, as the handout asks."))
+
+
+def left_processes() -> str:
+    return "Your code left processes running after this check; the grader ended them."
 
 
 def missing_file(message: str) -> Fault:

@@ -82,6 +82,14 @@ class ProblemResult(BaseModel):
         return round(sum(c.max_score for c in self.checks), 6)
 
 
+class Protection(BaseModel):
+    """One protection of the sandbox, and whether it was in force for this grading."""
+
+    name: str
+    active: bool
+    detail: str
+
+
 class Timing(BaseModel):
     """Where the wall time of one grading went."""
 
@@ -102,6 +110,7 @@ class Grade(BaseModel):
     messages: list[str] = Field(default_factory=list, description="Notes about the whole submission.")
     harness_error: str | None = Field(None, description="Set when grading itself failed.")
     timing: Timing = Field(default_factory=Timing)
+    protections: list[Protection] = Field(default_factory=list, description="What the student's code ran under.")
     autograder_version: str = ""
 
     @property

@@ -12,9 +12,11 @@ from autograder import __version__, faults
 from autograder.config import GradingConfig
 from autograder.expected import ExpectedValues, missing_data
 from autograder.faults import Fault
+from autograder.isolation import keep_private
 from autograder.model import Assignment, Check, Verdict, Visibility
 from autograder.results import CheckResult, Grade, Outcome, ProblemResult, Timing
 from autograder.session import Ran, WorkerSession
+from autograder.notebooks import TopLevel
 from autograder.submission import Staged, SubmissionUnreadable, stage
 
 Progress = Callable[[CheckResult], None]
@@ -69,11 +71,15 @@ def grade(submission: Path, assignment: Assignment, config: GradingConfig,
         folder = scratch / "submission"
         folder.mkdir()
         session = WorkerSession(folder, scratch, config, assignment=assignment.id)
+        if session.identity is not None:
+            keep_private(config.reference_root, config.cache_dir)
         try:
             if expected_values.cached(checks):
                 session.prestart()  # torch imports in the worker while this process stages and loads
             expected = expected_values.get(checks)
-            staged = _stage(submission, assignment, folder, scratch, grade.messages)
+            staged = _stage(submission, assignment, folder, scratch, grade.messages, config.notebook_top_level)
+            if staged is not None:
+                session.locate = staged.locate
             for problem in assignment.problems:
                 results = []
                 for check in (c for c in problem.checks if c.id in selected):
@@ -85,6 +91,7 @@ def grade(submission: Path, assignment: Assignment, config: GradingConfig,
                                                     checks=results))
         finally:
             session.close()
+        grade.protections = session.protections() + keep_private(config.reference_root, config.cache_dir)
         grade.timing = Timing(total=time.perf_counter() - start, worker_start=session.start_seconds,
                               imports=session.import_seconds, expected=expected_values.seconds,
                               checks=sum(c.seconds for c in grade.checks))
@@ -92,9 +99,9 @@ def grade(submission: Path, assignment: Assignment, config: GradingConfig,
 
 
 def _stage(submission: Path, assignment: Assignment, folder: Path, scratch: Path,
-           messages: list[str]) -> Staged | None:
+           messages: list[str], top_level: TopLevel) -> Staged | None:
     try:
-        staged = stage(submission, assignment, folder, scratch)
+        staged = stage(submission, assignment, folder, scratch, top_level)
     except SubmissionUnreadable as exc:
         messages.append(f"The submission could not be read: {exc}")
         return None
@@ -122,7 +129,7 @@ def _grade_check(check: Check, files: tuple[str, ...], staged: Staged | None, se
     fault = session.ensure_imported(files)
     if fault is not None:
         return _from_fault(check, fault)
-    ran = session.run(check, "run", scratch / "out" / check.id, files[0])
+    ran = session.run(check, "run", session.out / check.id, files[0])
     if isinstance(ran, Fault):
         return _from_fault(check, ran)
     return _judge(check, lambda: check.judge(ran.outputs, expected, check), ran)

@@ -8,18 +8,19 @@ timeout kills the worker; the caller restarts it for the next check.
 from __future__ import annotations
 
 import os
-import resource
 import select
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
+
+import psutil
 
 from pydantic import BaseModel
 
 from autograder import transport
+from autograder.isolation import Identity, Limits, kill_user_processes
 from autograder.transport import Ready, Reply
 
 _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "HOME", "TMPDIR", "SYSTEMROOT")
@@ -49,32 +50,19 @@ def describe_exit(returncode: int | None) -> str:
     return f"the worker exited with status {returncode}"
 
 
-@dataclass(frozen=True)
-class Limits:
-    memory_bytes: int | None
-    open_files: int = 256
-    file_bytes: int = 512 << 20
-    processes: int | None = None
-
-    def apply(self) -> None:
-        """Runs in the child between fork and exec."""
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, self.open_files))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (self.file_bytes, self.file_bytes))
-        if self.memory_bytes:
-            resource.setrlimit(resource.RLIMIT_AS, (self.memory_bytes, self.memory_bytes))
-        if self.processes:
-            resource.setrlimit(resource.RLIMIT_NPROC, (self.processes, self.processes))
-
-
 class Worker:
     """One worker process over one folder of modules."""
 
-    def __init__(self, student_dir: Path, log_path: Path, *, limits: Limits, threads: int = 1,
-                 torch: bool = True, start_timeout: float = 120.0):
+    def __init__(self, student_dir: Path, log_path: Path, *, limits: Limits, assignment: str,
+                 identity: Identity | None = None, isolate_network: bool = False, tmp_dir: Path | None = None,
+                 threads: int = 1, torch: bool = True, start_timeout: float = 120.0):
         self.student_dir = student_dir
         self.log_path = log_path
         self.limits = limits
+        self.assignment = assignment
+        self.identity = identity
+        self.isolate_network = isolate_network
+        self.tmp_dir = tmp_dir
         self.threads = threads
         self.torch = torch
         self.start_timeout = start_timeout
@@ -95,12 +83,20 @@ class Worker:
         self._reply_read, reply_write = os.pipe()
         env = {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
         env.update(PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS=str(self.threads),
-                   MKL_NUM_THREADS=str(self.threads), PYTHONPATH=os.pathsep.join(_engine_path()))
+                   MKL_NUM_THREADS=str(self.threads), PYTHONPATH=os.pathsep.join(_engine_path()),
+                   HOME=str(self.student_dir))
+        if self.tmp_dir is not None:
+            env["TMPDIR"] = str(self.tmp_dir)
         args = [sys.executable, "-X", "utf8", "-m", "autograder.worker",
-                "--student-dir", str(self.student_dir),
-                "--cmd-fd", str(cmd_read), "--reply-fd", str(reply_write), "--threads", str(self.threads)]
+                "--student-dir", str(self.student_dir), "--assignment", self.assignment,
+                "--cmd-fd", str(cmd_read), "--reply-fd", str(reply_write), "--threads", str(self.threads),
+                "--nproc", str(self.limits.processes)]
         if not self.torch:
             args.append("--no-torch")
+        if self.isolate_network:
+            args.append("--no-network")
+        if self.identity is not None:
+            args += ["--user", f"{self.identity.uid}:{self.identity.gid}"]
         self._begin = time.perf_counter()
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
@@ -121,6 +117,12 @@ class Worker:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def has_children(self) -> bool:
+        try:
+            return bool(psutil.Process(self.process.pid).children(recursive=True))
+        except (psutil.Error, AttributeError):
+            return False
+
     def kill(self) -> None:
         """Kill the worker and everything it started (its whole session)."""
         if self.process is None:
@@ -130,6 +132,7 @@ class Worker:
         except (ProcessLookupError, PermissionError):
             pass
         self.process.wait()
+        kill_user_processes(self.identity)
         for fd in (self._cmd_write, self._reply_read):
             try:
                 os.close(fd)

@@ -6,6 +6,7 @@ the two run the same halves in the same way.
 
 from __future__ import annotations
 
+import os
 import time
 import zlib
 from dataclasses import dataclass
@@ -16,7 +17,9 @@ from autograder import faults, transport
 from autograder.config import GradingConfig
 from autograder.faults import Fault
 from autograder.model import Check
-from autograder.sandbox import Limits, Worker, WorkerDied, WorkerTimeout, read_tail
+from autograder.isolation import Limits, give_to, student_identity
+from autograder.results import Protection
+from autograder.sandbox import Worker, WorkerDied, WorkerTimeout, read_tail
 from autograder.transport import ImportRequest, RunRequest, TransportError
 
 
@@ -33,7 +36,10 @@ class Ran:
 
 
 class WorkerSession:
-    def __init__(self, folder: Path, scratch: Path, config: GradingConfig, *, assignment: str):
+    """`trusted` sessions run the reference: no drop of privileges, no network isolation."""
+
+    def __init__(self, folder: Path, scratch: Path, config: GradingConfig, *, assignment: str,
+                 trusted: bool = False):
         self.folder = folder
         self.scratch = scratch
         self.config = config
@@ -44,14 +50,44 @@ class WorkerSession:
         self.broken: dict[str, Fault] = {}
         self.start_seconds = 0.0
         self.import_seconds = 0.0
+        self.trusted = trusted
+        self.locate: faults.Locate = faults.plain_location  # notebooks map lines back to cells
+        self.identity, self.no_identity_reason = (
+            (None, "isolation is switched off (trusted or --no-isolation)") if trusted or not config.isolate
+            else student_identity())
+        mb = config.memory_limit_mb
+        self.limits = Limits(memory_bytes=mb << 20 if mb else None, cpu_seconds=config.cpu_limit_s)
+        self.tmp = scratch / "tmp"
+        self.tmp.mkdir(exist_ok=True)
+        self.out = scratch / "out"
+        self.out.mkdir(exist_ok=True)
+        if self.identity is not None:
+            os.chmod(scratch, 0o711)  # the worker's user may pass through, not list
+            give_to(self.identity, folder, self.tmp, self.out)
 
     def prestart(self) -> None:
         """Spawn the worker now and let it import torch while the caller does other work."""
-        mb = self.config.memory_limit_mb
-        self.worker = Worker(self.folder, self.log, limits=Limits(memory_bytes=mb << 20 if mb else None),
-                             threads=self.config.threads, start_timeout=self.config.start_timeout)
+        self.worker = Worker(self.folder, self.log, limits=self.limits, assignment=self.assignment,
+                             identity=self.identity, isolate_network=not self.trusted and self.config.isolate,
+                             tmp_dir=self.tmp, threads=self.config.threads, start_timeout=self.config.start_timeout)
         self.worker.spawn()
         self.imported = set()
+
+    def protections(self) -> list[Protection]:
+        """What the student's code ran under, for the report (after at least one start)."""
+        ready = self.worker.ready if self.worker else None
+        user = (Protection(name="unprivileged user", active=True, detail=f"ran as {self.identity.name}")
+                if self.identity else
+                Protection(name="unprivileged user", active=False, detail=self.no_identity_reason))
+        network = Protection(name="no network", active=bool(ready and ready.network_isolated),
+                             detail="an empty network namespace" if ready and ready.network_isolated
+                             else (ready.network_detail if ready else "the worker did not start"))
+        fixed = [Protection(name="scrubbed environment", active=True, detail="PATH, locale and a private HOME only"),
+                 Protection(name="own working folder", active=True, detail="only the submission's named files"),
+                 Protection(name="process tree killed", active=True,
+                            detail="after a timeout or crash, the worker's session"
+                                   + (" and every process of its user" if self.identity else ""))]
+        return [user, network, *self.limits.describe(), *fixed]
 
     def _worker(self) -> Worker:
         if self.worker is None or not self.worker.alive:
@@ -95,12 +131,13 @@ class WorkerSession:
             return faults.import_crash(file, str(exc), "")
         finally:
             self.import_seconds += time.perf_counter() - start
-        return None if reply.ok else faults.import_fault(reply.error, file)
+        return None if reply.ok else faults.import_fault(reply.error, file, self.locate)
 
     def run(self, check: Check, half: str, out_dir: Path, file: str) -> Ran | Fault:
         """Run one half of `check`; the outputs are loaded without pickle."""
         worker = self._worker()
         out_dir.mkdir(parents=True, exist_ok=True)
+        give_to(self.identity, out_dir)
         timeout = check.timeout * self.config.timeout_scale
         request = RunRequest(assignment=self.assignment, check=check.id, half=half,
                              seed=check_seed(check), out_dir=str(out_dir),
@@ -116,10 +153,13 @@ class WorkerSession:
             self.worker.kill()
             return faults.crash_fault(f"it sent an unreadable reply ({exc})", "")
         printed = read_tail(self.log, 4000, start=log_start)
+        if worker.has_children():  # forks left behind could answer for the worker later: end them all
+            worker.kill()
+            printed = (printed + "\n" + faults.left_processes()).strip()
         if not reply.ok:
-            return faults.check_fault(reply.error, file)
+            return faults.check_fault(reply.error, file, self.locate)
         try:
             outputs = transport.read_outputs(reply.outputs, out_dir)
         except TransportError as exc:
-            return faults.harness_fault(f"its outputs could not be read ({exc})")
+            return faults.unreadable_outputs(str(exc))
         return Ran(outputs=outputs, seconds=reply.seconds, printed=printed)

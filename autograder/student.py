@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from autograder.transport import MAX_ARRAY_BYTES
+
 
 class SubmissionError(Exception):
     """A fault in the submission, already described for the student."""
@@ -90,6 +92,9 @@ def to_array(value: Any, what: str) -> np.ndarray:
         raise SubmissionError(f"{what} should be a numeric array, but it could not be read as one ({exc}).") from None
     if array.dtype.kind not in "biuf":
         raise SubmissionError(f"{what} should be a numeric array, but it is {_kind(value)}.")
+    if array.nbytes > MAX_ARRAY_BYTES:
+        raise SubmissionError(f"{what} is an array of shape {array.shape} ({array.nbytes >> 20} MiB); "
+                              f"at most {MAX_ARRAY_BYTES >> 20} MiB is read. Check its shape.")
     return array.astype(np.float64) if array.dtype.kind == "f" else array
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from autograder.model import Assignment
+from autograder.notebooks import Converted, NotebookError, TopLevel, convert
 
 MAX_ZIP_BYTES = 512 << 20
 MAX_ZIP_MEMBERS = 20_000
@@ -34,19 +35,38 @@ class Staged:
     unusable: dict[str, str] = field(default_factory=dict)
     """File name -> why it cannot be graded (missing, found twice and different)."""
     notes: list[str] = field(default_factory=list)
+    notebooks: dict[str, Converted] = field(default_factory=dict)
+    """Module file name -> the notebook it was made from, for locating lines in cells."""
+
+    def locate(self, file: str, line: int) -> str:
+        """'hw3_p1.py, line 12', or the notebook cell that line came from."""
+        converted = self.notebooks.get(file)
+        cell = converted.locate(line) if converted else None
+        if cell is None:
+            return f"{file}, line {line}"
+        return f"{file.removesuffix('.py')}.ipynb, cell {cell[0]}, line {cell[1]}"
 
 
-def stage(source: Path, assignment: Assignment, dest: Path, scratch: Path) -> Staged:
+def stage(source: Path, assignment: Assignment, dest: Path, scratch: Path,
+          top_level: TopLevel = "skip") -> Staged:
     """Copy the files `assignment` needs from `source` into the empty folder `dest`."""
     root = _unpack(source, scratch)
     wanted = sorted(set().union(*(p.wanted_files for p in assignment.problems)))
-    matches = _find(root, set(wanted))
+    notebooks = {_notebook_name(n): n for n in wanted if n.endswith(".py")}
+    matches = _find(root, set(wanted) | set(notebooks))
     staged = Staged(folder=dest)
+    if not any(matches.values()) and not any(_files(root)):
+        staged.notes.append("The submission is empty: it holds no files at all.")
     for name in wanted:
         paths = matches.get(name, [])
-        if not paths:
-            staged.unusable[name] = f"{name} was not found in the submission."
+        if not paths and matches.get(_notebook_name(name)):
+            _stage_notebook(name, matches[_notebook_name(name)], root, dest, staged, top_level)
             continue
+        if not paths:
+            staged.unusable[name] = _not_found(name, root)
+            continue
+        if matches.get(_notebook_name(name)):
+            staged.notes.append(f"Both {name} and {_notebook_name(name)} were found; {name} was graded.")
         distinct = {_digest(p) for p in paths}
         shown = [p.relative_to(root).as_posix() for p in paths]
         if len(distinct) > 1:
@@ -60,6 +80,39 @@ def stage(source: Path, assignment: Assignment, dest: Path, scratch: Path) -> St
         shutil.copyfile(paths[0], dest / name)
         staged.found[name] = shown[0]
     return staged
+
+
+def _notebook_name(module_file: str) -> str:
+    return module_file.removesuffix(".py") + ".ipynb"
+
+
+def _stage_notebook(name: str, paths: list[Path], root: Path, dest: Path, staged: Staged,
+                    top_level: TopLevel) -> None:
+    shown = [p.relative_to(root).as_posix() for p in paths]
+    if len({_digest(p) for p in paths}) > 1:
+        staged.unusable[name] = (f"{_notebook_name(name)} was found {len(paths)} times, with different contents: "
+                                 f"{', '.join(shown)}. Keep only the one you want graded.")
+        return
+    try:
+        converted = convert(paths[0], top_level)
+    except NotebookError as exc:
+        staged.unusable[name] = str(exc)
+        return
+    (dest / name).write_text(converted.source, encoding="utf-8")
+    staged.found[name] = shown[0]
+    staged.notebooks[name] = converted
+    staged.notes.extend(converted.notes)
+
+
+def _not_found(name: str, root: Path) -> str:
+    links = [p.relative_to(root).as_posix() for p in root.rglob(name) if p.is_symlink()]
+    if links:
+        return f"{name} was found only as a symbolic link ({links[0]}); upload the file itself."
+    return f"{name} was not found in the submission."
+
+
+def _files(root: Path):
+    return (p for p in root.rglob("*") if p.is_file())
 
 
 def _unpack(source: Path, scratch: Path) -> Path:

@@ -79,6 +79,9 @@ class Ready(BaseModel):
     ready: Literal[True]
     python: str
     torch: str | None = None
+    uid: int
+    network_isolated: bool = False
+    network_detail: str = ""
 
 
 class TransportError(Exception):

@@ -20,7 +20,7 @@ from types import ModuleType, TracebackType
 
 import numpy as np
 
-from autograder import transport
+from autograder import isolation, transport
 from autograder.student import SubmissionError, Subject
 from autograder.transport import ErrorInfo, ImportRequest, Reply, RunRequest, Where
 
@@ -133,6 +133,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reply-fd", type=int, required=True)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--assignment", required=True)
+    parser.add_argument("--no-network", action="store_true")
+    parser.add_argument("--user", help="UID:GID to drop to after the trusted imports")
+    parser.add_argument("--nproc", type=int, default=64)
     args = parser.parse_args(argv)
 
     if not args.no_torch:
@@ -142,11 +146,20 @@ def main(argv: list[str] | None = None) -> None:
         # is not set: it only matters on GPUs and costs a second of start-up.)
         torch.set_num_threads(args.threads)
         _torch = torch
+    # Everything trusted is imported before the privileges go: the checks' own code included.
+    from autograder.assignments import load_assignment
+
+    load_assignment(args.assignment)
+    network_off = isolation.leave_network() if args.no_network else "not requested"
+    if args.user:
+        uid, gid = (int(x) for x in args.user.split(":"))
+        isolation.drop_privileges(uid, gid, args.nproc)
     sys.path.insert(0, str(args.student_dir))
     sys.argv = ["student"]
     worker = Worker(args.student_dir, args.reply_fd)
-    worker.send(transport.Ready(ready=True, python=sys.version.split()[0],
-                                torch=_torch.__version__ if _torch else None))
+    worker.send(transport.Ready(ready=True, python=sys.version.split()[0], uid=os.getuid(),
+                                torch=_torch.__version__ if _torch else None,
+                                network_isolated=network_off is None, network_detail=network_off or ""))
     with os.fdopen(args.cmd_fd, "rb") as commands:
         worker.serve(commands)
 

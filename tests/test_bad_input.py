@@ -1,0 +1,208 @@
+"""The bad-input matrix: every way a submission can be broken gets a plain message on the checks
+it touches, and every other check is still graded.
+
+Covered elsewhere: a syntax error, a package the grader lacks, a missing file, a missing function,
+an endless loop inside a check, sys.exit at import, a zip with `../` paths (tests/test_faults.py).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.assignments import load_assignment
+from autograder.assignments.umn_csci5527_hw3 import p1
+from autograder.isolation import student_identity
+from autograder.runner import grade
+from conftest import HW3, by_id, lost, mutate, outcomes, reference_text
+
+FILE = "hw3_p1.py"
+ALL = {c.id for c in p1.PROBLEM.checks}
+FORWARD = {"p1.forward.handout_seed", "p1.forward.other_seeds"}
+BACKWARD = {"p1.backward.handout_seed", "p1.backward.other_seeds", "p1.autograd.agrees_with_backward"}
+needs_isolation = pytest.mark.skipif(student_identity()[0] is None,
+                                     reason=f"the unprivileged sandbox is unavailable: {student_identity()[1]}")
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return reference_text(HW3, FILE)
+
+
+def _forward_body(reference: str, body: str) -> str:
+    """The reference whose forward starts with `body` (indented one level)."""
+    return mutate(reference, "    V1 = W1 @ X\n", "".join(f"    {line}\n" for line in body.splitlines()) + "    V1 = W1 @ X\n")
+
+
+def _summary(g, check_id: str) -> str:
+    return by_id(g, check_id).feedback.summary
+
+
+def test_wrong_signature_is_named(grade_files, reference):
+    g = grade_files({FILE: mutate(reference, "def forward(X, Y, W1, W2, W3)", "def forward(X, Y, W)")})
+    assert lost(g) == FORWARD
+    assert _summary(g, "p1.forward.handout_seed").startswith(
+        "`forward` in hw3_p1.py cannot be called as the handout specifies (too many positional arguments)")
+
+
+def test_wrong_return_type_is_named(grade_files, reference):
+    g = grade_files({FILE: mutate(reference, 'return {"V1": V1, "V2": V2,', 'return [V1, V2,').replace(
+        '"V3": V3, "V4": V4, "V5": V5, "D": D, "z": z}', 'V3, V4, V5, D, z]')})
+    assert lost(g) == FORWARD
+    assert _summary(g, "p1.forward.handout_seed") == \
+        "forward(X, Y, W1, W2, W3) should return a dict, but it returned a list."
+
+
+def test_nan_and_inf_outputs_are_pointed_out(grade_files, reference):
+    text = mutate(reference, 'g["V3"] = g["V4"] * (values["V3"] > 0)', 'g["V3"] = g["V4"] * np.nan')
+    text = mutate(text, "    z = 0.5 * float(np.sum(D * D))\n", "    z = float('inf')\n")
+    g = grade_files({FILE: text})
+    assert lost(g) == FORWARD | BACKWARD
+    assert _summary(g, "p1.forward.handout_seed") == "z is the first node value that differs (1 of 7 wrong)."
+    assert by_id(g, "p1.backward.handout_seed").feedback.hint == \
+        "V3.g contains NaN or inf: look for a division by zero or an overflow."
+
+
+def test_huge_output_is_refused_with_its_size(grade_files, reference):
+    g = grade_files({FILE: mutate(reference, 'return {"V1": V1,', 'return {"V1": np.ones((6000, 6000)),')})
+    assert lost(g) == FORWARD
+    assert _summary(g, "p1.forward.handout_seed") == (
+        "forward(X, Y, W1, W2, W3)['V1'] is an array of shape (6000, 6000) (274 MiB); at most 256 MiB is read. "
+        "Check its shape.")
+
+
+def test_endless_loop_at_import_times_out_for_that_file(grade_files, reference):
+    g = grade_files({FILE: reference + "\nwhile True:\n    pass\n"}, import_timeout=3)
+    assert lost(g) == ALL and set(outcomes(g).values()) == {"timeout"}
+    assert _summary(g, "p1.forward.handout_seed") == "Importing hw3_p1.py did not finish within 3 s; the grader stopped it."
+
+
+def test_memory_bomb_is_stopped_and_named(grade_files, reference):
+    bomb = "hog = []\nwhile True:\n    hog.append(bytearray(1 << 24))"
+    g = grade_files({FILE: _forward_body(reference, bomb)}, memory_limit_mb=1024)
+    assert lost(g) == FORWARD
+    assert _summary(g, "p1.forward.handout_seed") == "`forward` in hw3_p1.py ran out of memory (MemoryError) during this check."
+
+
+@needs_isolation
+def test_fork_bomb_is_stopped_and_leaves_nothing_behind(grade_files, reference):
+    import psutil
+
+    bomb = "import os\nwhile True:\n    os.fork()"
+    g = grade_files({FILE: _forward_body(reference, bomb)}, timeout_scale=0.2)
+    assert lost(g) == FORWARD
+    assert outcomes(g)["p1.forward.handout_seed"] in {"error", "timeout"}
+    assert g.score == 4.5 - 0.75
+    uid = student_identity()[0].uid
+    assert not [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == uid]
+
+
+def test_os_exit_at_import_is_reported(grade_files, reference):
+    g = grade_files({FILE: reference + "\nimport os\nos._exit(0)\n"})
+    assert lost(g) == ALL and set(outcomes(g).values()) == {"crashed"}
+    assert _summary(g, "p1.make_data.handout_draws") == \
+        "Importing hw3_p1.py ended the grader's process: the worker exited with status 0."
+
+
+def test_printing_megabytes_costs_nothing_and_is_cut(grade_files, reference):
+    g = grade_files({FILE: _forward_body(reference, "print('x' * (30 << 20))")})
+    assert g.score == g.max_score
+    printed = by_id(g, "p1.forward.handout_seed").student_output
+    assert printed.startswith("[... earlier output cut ...]") and len(printed) < 5000
+
+
+@needs_isolation
+def test_deleting_or_writing_files_outside_its_folder_is_refused(grade_files, reference, tmp_path):
+    victim = tmp_path / "instructor.txt"
+    victim.write_text("keep me")
+    os.chmod(tmp_path, 0o755)
+    attack = (f"import pathlib\npathlib.Path({str(victim)!r}).unlink()\n")
+    g = grade_files({FILE: _forward_body(reference, attack)})
+    assert lost(g) == FORWARD
+    assert "raised PermissionError" in _summary(g, "p1.forward.handout_seed")
+    assert victim.read_text() == "keep me"
+
+
+def test_zip_bomb_is_refused(make_config, tmp_path):
+    archive = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf, zf.open("hw3_p1.py", "w", force_zip64=True) as f:
+        block = b"\0" * (1 << 20)
+        for _ in range(600):
+            f.write(block)
+    assert archive.stat().st_size < 5 << 20
+    g = grade(archive, load_assignment(HW3), make_config())
+    assert g.score == 0
+    assert g.messages == ["The submission could not be read: the zip unpacks to more than 512 MB."]
+
+
+def test_symlink_to_the_reference_is_not_followed(make_config, tmp_path, reference):
+    (tmp_path / FILE).symlink_to(Path(__file__).parents[1] / "reference" / HW3 / FILE)
+    g = grade(tmp_path, load_assignment(HW3), make_config())
+    assert g.score == 0
+    assert g.checks[0].feedback.summary == "hw3_p1.py was found only as a symbolic link (hw3_p1.py); upload the file itself."
+
+
+def test_symlink_inside_a_zip_is_not_extracted(make_config, tmp_path):
+    archive = tmp_path / "link.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        info = zipfile.ZipInfo(FILE)
+        info.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(info, "/etc/passwd")
+    g = grade(archive, load_assignment(HW3), make_config())
+    assert g.score == 0 and g.checks[0].feedback.summary == "hw3_p1.py was not found in the submission."
+
+
+def test_empty_submission_says_so(make_config, tmp_path):
+    g = grade(tmp_path, load_assignment(HW3), make_config())
+    assert g.score == 0 and g.messages == ["The submission is empty: it holds no files at all."]
+    assert {c.feedback.summary for c in g.checks} == {"hw3_p1.py was not found in the submission."}
+
+
+def _notebook(tmp_path: Path, *cells: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    path = tmp_path / "hw3_p1.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_notebook_that_is_not_json_is_named(make_config, tmp_path):
+    (tmp_path / "hw3_p1.ipynb").write_text('{"cells": [ this is not json')
+    g = grade(tmp_path, load_assignment(HW3), make_config())
+    assert g.score == 0
+    assert g.checks[0].feedback.summary.startswith("hw3_p1.ipynb is not a valid notebook: it is not JSON (")
+
+
+def test_notebook_is_graded_without_magics_or_top_level_training(make_config, tmp_path, reference):
+    definitions = reference.split('\n\nif __name__ == "__main__":')[0]
+    _notebook(tmp_path, "%matplotlib inline\n!pip install torch", definitions,
+              "%%time\nprint('slow')", "data = make_data()\nwhile True:\n    pass")
+    g = grade(tmp_path, load_assignment(HW3), make_config())
+    assert g.score == g.max_score
+    assert g.messages == [
+        "hw3_p1.ipynb: IPython magics and shell lines were dropped (cells 1, 3).",
+        "hw3_p1.ipynb: top-level code was not run (cell 4 line 1, cell 4 line 2); only imports, functions, "
+        "classes and constants are graded. Put anything your functions need inside them.",
+    ]
+
+
+def test_notebook_errors_point_at_the_cell(make_config, tmp_path, reference):
+    definitions = reference.split('\n\nif __name__ == "__main__":')[0]
+    broken = mutate(definitions, "    V1 = W1 @ X\n", "    V1 = W1 @ X.T\n")
+    _notebook(tmp_path, "import numpy as np", broken)
+    g = grade(tmp_path, load_assignment(HW3), make_config())
+    line = broken.splitlines().index("    V1 = W1 @ X.T") + 1
+    assert by_id(g, "p1.forward.handout_seed").feedback.details[0].startswith(
+        f"hw3_p1.ipynb, cell 2, line {line}, in forward: `V1 = W1 @ X.T`")
+
+
+def test_notebook_top_level_code_runs_when_the_instructor_says_so(make_config, tmp_path, reference):
+    definitions = reference.split('\n\nif __name__ == "__main__":')[0]
+    _notebook(tmp_path, definitions, "while True:\n    pass")
+    g = grade(tmp_path, load_assignment(HW3), make_config(notebook_top_level="run", import_timeout=3))
+    assert g.score == 0 and set(outcomes(g).values()) == {"timeout"}
