@@ -99,6 +99,8 @@ _common = [
     click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
                  help="Cache of expected values [env AUTOGRADER_CACHE]."),
     click.option("--timeout-scale", type=float, help="Multiply every check's time limit (slow machines)."),
+    click.option("--resident-limit-mb", type=int,
+                 help="Stop the worker above this resident memory [default 2048; 600 on Gradescope's 768 MB]."),
     click.option("--quiet", "-q", is_flag=True, help="No progress lines."),
 ]
 

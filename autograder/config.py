@@ -37,7 +37,11 @@ class GradingConfig(BaseModel):
     import_timeout: float = Field(60.0, gt=0, description="Seconds a student module may take to import.")
     start_timeout: float = Field(120.0, gt=0, description="Seconds the worker may take to start (torch import).")
     memory_limit_mb: int | None = Field(
-        4096, ge=256, description="Address-space limit of the worker in MiB; None for no limit."
+        8192, ge=256, description="Address-space limit of the worker in MiB (RLIMIT_AS); None for no limit."
+    )
+    resident_limit_mb: int | None = Field(
+        2048, ge=128, description="Resident memory of the worker and its children, in MiB, above which the "
+                                  "worker is stopped; on Gradescope's 768 MB container use 600."
     )
     threads: int = Field(1, ge=1, description="Torch and BLAS threads in the worker (fixed for determinism).")
     cpu_limit_s: int = Field(900, ge=10, description="CPU seconds one worker may use in all (RLIMIT_CPU).")

@@ -30,6 +30,7 @@ class Limits:
     """Resource limits of the worker, set between fork and exec (rlimits, so Linux and macOS)."""
 
     memory_bytes: int | None
+    resident_bytes: int | None = None
     cpu_seconds: int = 900
     open_files: int = 256
     file_bytes: int = 256 << 20
@@ -44,10 +45,11 @@ class Limits:
             resource.setrlimit(resource.RLIMIT_AS, (self.memory_bytes, self.memory_bytes))
 
     def describe(self) -> list[Protection]:
-        memory = f"{self.memory_bytes >> 20} MiB of address space" if self.memory_bytes else "no memory limit set"
+        address = f"{self.memory_bytes >> 20} MiB of address space" if self.memory_bytes else "no address-space limit"
+        resident = f"{self.resident_bytes >> 20} MiB resident (watched)" if self.resident_bytes else "resident memory not watched"
         return [
-            Protection(name="memory limit", active=bool(self.memory_bytes) and sys.platform == "linux",
-                       detail=memory if sys.platform == "linux" else "RLIMIT_AS is not enforced on this OS"),
+            Protection(name="memory limit", active=bool(self.resident_bytes or self.memory_bytes),
+                       detail=f"{resident}; " + (address if sys.platform == "linux" else "RLIMIT_AS is not enforced on this OS")),
             Protection(name="CPU time limit", active=True, detail=f"{self.cpu_seconds} s per worker"),
             Protection(name="open files", active=True, detail=f"at most {self.open_files}"),
             Protection(name="output size", active=True,

@@ -33,10 +33,10 @@ class WorkerTimeout(Exception):
 class WorkerDied(Exception):
     """The worker process ended without replying."""
 
-    def __init__(self, returncode: int | None, log_tail: str):
+    def __init__(self, returncode: int | None, log_tail: str, reason: str | None = None):
         self.returncode = returncode
         self.log_tail = log_tail
-        super().__init__(describe_exit(returncode))
+        super().__init__(reason or describe_exit(returncode))
 
 
 def describe_exit(returncode: int | None) -> str:
@@ -161,8 +161,9 @@ class Worker:
             if remaining <= 0:
                 self.kill()
                 raise WorkerTimeout()
-            ready, _, _ = select.select([self._reply_read], [], [], remaining)
+            ready, _, _ = select.select([self._reply_read], [], [], min(remaining, _WATCH_EVERY))
             if not ready:
+                self._watch_memory()
                 continue
             chunk = os.read(self._reply_read, 1 << 16)
             if not chunk:
@@ -174,10 +175,44 @@ class Worker:
         line, _, self._buffer = self._buffer.partition(b"\n")
         return line
 
+    def _watch_memory(self) -> None:
+        """Kill the worker when its process tree holds more resident memory than allowed.
+
+        The address-space limit alone cannot keep a worker inside a small container (torch
+        reserves far more address space than it uses), so resident memory is watched as well.
+        """
+        limit = self.limits.resident_bytes
+        if not limit or self.process is None:
+            return
+        if tree_rss(self.process.pid) > limit:
+            self.kill()
+            raise WorkerDied(None, read_tail(self.log_path, 2000),
+                             f"the worker used more than {limit >> 20} MiB of memory and was stopped")
+
     def _died(self) -> WorkerDied:
         returncode = self.process.wait() if self.process else None
         self.kill()
         return WorkerDied(returncode, read_tail(self.log_path, 2000))
+
+
+_WATCH_EVERY = 0.05
+"""Seconds between two looks at the worker's memory while waiting for it."""
+
+
+def tree_rss(pid: int) -> int:
+    """Resident memory of a process and all its descendants (shared pages counted in each)."""
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for p in processes:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
 
 
 def _engine_path() -> list[str]:

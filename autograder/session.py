@@ -56,7 +56,9 @@ class WorkerSession:
             (None, "isolation is switched off (trusted or --no-isolation)") if trusted or not config.isolate
             else student_identity())
         mb = config.memory_limit_mb
-        self.limits = Limits(memory_bytes=mb << 20 if mb else None, cpu_seconds=config.cpu_limit_s)
+        rss = config.resident_limit_mb
+        self.limits = Limits(memory_bytes=mb << 20 if mb else None, resident_bytes=rss << 20 if rss else None,
+                             cpu_seconds=config.cpu_limit_s)
         self.tmp = scratch / "tmp"
         self.tmp.mkdir(exist_ok=True)
         self.out = scratch / "out"

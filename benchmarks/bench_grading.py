@@ -41,11 +41,11 @@ def tree_rss(process: psutil.Process) -> int:
     return total
 
 
-def run_once(assignment: str, submission: Path, cache: Path) -> dict[str, float]:
+def run_once(assignment: str, submission: Path, cache: Path, extra: tuple[str, ...] = ()) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "autograder.cli", "grade", str(submission),
-                                 "-a", assignment, "-o", out, "-q", "--cache-dir", str(cache)],
+                                 "-a", assignment, "-o", out, "-q", "--cache-dir", str(cache), *extra],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
         watched = psutil.Process(proc.pid)
         peak = [0]

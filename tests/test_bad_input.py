@@ -89,6 +89,15 @@ def test_memory_bomb_is_stopped_and_named(grade_files, reference):
     assert _summary(g, "p1.forward.handout_seed") == "`forward` in hw3_p1.py ran out of memory (MemoryError) during this check."
 
 
+def test_memory_bomb_is_stopped_by_the_resident_memory_watch(grade_files, reference):
+    bomb = "hog = []\nwhile True:\n    hog.append(bytearray(1 << 24))"
+    g = grade_files({FILE: _forward_body(reference, bomb)}, memory_limit_mb=None, resident_limit_mb=600)
+    assert lost(g) == FORWARD and outcomes(g)["p1.forward.handout_seed"] == "crashed"
+    assert _summary(g, "p1.forward.handout_seed") == (
+        "Your code ended the grader's process during this check: "
+        "the worker used more than 600 MiB of memory and was stopped.")
+
+
 @needs_isolation
 def test_fork_bomb_is_stopped_and_leaves_nothing_behind(grade_files, reference):
     import psutil
@@ -96,7 +105,7 @@ def test_fork_bomb_is_stopped_and_leaves_nothing_behind(grade_files, reference):
     bomb = "import os\nwhile True:\n    os.fork()"
     g = grade_files({FILE: _forward_body(reference, bomb)}, timeout_scale=0.2)
     assert lost(g) == FORWARD
-    assert outcomes(g)["p1.forward.handout_seed"] in {"error", "timeout"}
+    assert outcomes(g)["p1.forward.handout_seed"] in {"error", "timeout", "crashed"}
     assert g.score == 4.5 - 0.75
     uid = student_identity()[0].uid
     assert not [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == uid]

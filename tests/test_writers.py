@@ -78,3 +78,10 @@ def test_html_escapes_what_students_print(grade_files):
     soup = BeautifulSoup(render_html(grade_files({FILE: text})), "html.parser")
     assert not soup.find_all("script")
     assert "<script>alert(1)</script>" in soup.select_one('tr[data-check="p1.forward.handout_seed"] pre').get_text()
+
+
+def test_html_report_lists_the_sandbox_protections(faulty_grade):
+    soup = BeautifulSoup(render_html(faulty_grade), "html.parser")
+    rows = {r["data-protection"]: r.select("td")[1].get_text() for r in soup.select("tr[data-protection]")}
+    assert {"unprivileged user", "no network", "memory limit", "CPU time limit", "output size"} <= set(rows)
+    assert set(rows.values()) <= {"on", "off"}
