@@ -115,3 +115,30 @@ def test_changing_the_seed_or_the_clock_changes_nothing(grade_files, reference):
     looping = mutate(reference, "    V1 = W1 @ X\n", "    while True:\n        pass\n") + meddle
     g = grade_files({FILE: looping}, timeout_scale=0.1)
     assert lost(g) == FORWARD and by_id(g, "p1.forward.handout_seed").outcome.value == "timeout"
+
+
+def test_the_network_is_out_of_reach(grade_files, reference):
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    call = f"    import socket\n    socket.create_connection(('127.0.0.1', {port}), timeout=2).sendall(b'answers')\n"
+    try:
+        g = grade_files({FILE: mutate(reference, "    V1 = W1 @ X\n", call + "    V1 = W1 @ X\n")})
+    finally:
+        server.close()
+    network = next(p for p in g.protections if p.name == "no network")
+    if not network.active:
+        pytest.skip(f"no network namespace on this machine: {network.detail}")
+    assert lost(g) == FORWARD
+    assert "Network is unreachable" in by_id(g, "p1.forward.handout_seed").feedback.summary
+
+
+def test_protections_that_cannot_apply_are_reported_off_and_grading_still_works(grade_files, reference):
+    g = grade_files({FILE: reference}, isolate=False)
+    assert g.score == g.max_score
+    off = {p.name: p.detail for p in g.protections if not p.active}
+    assert off["unprivileged user"] == "isolation is switched off (trusted or --no-isolation)"
+    assert off["no network"] == "not requested"
