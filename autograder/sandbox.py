@@ -7,6 +7,7 @@ timeout kills the worker; the caller restarts it for the next check.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import signal
@@ -127,17 +128,13 @@ class Worker:
         """Kill the worker and everything it started (its whole session)."""
         if self.process is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         self.process.wait()
         kill_user_processes(self.identity)
         for fd in (self._cmd_write, self._reply_read):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
         self.process = None
 
     def close(self) -> None:
@@ -208,10 +205,8 @@ def tree_rss(pid: int) -> int:
         return 0
     total = 0
     for p in processes:
-        try:
+        with contextlib.suppress(psutil.Error):
             total += p.memory_info().rss
-        except psutil.Error:
-            pass
     return total
 
 

@@ -26,19 +26,9 @@ import threading
 import time
 from pathlib import Path
 
-import psutil
+from autograder.sandbox import tree_rss
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def tree_rss(process: psutil.Process) -> int:
-    total = 0
-    for p in [process, *process.children(recursive=True)]:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
 
 
 def run_once(assignment: str, submission: Path, cache: Path, extra: tuple[str, ...] = ()) -> dict[str, float]:
@@ -47,15 +37,11 @@ def run_once(assignment: str, submission: Path, cache: Path, extra: tuple[str, .
         proc = subprocess.Popen([sys.executable, "-m", "autograder.cli", "grade", str(submission),
                                  "-a", assignment, "-o", out, "-q", "--cache-dir", str(cache), *extra],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
-        watched = psutil.Process(proc.pid)
         peak = [0]
 
         def sample() -> None:
             while proc.poll() is None:
-                try:
-                    peak[0] = max(peak[0], tree_rss(watched))
-                except psutil.Error:
-                    pass
+                peak[0] = max(peak[0], tree_rss(proc.pid))
                 time.sleep(0.01)
 
         sampler = threading.Thread(target=sample)
