@@ -164,6 +164,33 @@ def demo(out: Path, cache_dir: Path | None) -> None:
     sys.exit(EXIT_FULL_MARKS if healthy else EXIT_POINTS_LOST)
 
 
+@main.group()
+def gradescope() -> None:
+    """Gradescope packaging."""
+
+
+@gradescope.command(name="build")
+@click.option("--assignment", "-a", "assignment_id", required=True, metavar="ID", help="Assignment id.")
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path("autograder.zip"),
+              show_default=True, help="Where to write the zip.")
+@click.option("--data-root", type=click.Path(file_okay=False, path_type=Path),
+              help="Data sets for the expected values of real-data checks [env AUTOGRADER_DATA_ROOT].")
+def gradescope_build(assignment_id: str, out: Path, data_root: Path | None) -> None:
+    """Build autograder.zip (setup.sh, run_autograder, engine, precomputed expected values)."""
+    from autograder import gradescope as packaging
+
+    assignment = _assignment(assignment_id)
+    try:
+        _, deferred = packaging.build(assignment, out, _config(data_root=data_root))
+    except RuntimeError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_INTERNAL)
+    click.echo(f"Wrote {out} ({out.stat().st_size >> 10} KiB). Upload it as the assignment's autograder.")
+    if deferred:
+        click.echo(f"No data root held the data sets of {', '.join(deferred)}: their expected values will be "
+                   f"computed in the container, from the data sets under data/ in the zip.", err=True)
+
+
 @main.command(name="list")
 @click.option("--assignment", "-a", "assignment_id", metavar="ID", help="Show only this assignment.")
 def list_(assignment_id: str | None) -> None:
