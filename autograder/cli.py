@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from autograder.assignments import UnknownAssignment, assignment_ids, load_assignment
 from autograder.config import REPO_ROOT, GradingConfig, config_errors
 from autograder.results import CheckResult, Grade, Outcome
-from autograder.runner import grade_safely
+from autograder.runner import grade_safely, selected_checks
 from autograder.writers import write_gradescope, write_html, write_summary
 
 EXIT_FULL_MARKS, EXIT_POINTS_LOST, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -77,10 +77,14 @@ def _write_all(grade: Grade, out: Path) -> None:
     write_html(grade, out / "report.html")
 
 
-def _run(submission: Path, assignment_id: str, out: Path | None, quiet: bool, **options) -> int:
+def _run(submission: Path, assignment_id: str, out: Path | None, quiet: bool, problems: tuple[str, ...],
+         **options) -> int:
     assignment = _assignment(assignment_id)
-    config = _config(**options)
-    checks = [c for c in assignment.checks if not config.visible_only or c.visibility.value == "visible"]
+    config = _config(problems=problems or None, **options)
+    try:
+        checks = selected_checks(assignment, config)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--problem") from None
     grade = grade_safely(submission, assignment, config, progress=None if quiet else _progress(len(checks)))
     if out is not None:
         _write_all(grade, out)
@@ -94,6 +98,8 @@ def _run(submission: Path, assignment_id: str, out: Path | None, quiet: bool, **
 _common = [
     click.option("--assignment", "-a", "assignment_id", required=True, metavar="ID",
                  help="Assignment id; `autograder list` shows them."),
+    click.option("--problem", "-p", "problems", multiple=True, metavar="ID",
+                 help="Grade only this problem (repeatable); `autograder list` shows them."),
     click.option("--data-root", type=click.Path(file_okay=False, path_type=Path),
                  help="Folder with the real data sets [env AUTOGRADER_DATA_ROOT]."),
     click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),

@@ -23,9 +23,13 @@ Progress = Callable[[CheckResult], None]
 
 
 def selected_checks(assignment: Assignment, config: GradingConfig) -> list[Check]:
-    if config.visible_only:
-        return [c for c in assignment.checks if c.visibility is Visibility.visible]
-    return assignment.checks
+    unknown = set(config.problems or ()) - {p.id for p in assignment.problems}
+    if unknown:
+        raise ValueError(f"unknown problem {sorted(unknown)} for {assignment.id}; valid problems are: "
+                         f"{', '.join(p.id for p in assignment.problems)}")
+    return [c for c in assignment.checks
+            if (not config.visible_only or c.visibility is Visibility.visible)
+            and (config.problems is None or c.problem_id in config.problems)]
 
 
 def _result(check: Check, outcome: Outcome, fraction: float, feedback, *, seconds: float = 0.0,
@@ -80,7 +84,7 @@ def grade(submission: Path, assignment: Assignment, config: GradingConfig,
             staged = _stage(submission, assignment, folder, scratch, grade.messages, config.notebook_top_level)
             if staged is not None:
                 session.locate = staged.locate
-            for problem in assignment.problems:
+            for problem in (p for p in assignment.problems if config.problems is None or p.id in config.problems):
                 results = []
                 for check in (c for c in problem.checks if c.id in selected):
                     result = _grade_check(check, problem.files, staged, session, expected[check.id], scratch)

@@ -67,13 +67,15 @@ def main() -> None:
     parser.add_argument("--assignment", default="umn-csci5527-hw3")
     parser.add_argument("--submission", type=Path, help="default: the bundled reference")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--problem", action="append", default=[], help="grade only this problem (repeatable)")
     args = parser.parse_args()
+    extra = tuple(x for p in args.problem for x in ("--problem", p))
     submission = args.submission or REPO / "reference" / args.assignment
     with tempfile.TemporaryDirectory() as cache:
-        run_once(args.assignment, submission, Path(cache))  # fills the cache; not counted
-        runs = [run_once(args.assignment, submission, Path(cache)) for _ in range(args.repeat)]
+        run_once(args.assignment, submission, Path(cache), extra)  # fills the cache; not counted
+        runs = [run_once(args.assignment, submission, Path(cache), extra) for _ in range(args.repeat)]
     print(f"{args.assignment}: grading {submission.relative_to(REPO) if submission.is_relative_to(REPO) else submission}"
-          f", {args.repeat} runs, medians (min-max)")
+          f"{' problems ' + ', '.join(args.problem) if args.problem else ''}, {args.repeat} runs, medians (min-max)")
     for key in runs[0]:
         values = [r[key] for r in runs]
         print(f"  {key:<20} {statistics.median(values):8.3f}   ({min(values):.3f}-{max(values):.3f})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,6 +50,17 @@ def grade_files(make_config, tmp_path_factory) -> Callable[..., Grade]:
         return grade(folder, load_assignment(assignment), make_config(**overrides))
 
     return run
+
+
+@pytest.fixture(scope="session")
+def grade_p1(grade_files) -> Callable[..., Grade]:
+    """`grade_files` for problem P1 of umn-csci5527-hw3 alone: the engine's tests use P1."""
+    return functools.partial(grade_files, problems=("p1",))
+
+
+@pytest.fixture(scope="session")
+def p1_config(make_config) -> Callable[..., GradingConfig]:
+    return functools.partial(make_config, problems=("p1",))
 
 
 def outcomes(g: Grade) -> dict[str, str]:

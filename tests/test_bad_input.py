@@ -43,55 +43,55 @@ def _summary(g, check_id: str) -> str:
     return by_id(g, check_id).feedback.summary
 
 
-def test_wrong_signature_is_named(grade_files, reference):
-    g = grade_files({FILE: mutate(reference, "def forward(X, Y, W1, W2, W3)", "def forward(X, Y, W)")})
+def test_wrong_signature_is_named(grade_p1, reference):
+    g = grade_p1({FILE: mutate(reference, "def forward(X, Y, W1, W2, W3)", "def forward(X, Y, W)")})
     assert lost(g) == FORWARD
     assert _summary(g, "p1.forward.handout_seed").startswith(
         "`forward` in hw3_p1.py cannot be called as the handout specifies (too many positional arguments)")
 
 
-def test_wrong_return_type_is_named(grade_files, reference):
-    g = grade_files({FILE: mutate(reference, 'return {"V1": V1, "V2": V2,', 'return [V1, V2,').replace(
+def test_wrong_return_type_is_named(grade_p1, reference):
+    g = grade_p1({FILE: mutate(reference, 'return {"V1": V1, "V2": V2,', 'return [V1, V2,').replace(
         '"V3": V3, "V4": V4, "V5": V5, "D": D, "z": z}', 'V3, V4, V5, D, z]')})
     assert lost(g) == FORWARD
     assert _summary(g, "p1.forward.handout_seed") == \
         "forward(X, Y, W1, W2, W3) should return a dict, but it returned a list."
 
 
-def test_nan_and_inf_outputs_are_pointed_out(grade_files, reference):
+def test_nan_and_inf_outputs_are_pointed_out(grade_p1, reference):
     text = mutate(reference, 'g["V3"] = g["V4"] * (values["V3"] > 0)', 'g["V3"] = g["V4"] * np.nan')
     text = mutate(text, "    z = 0.5 * float(np.sum(D * D))\n", "    z = float('inf')\n")
-    g = grade_files({FILE: text})
+    g = grade_p1({FILE: text})
     assert lost(g) == FORWARD | BACKWARD
     assert _summary(g, "p1.forward.handout_seed") == "z is the first node value that differs (1 of 7 wrong)."
     assert by_id(g, "p1.backward.handout_seed").feedback.hint == \
         "V3.g contains NaN or inf: look for a division by zero or an overflow."
 
 
-def test_huge_output_is_refused_with_its_size(grade_files, reference):
-    g = grade_files({FILE: mutate(reference, 'return {"V1": V1,', 'return {"V1": np.ones((6000, 6000)),')})
+def test_huge_output_is_refused_with_its_size(grade_p1, reference):
+    g = grade_p1({FILE: mutate(reference, 'return {"V1": V1,', 'return {"V1": np.ones((6000, 6000)),')})
     assert lost(g) == FORWARD
     assert _summary(g, "p1.forward.handout_seed") == (
         "forward(X, Y, W1, W2, W3)['V1'] is an array of shape (6000, 6000) (274 MiB); at most 256 MiB is read. "
         "Check its shape.")
 
 
-def test_endless_loop_at_import_times_out_for_that_file(grade_files, reference):
-    g = grade_files({FILE: reference + "\nwhile True:\n    pass\n"}, import_timeout=3)
+def test_endless_loop_at_import_times_out_for_that_file(grade_p1, reference):
+    g = grade_p1({FILE: reference + "\nwhile True:\n    pass\n"}, import_timeout=3)
     assert lost(g) == ALL and set(outcomes(g).values()) == {"timeout"}
     assert _summary(g, "p1.forward.handout_seed") == "Importing hw3_p1.py did not finish within 3 s; the grader stopped it."
 
 
-def test_memory_bomb_is_stopped_and_named(grade_files, reference):
+def test_memory_bomb_is_stopped_and_named(grade_p1, reference):
     bomb = "hog = []\nwhile True:\n    hog.append(bytearray(1 << 24))"
-    g = grade_files({FILE: _forward_body(reference, bomb)}, memory_limit_mb=1024)
+    g = grade_p1({FILE: _forward_body(reference, bomb)}, memory_limit_mb=1024)
     assert lost(g) == FORWARD
     assert _summary(g, "p1.forward.handout_seed") == "`forward` in hw3_p1.py ran out of memory (MemoryError) during this check."
 
 
-def test_memory_bomb_is_stopped_by_the_resident_memory_watch(grade_files, reference):
+def test_memory_bomb_is_stopped_by_the_resident_memory_watch(grade_p1, reference):
     bomb = "hog = []\nwhile True:\n    hog.append(bytearray(1 << 24))"
-    g = grade_files({FILE: _forward_body(reference, bomb)}, memory_limit_mb=None, resident_limit_mb=600)
+    g = grade_p1({FILE: _forward_body(reference, bomb)}, memory_limit_mb=None, resident_limit_mb=600)
     assert lost(g) == FORWARD and outcomes(g)["p1.forward.handout_seed"] == "crashed"
     assert _summary(g, "p1.forward.handout_seed") == (
         "Your code ended the grader's process during this check: "
@@ -99,11 +99,11 @@ def test_memory_bomb_is_stopped_by_the_resident_memory_watch(grade_files, refere
 
 
 @needs_isolation
-def test_fork_bomb_is_stopped_and_leaves_nothing_behind(grade_files, reference):
+def test_fork_bomb_is_stopped_and_leaves_nothing_behind(grade_p1, reference):
     import psutil
 
     bomb = "import os\nwhile True:\n    os.fork()"
-    g = grade_files({FILE: _forward_body(reference, bomb)}, timeout_scale=0.2)
+    g = grade_p1({FILE: _forward_body(reference, bomb)}, timeout_scale=0.2)
     assert lost(g) == FORWARD
     assert outcomes(g)["p1.forward.handout_seed"] in {"error", "timeout", "crashed"}
     assert g.score == 4.5 - 0.75
@@ -111,63 +111,63 @@ def test_fork_bomb_is_stopped_and_leaves_nothing_behind(grade_files, reference):
     assert not [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == uid]
 
 
-def test_os_exit_at_import_is_reported(grade_files, reference):
-    g = grade_files({FILE: reference + "\nimport os\nos._exit(0)\n"})
+def test_os_exit_at_import_is_reported(grade_p1, reference):
+    g = grade_p1({FILE: reference + "\nimport os\nos._exit(0)\n"})
     assert lost(g) == ALL and set(outcomes(g).values()) == {"crashed"}
     assert _summary(g, "p1.make_data.handout_draws") == \
         "Importing hw3_p1.py ended the grader's process: the worker exited with status 0."
 
 
-def test_printing_megabytes_costs_nothing_and_is_cut(grade_files, reference):
-    g = grade_files({FILE: _forward_body(reference, "print('x' * (30 << 20))")})
+def test_printing_megabytes_costs_nothing_and_is_cut(grade_p1, reference):
+    g = grade_p1({FILE: _forward_body(reference, "print('x' * (30 << 20))")})
     assert g.score == g.max_score
     printed = by_id(g, "p1.forward.handout_seed").student_output
     assert printed.startswith("[... earlier output cut ...]") and len(printed) < 5000
 
 
 @needs_isolation
-def test_deleting_or_writing_files_outside_its_folder_is_refused(grade_files, reference, tmp_path):
+def test_deleting_or_writing_files_outside_its_folder_is_refused(grade_p1, reference, tmp_path):
     victim = tmp_path / "instructor.txt"
     victim.write_text("keep me")
     os.chmod(tmp_path, 0o755)
     attack = (f"import pathlib\npathlib.Path({str(victim)!r}).unlink()\n")
-    g = grade_files({FILE: _forward_body(reference, attack)})
+    g = grade_p1({FILE: _forward_body(reference, attack)})
     assert lost(g) == FORWARD
     assert "raised PermissionError" in _summary(g, "p1.forward.handout_seed")
     assert victim.read_text() == "keep me"
 
 
-def test_zip_bomb_is_refused(make_config, tmp_path):
+def test_zip_bomb_is_refused(p1_config, tmp_path):
     archive = tmp_path / "bomb.zip"
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf, zf.open("hw3_p1.py", "w", force_zip64=True) as f:
         block = b"\0" * (1 << 20)
         for _ in range(600):
             f.write(block)
     assert archive.stat().st_size < 5 << 20
-    g = grade(archive, load_assignment(HW3), make_config())
+    g = grade(archive, load_assignment(HW3), p1_config())
     assert g.score == 0
     assert g.messages == ["The submission could not be read: the zip unpacks to more than 512 MB."]
 
 
-def test_symlink_to_the_reference_is_not_followed(make_config, tmp_path, reference):
+def test_symlink_to_the_reference_is_not_followed(p1_config, tmp_path, reference):
     (tmp_path / FILE).symlink_to(Path(__file__).parents[1] / "reference" / HW3 / FILE)
-    g = grade(tmp_path, load_assignment(HW3), make_config())
+    g = grade(tmp_path, load_assignment(HW3), p1_config())
     assert g.score == 0
     assert g.checks[0].feedback.summary == "hw3_p1.py was found only as a symbolic link (hw3_p1.py); upload the file itself."
 
 
-def test_symlink_inside_a_zip_is_not_extracted(make_config, tmp_path):
+def test_symlink_inside_a_zip_is_not_extracted(p1_config, tmp_path):
     archive = tmp_path / "link.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         info = zipfile.ZipInfo(FILE)
         info.external_attr = (stat.S_IFLNK | 0o777) << 16
         zf.writestr(info, "/etc/passwd")
-    g = grade(archive, load_assignment(HW3), make_config())
+    g = grade(archive, load_assignment(HW3), p1_config())
     assert g.score == 0 and g.checks[0].feedback.summary == "hw3_p1.py was not found in the submission."
 
 
-def test_empty_submission_says_so(make_config, tmp_path):
-    g = grade(tmp_path, load_assignment(HW3), make_config())
+def test_empty_submission_says_so(p1_config, tmp_path):
+    g = grade(tmp_path, load_assignment(HW3), p1_config())
     assert g.score == 0 and g.messages == ["The submission is empty: it holds no files at all."]
     assert {c.feedback.summary for c in g.checks} == {"hw3_p1.py was not found in the submission."}
 
@@ -180,18 +180,18 @@ def _notebook(tmp_path: Path, *cells: str) -> Path:
     return path
 
 
-def test_notebook_that_is_not_json_is_named(make_config, tmp_path):
+def test_notebook_that_is_not_json_is_named(p1_config, tmp_path):
     (tmp_path / "hw3_p1.ipynb").write_text('{"cells": [ this is not json')
-    g = grade(tmp_path, load_assignment(HW3), make_config())
+    g = grade(tmp_path, load_assignment(HW3), p1_config())
     assert g.score == 0
     assert g.checks[0].feedback.summary.startswith("hw3_p1.ipynb is not a valid notebook: it is not JSON (")
 
 
-def test_notebook_is_graded_without_magics_or_top_level_training(make_config, tmp_path, reference):
+def test_notebook_is_graded_without_magics_or_top_level_training(p1_config, tmp_path, reference):
     definitions = reference.split('\n\nif __name__ == "__main__":')[0]
     _notebook(tmp_path, "%matplotlib inline\n!pip install torch", definitions,
               "%%time\nprint('slow')", "data = make_data()\nwhile True:\n    pass")
-    g = grade(tmp_path, load_assignment(HW3), make_config())
+    g = grade(tmp_path, load_assignment(HW3), p1_config())
     assert g.score == g.max_score
     assert g.messages == [
         "hw3_p1.ipynb: IPython magics and shell lines were dropped (cells 1, 3).",
@@ -200,18 +200,18 @@ def test_notebook_is_graded_without_magics_or_top_level_training(make_config, tm
     ]
 
 
-def test_notebook_errors_point_at_the_cell(make_config, tmp_path, reference):
+def test_notebook_errors_point_at_the_cell(p1_config, tmp_path, reference):
     definitions = reference.split('\n\nif __name__ == "__main__":')[0]
     broken = mutate(definitions, "    V1 = W1 @ X\n", "    V1 = W1 @ X.T\n")
     _notebook(tmp_path, "import numpy as np", broken)
-    g = grade(tmp_path, load_assignment(HW3), make_config())
+    g = grade(tmp_path, load_assignment(HW3), p1_config())
     line = broken.splitlines().index("    V1 = W1 @ X.T") + 1
     assert by_id(g, "p1.forward.handout_seed").feedback.details[0].startswith(
         f"hw3_p1.ipynb, cell 2, line {line}, in forward: `V1 = W1 @ X.T`")
 
 
-def test_notebook_top_level_code_runs_when_the_instructor_says_so(make_config, tmp_path, reference):
+def test_notebook_top_level_code_runs_when_the_instructor_says_so(p1_config, tmp_path, reference):
     definitions = reference.split('\n\nif __name__ == "__main__":')[0]
     _notebook(tmp_path, definitions, "while True:\n    pass")
-    g = grade(tmp_path, load_assignment(HW3), make_config(notebook_top_level="run", import_timeout=3))
+    g = grade(tmp_path, load_assignment(HW3), p1_config(notebook_top_level="run", import_timeout=3))
     assert g.score == 0 and set(outcomes(g).values()) == {"timeout"}

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+from autograder.assignments import assignment_ids
 from autograder.config import REPO_ROOT
 from conftest import HW3
 
@@ -16,7 +17,7 @@ def autograder(*args: str, cache) -> subprocess.CompletedProcess:
 
 
 def test_grade_writes_the_three_reports_and_exits_0_for_full_marks(tmp_path, cache_dir):
-    done = autograder("grade", f"reference/{HW3}", "-a", HW3, "-o", str(tmp_path), cache=cache_dir)
+    done = autograder("grade", f"reference/{HW3}", "-a", HW3, "-p", "p1", "-o", str(tmp_path), cache=cache_dir)
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "results.json").read_text())["score"] == 4.5
     assert json.loads((tmp_path / "summary.json").read_text())["max_score"] == 4.5
@@ -26,7 +27,7 @@ def test_grade_writes_the_three_reports_and_exits_0_for_full_marks(tmp_path, cac
 
 
 def test_check_runs_only_visible_checks_and_exits_1_when_points_are_lost(cache_dir):
-    done = autograder("check", f"student_template/{HW3}", "-a", HW3, cache=cache_dir)
+    done = autograder("check", f"student_template/{HW3}", "-a", HW3, "-p", "p1", cache=cache_dir)
     assert done.returncode == 1
     assert "0 / 3 points (0 of 5 checks passed" in done.stdout
     assert "other_seeds" not in done.stdout + done.stderr
@@ -36,11 +37,19 @@ def test_check_runs_only_visible_checks_and_exits_1_when_points_are_lost(cache_d
 def test_unknown_assignment_is_a_usage_error_listing_the_valid_ones(cache_dir):
     done = autograder("grade", ".", "-a", "hw99", cache=cache_dir)
     assert done.returncode == 2
-    assert "Unknown assignment 'hw99'. Valid assignments are: umn-csci5527-hw3." in done.stderr
+    assert f"Unknown assignment 'hw99'. Valid assignments are: {', '.join(assignment_ids())}." in done.stderr
 
 
 def test_list_shows_checks_and_points(cache_dir):
     done = autograder("list", cache=cache_dir)
     assert done.returncode == 0
-    assert "umn-csci5527-hw3" in done.stdout and "(4.5 points)" in done.stdout
+    assert "umn-csci5527-hw3" in done.stdout and "[hw3_p1.py]  (4.5 points)" in done.stdout
     assert "p1.backward.other_seeds" in done.stdout
+
+
+def test_problem_option_grades_only_that_problem(cache_dir, tmp_path):
+    done = autograder("grade", f"reference/{HW3}", "-a", HW3, "-p", "p1", "-o", str(tmp_path), cache=cache_dir)
+    assert done.returncode == 0, done.stderr
+    assert {t["tags"][0] for t in json.loads((tmp_path / "results.json").read_text())["tests"]} == {"p1"}
+    bad = autograder("grade", f"reference/{HW3}", "-a", HW3, "-p", "p9", cache=cache_dir)
+    assert bad.returncode == 2 and "unknown problem ['p9'] for umn-csci5527-hw3; valid problems are: p1" in bad.stderr

@@ -22,14 +22,14 @@ def reference():
     return reference_text(HW3, FILE)
 
 
-def test_reference_scores_full_marks(grade_files, reference):
-    g = grade_files({FILE: reference})
+def test_reference_scores_full_marks(grade_p1, reference):
+    g = grade_p1({FILE: reference})
     assert g.score == g.max_score == 4.5
     assert set(outcomes(g).values()) == {"passed"}
 
 
-def test_template_scores_zero_with_not_implemented_on_every_check(grade_files):
-    g = grade_files({FILE: (REPO_ROOT / "student_template" / HW3 / FILE).read_text()})
+def test_template_scores_zero_with_not_implemented_on_every_check(grade_p1):
+    g = grade_p1({FILE: (REPO_ROOT / "student_template" / HW3 / FILE).read_text()})
     assert g.score == 0 and len(g.checks) == len(ALL)
     for c in g.checks:
         assert c.outcome.value == "error"
@@ -72,9 +72,9 @@ FAULTS = {
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
-def test_fault_loses_exactly_its_checks(grade_files, reference, fault):
+def test_fault_loses_exactly_its_checks(grade_p1, reference, fault):
     old, new, expected_lost, words = FAULTS[fault]
-    g = grade_files({FILE: mutate(reference, old, new)})
+    g = grade_p1({FILE: mutate(reference, old, new)})
     assert lost(g) == expected_lost
     first = next(c for c in g.checks if c.id in expected_lost)
     text = " ".join([first.feedback.summary, *first.feedback.details, first.feedback.hint or ""])
@@ -82,16 +82,16 @@ def test_fault_loses_exactly_its_checks(grade_files, reference, fault):
         assert word in text
 
 
-def test_hard_coded_numbers_pass_the_handout_seed_but_not_the_other_seeds(grade_files, reference):
-    g = grade_files({FILE: _hard_coded_backward(reference)})
+def test_hard_coded_numbers_pass_the_handout_seed_but_not_the_other_seeds(grade_p1, reference):
+    g = grade_p1({FILE: _hard_coded_backward(reference)})
     assert lost(g) == {"p1.backward.other_seeds"}
     hidden = by_id(g, "p1.backward.other_seeds")
     assert hidden.score == 0.1  # z.g = 1 is right at any seed: 2 of 20 gradients
     assert "(seed 1)" in hidden.feedback.summary
 
 
-def test_hidden_check_feedback_never_shows_expected_values(grade_files, reference):
-    g = grade_files({FILE: mutate(reference, 'g["V5"] = -g["D"]', 'g["V5"] = g["D"]')})
+def test_hidden_check_feedback_never_shows_expected_values(grade_p1, reference):
+    g = grade_p1({FILE: mutate(reference, 'g["V5"] = -g["D"]', 'g["V5"] = g["D"]')})
     hidden = by_id(g, "p1.backward.other_seeds")
     assert hidden.feedback.arrays and all(
         a.expected_value is None and a.max_abs_diff is None for a in hidden.feedback.arrays)
@@ -99,15 +99,15 @@ def test_hidden_check_feedback_never_shows_expected_values(grade_files, referenc
     assert visible.feedback.arrays[0].expected_value is not None
 
 
-def test_agreement_check_says_which_side_is_wrong(grade_files, reference):
-    g = grade_files({FILE: mutate(reference, 'g["W1"] = g["V1"] @ X.T', 'g["W1"] = 2 * g["V1"] @ X.T')})
+def test_agreement_check_says_which_side_is_wrong(grade_p1, reference):
+    g = grade_p1({FILE: mutate(reference, 'g["W1"] = g["V1"] @ X.T', 'g["W1"] = 2 * g["V1"] @ X.T')})
     agree = by_id(g, "p1.autograd.agrees_with_backward")
     assert agree.outcome.value == "failed"
     assert "backward is off; autograd_gradients matches the expected values" in agree.feedback.summary
 
 
-def test_make_data_in_the_wrong_order_loses_only_its_check(grade_files, reference):
+def test_make_data_in_the_wrong_order_loses_only_its_check(grade_p1, reference):
     swapped = mutate(reference, '{"Y": (2, 50), "X": (5, 50),', '{"X": (5, 50), "Y": (2, 50),')
-    g = grade_files({FILE: swapped})
+    g = grade_p1({FILE: swapped})
     assert lost(g) == {"p1.make_data.handout_draws"}
     assert "Y is the first array that differs" in by_id(g, "p1.make_data.handout_draws").feedback.summary

@@ -31,7 +31,7 @@ def faulty(reference):
     return mutate(reference, *WRONG_V5_GRADIENT)
 
 
-def test_writing_results_json_or_the_report_changes_nothing(tmp_path, faulty, cache_dir, grade_files):
+def test_writing_results_json_or_the_report_changes_nothing(tmp_path, faulty, cache_dir, grade_p1):
     out = tmp_path / "out"
     out.mkdir()
     forged = json.dumps({"score": 100, "tests": []})
@@ -40,53 +40,53 @@ def test_writing_results_json_or_the_report_changes_nothing(tmp_path, faulty, ca
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / FILE).write_text(faulty + attack)
     subprocess.run([sys.executable, "-m", "autograder.cli", "grade", str(tmp_path / "sub"), "-a", HW3,
-                    "-o", str(out), "-q", "--cache-dir", str(cache_dir)], cwd=REPO_ROOT, capture_output=True)
+                    "-p", "p1", "-o", str(out), "-q", "--cache-dir", str(cache_dir)], cwd=REPO_ROOT, capture_output=True)
     results = json.loads((out / "results.json").read_text())
-    assert results["score"] == grade_files({FILE: faulty}).score == 2.25  # the judge's, not the forged 100
+    assert results["score"] == grade_p1({FILE: faulty}).score == 2.25  # the judge's, not the forged 100
     assert "<!DOCTYPE html>" in (out / "report.html").read_text()
 
 
 @needs_isolation
-def test_reading_the_reference_or_the_expected_values_is_refused(grade_files, reference, cache_dir):
+def test_reading_the_reference_or_the_expected_values_is_refused(grade_p1, reference, cache_dir):
     steal = (f"    import glob\n    _ = open({str(REPO_ROOT / 'reference' / HW3 / FILE)!r}).read()\n")
-    g = grade_files({FILE: mutate(reference, "    V1 = W1 @ X\n", steal + "    V1 = W1 @ X\n")})
+    g = grade_p1({FILE: mutate(reference, "    V1 = W1 @ X\n", steal + "    V1 = W1 @ X\n")})
     assert lost(g) == FORWARD
     assert "raised PermissionError" in by_id(g, "p1.forward.handout_seed").feedback.summary
     peek = f"    _ = list(__import__('pathlib').Path({str(cache_dir)!r}).rglob('*.npy'))\n    assert _, 'nothing'\n"
-    g = grade_files({FILE: mutate(reference, "    V1 = W1 @ X\n", peek + "    V1 = W1 @ X\n")})
+    g = grade_p1({FILE: mutate(reference, "    V1 = W1 @ X\n", peek + "    V1 = W1 @ X\n")})
     assert lost(g) == FORWARD
 
 
-def test_a_tensor_subclass_that_lies_in_eq_gains_nothing(grade_files, faulty):
+def test_a_tensor_subclass_that_lies_in_eq_gains_nothing(grade_p1, faulty):
     liar = ("\nclass Liar(torch.Tensor):\n    def __eq__(self, other):\n        return True\n"
             "    def __float__(self):\n        return 0.0\n\n_backward = backward\n\n"
             "def backward(*args):\n"
             "    return {k: torch.as_tensor(v).as_subclass(Liar) for k, v in _backward(*args).items()}\n")
-    g = grade_files({FILE: faulty.split('\nif __name__')[0] + liar})
+    g = grade_p1({FILE: faulty.split('\nif __name__')[0] + liar})
     assert lost(g) == BACKWARD
     assert "V5.g is the first gradient that differs" in by_id(g, "p1.backward.handout_seed").feedback.summary
 
 
-def test_an_object_that_overrides_eq_and_float_is_refused(grade_files, reference):
+def test_an_object_that_overrides_eq_and_float_is_refused(grade_p1, reference):
     cheat = ("\nclass Always:\n    def __eq__(self, other):\n        return True\n    def __float__(self):\n"
              "        return 1.0\n\ndef autograd_gradients(*args):\n    return {k: Always() for k in ('W1', 'W2', 'W3')}\n")
-    g = grade_files({FILE: reference.split('\nif __name__')[0] + cheat})
+    g = grade_p1({FILE: reference.split('\nif __name__')[0] + cheat})
     assert lost(g) == {"p1.autograd.handout_seed", "p1.autograd.other_seeds", "p1.autograd.agrees_with_backward"}
     assert by_id(g, "p1.autograd.handout_seed").feedback.summary == \
         "autograd_gradients(X, Y, W1, W2, W3)['W1'] should be a numeric array, but it is a Always."
 
 
-def test_monkeypatching_numpy_torch_or_the_harness_changes_nothing(grade_files, faulty):
+def test_monkeypatching_numpy_torch_or_the_harness_changes_nothing(grade_p1, faulty):
     patch = ("\nimport autograder.compare, autograder.judges, autograder.student\n"
              "np.allclose = np.isclose = lambda *a, **k: True\n"
              "torch.allclose = lambda *a, **k: True\n"
              "autograder.compare.compare_arrays = lambda *a, **k: None\n"
              "autograder.judges.values_match = lambda *a, **k: (lambda *x: None)\n")
-    g = grade_files({FILE: faulty + patch})
+    g = grade_p1({FILE: faulty + patch})
     assert lost(g) == BACKWARD
 
 
-def test_a_crafted_pickle_in_a_returned_value_is_never_loaded(grade_files, faulty, tmp_path):
+def test_a_crafted_pickle_in_a_returned_value_is_never_loaded(grade_p1, faulty, tmp_path):
     marker = tmp_path / "unpickled"
     attack = ("\nimport numpy, os\n_save = numpy.save\n"
               "class Boom:\n    def __reduce__(self):\n"
@@ -94,30 +94,30 @@ def test_a_crafted_pickle_in_a_returned_value_is_never_loaded(grade_files, fault
               "def _evil_save(file, arr, allow_pickle=False, **kw):\n"
               "    _save(file, numpy.array([Boom()], dtype=object), allow_pickle=True)\n"
               "numpy.save = _evil_save\n")
-    g = grade_files({FILE: faulty + attack})
+    g = grade_p1({FILE: faulty + attack})
     assert lost(g) == {c.id for c in g.checks}
     assert by_id(g, "p1.forward.handout_seed").feedback.summary.startswith(
         "The values returned during this check could not be read by the grader: output 'V1' is not a valid .npy array")
     assert not marker.exists()
 
 
-def test_printing_lines_that_look_like_scores_changes_nothing(grade_files, faulty):
+def test_printing_lines_that_look_like_scores_changes_nothing(grade_p1, faulty):
     noise = '\nprint(\'{"score": 4.5, "tests": []}\')\nprint("Score: 4.5/4.5 -- all tests passed")\n'
-    g = grade_files({FILE: faulty + noise})
+    g = grade_p1({FILE: faulty + noise})
     assert lost(g) == BACKWARD
 
 
-def test_changing_the_seed_or_the_clock_changes_nothing(grade_files, reference):
+def test_changing_the_seed_or_the_clock_changes_nothing(grade_p1, reference):
     meddle = ("\nimport random, time\nnp.random.seed(0)\nrandom.seed(0)\ntorch.manual_seed(0)\n"
               "time.time = time.perf_counter = time.monotonic = lambda: 0.0\n")
-    g = grade_files({FILE: reference + meddle})
+    g = grade_p1({FILE: reference + meddle})
     assert g.score == g.max_score
     looping = mutate(reference, "    V1 = W1 @ X\n", "    while True:\n        pass\n") + meddle
-    g = grade_files({FILE: looping}, timeout_scale=0.1)
+    g = grade_p1({FILE: looping}, timeout_scale=0.1)
     assert lost(g) == FORWARD and by_id(g, "p1.forward.handout_seed").outcome.value == "timeout"
 
 
-def test_the_network_is_out_of_reach(grade_files, reference):
+def test_the_network_is_out_of_reach(grade_p1, reference):
     import socket
 
     server = socket.socket()
@@ -126,7 +126,7 @@ def test_the_network_is_out_of_reach(grade_files, reference):
     port = server.getsockname()[1]
     call = f"    import socket\n    socket.create_connection(('127.0.0.1', {port}), timeout=2).sendall(b'answers')\n"
     try:
-        g = grade_files({FILE: mutate(reference, "    V1 = W1 @ X\n", call + "    V1 = W1 @ X\n")})
+        g = grade_p1({FILE: mutate(reference, "    V1 = W1 @ X\n", call + "    V1 = W1 @ X\n")})
     finally:
         server.close()
     network = next(p for p in g.protections if p.name == "no network")
@@ -136,8 +136,8 @@ def test_the_network_is_out_of_reach(grade_files, reference):
     assert "Network is unreachable" in by_id(g, "p1.forward.handout_seed").feedback.summary
 
 
-def test_protections_that_cannot_apply_are_reported_off_and_grading_still_works(grade_files, reference):
-    g = grade_files({FILE: reference}, isolate=False)
+def test_protections_that_cannot_apply_are_reported_off_and_grading_still_works(grade_p1, reference):
+    g = grade_p1({FILE: reference}, isolate=False)
     assert g.score == g.max_score
     off = {p.name: p.detail for p in g.protections if not p.active}
     assert off["unprivileged user"] == "isolation is switched off (trusted or --no-isolation)"

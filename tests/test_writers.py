@@ -19,9 +19,9 @@ FILE = "hw3_p1.py"
 
 
 @pytest.fixture(scope="module")
-def faulty_grade(grade_files) -> Grade:
+def faulty_grade(grade_p1) -> Grade:
     text = mutate(reference_text(HW3, FILE), 'g["W3"] = g["V5"] @ values["V4"].T', 'g["W3"] = values["V4"] @ g["V5"].T')
-    return grade_files({FILE: text})
+    return grade_p1({FILE: text})
 
 
 def test_results_json_validates_against_the_gradescope_schema(faulty_grade, tmp_path):
@@ -42,7 +42,7 @@ def test_results_json_says_what_was_expected_and_where(faulty_grade):
     assert "W3.g: expected shape (2, 3), got (3, 2)" in backward["output"]
 
 
-def test_harness_failure_still_writes_valid_results_that_say_so(make_config, tmp_path, monkeypatch):
+def test_harness_failure_still_writes_valid_results_that_say_so(p1_config, tmp_path, monkeypatch):
     from autograder import runner
     from autograder.assignments import load_assignment
 
@@ -50,7 +50,7 @@ def test_harness_failure_still_writes_valid_results_that_say_so(make_config, tmp
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(runner, "stage", explode)
-    g = grade_safely(tmp_path, load_assignment(HW3), make_config())
+    g = grade_safely(tmp_path, load_assignment(HW3), p1_config())
     results = gradescope_results(g)
     jsonschema.validate(results, SCHEMA)
     visible = [t for t in results["tests"] if t["visibility"] == "visible"]
@@ -73,9 +73,9 @@ def test_html_report_parses_and_shows_every_check(faulty_grade):
     assert not soup.find_all(["script", "link", "img"])  # self-contained: nothing to fetch
 
 
-def test_html_escapes_what_students_print(grade_files):
+def test_html_escapes_what_students_print(grade_p1):
     text = mutate(reference_text(HW3, FILE), "    V1 = W1 @ X\n", "    print('<script>alert(1)</script>')\n    V1 = W1 @ X\n")
-    soup = BeautifulSoup(render_html(grade_files({FILE: text})), "html.parser")
+    soup = BeautifulSoup(render_html(grade_p1({FILE: text})), "html.parser")
     assert not soup.find_all("script")
     assert "<script>alert(1)</script>" in soup.select_one('tr[data-check="p1.forward.handout_seed"] pre').get_text()
 
