@@ -146,6 +146,29 @@ def check(submission: Path, assignment_id: str, out: Path | None, quiet: bool, *
 
 
 @main.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@common_options
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("autograder-batch"),
+              show_default=True, help="Reports go to OUT/<student>/; OUT/gradebook.csv and OUT/class_summary.json.")
+def batch(folder: Path, assignment_id: str, out: Path, quiet: bool, problems: tuple[str, ...], **options) -> None:
+    """Grade every submission in FOLDER (sub-folders, zips, notebooks), one per student."""
+    from autograder.batch import grade_class
+
+    assignment = _assignment(assignment_id)
+    config = _config(problems=problems or None, **options)
+
+    def show(student: str, grade: Grade) -> None:
+        if not quiet:
+            click.echo(f"{student:<30} {grade.score:>7g} / {grade.max_score:g}"
+                       + ("  AUTOGRADER ERROR" if grade.harness_error else ""), err=True)
+
+    summary = grade_class(folder, assignment, config, out, progress=show)
+    click.echo(f"{summary.submissions} submissions: mean {summary.mean:g}, median {summary.median:g} of "
+               f"{summary.max_score:g}; {summary.full_marks} with full marks. Gradebook: {out / 'gradebook.csv'}")
+    sys.exit(EXIT_INTERNAL if summary.harness_errors else EXIT_FULL_MARKS)
+
+
+@main.command()
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("autograder-results"),
               show_default=True, help="Reports go to OUT/<assignment>/<reference|student_template>/.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
