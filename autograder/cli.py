@@ -220,6 +220,22 @@ def gradescope_build(assignment_id: str, out: Path, data_root: Path | None) -> N
                    f"computed in the container, from the data sets under data/ in the zip.", err=True)
 
 
+@main.command(name="student-bundle")
+@click.option("--assignment", "-a", "assignment_id", required=True, metavar="ID", help="Assignment id.")
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path("self-check.zip"),
+              show_default=True, help="Where to write the zip.")
+def student_bundle(assignment_id: str, out: Path) -> None:
+    """Build the students' self-check zip: templates, engine, visible checks' expected values."""
+    from autograder.bundle import build_bundle
+
+    try:
+        build_bundle(_assignment(assignment_id), out, _config())
+    except RuntimeError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_INTERNAL)
+    click.echo(f"Wrote {out} ({out.stat().st_size >> 10} KiB): no reference code, no hidden values.")
+
+
 @main.command(name="list")
 @click.option("--assignment", "-a", "assignment_id", metavar="ID", help="Show only this assignment.")
 def list_(assignment_id: str | None) -> None:

@@ -16,6 +16,11 @@ def _env_path(name: str) -> Path | None:
     return Path(value) if value else None
 
 
+def _shipped_cache() -> Path | None:
+    shipped = REPO_ROOT / "cache"
+    return shipped if shipped.is_dir() else None
+
+
 class GradingConfig(BaseModel):
     """Settings of one grading run. Unknown keys are an error that lists the valid ones."""
 
@@ -26,8 +31,9 @@ class GradingConfig(BaseModel):
         description="Folder with the real data sets (env AUTOGRADER_DATA_ROOT); checks that need data say so when it is missing.",
     )
     cache_dir: Path = Field(
-        default_factory=lambda: _env_path("AUTOGRADER_CACHE") or Path.home() / ".cache" / "dl-autograder",
-        description="Where expected values computed from the reference are cached (env AUTOGRADER_CACHE).",
+        default_factory=lambda: _env_path("AUTOGRADER_CACHE") or _shipped_cache() or Path.home() / ".cache" / "dl-autograder",
+        description="Where expected values computed from the reference are cached (env AUTOGRADER_CACHE); "
+                    "a Gradescope zip or a student bundle ships its own `cache/`.",
     )
     reference_root: Path = Field(
         REPO_ROOT / "reference", description="Folder holding reference/<assignment>/ solutions."

@@ -42,9 +42,9 @@ def build(assignment: Assignment, out: Path, config: GradingConfig) -> tuple[Pat
         out.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             for name in _SOURCES:
-                _add(zf, REPO_ROOT / name, name)
-            _add(zf, config.reference_root / assignment.id, f"reference/{assignment.id}")
-            _add(zf, cache, "cache")
+                add_tree(zf, REPO_ROOT / name, name)
+            add_tree(zf, config.reference_root / assignment.id, f"reference/{assignment.id}")
+            add_tree(zf, cache, "cache")
             for script in ("setup.sh", "run_autograder"):
                 info = zipfile.ZipInfo(script)
                 info.external_attr = 0o755 << 16
@@ -53,7 +53,7 @@ def build(assignment: Assignment, out: Path, config: GradingConfig) -> tuple[Pat
     return out, deferred
 
 
-def _add(zf: zipfile.ZipFile, source: Path, arcname: str) -> None:
+def add_tree(zf: zipfile.ZipFile, source: Path, arcname: str) -> None:
     if source.is_file():
         zf.write(source, arcname)
         return
