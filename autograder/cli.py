@@ -107,6 +107,8 @@ _common = [
     click.option("--timeout-scale", type=float, help="Multiply every check's time limit (slow machines)."),
     click.option("--resident-limit-mb", type=int,
                  help="Stop the worker above this resident memory [default 2048; 600 on Gradescope's 768 MB]."),
+    click.option("--notebook-top-level", type=click.Choice(["skip", "run"]),
+                 help="Top-level code of notebook submissions: skip it (default) or run it at import."),
     click.option("--no-isolation", "isolate", is_flag=True, flag_value=False, default=None,
                  help="As root, run student code with root's rights (for debugging the grader only)."),
     click.option("--quiet", "-q", is_flag=True, help="No progress lines."),

@@ -99,10 +99,14 @@ def import_fault(error: ErrorInfo, file: str, locate: Locate = plain_location) -
         debug=error.traceback)
 
 
-def import_timeout(file: str, seconds: float) -> Fault:
+def _stuck(where: str | None) -> tuple[str, ...]:
+    return (f"It was running {where} when it was stopped.",) if where else ()
+
+
+def import_timeout(file: str, seconds: float, where: str | None = None) -> Fault:
     return Fault(Outcome.timeout, Feedback(
         summary=f"Importing {file} did not finish within {seconds:g} s; the grader stopped it.",
-        hint=_TOP_LEVEL_HINT + " Look also for an endless loop or input()."))
+        details=_stuck(where), hint=_TOP_LEVEL_HINT + " Look also for an endless loop or input()."))
 
 
 def import_crash(file: str, reason: str, log_tail: str) -> Fault:
@@ -112,9 +116,9 @@ def import_crash(file: str, reason: str, log_tail: str) -> Fault:
         hint="Look for os._exit, very large allocations or a crash in native code at the top level of the file."))
 
 
-def timeout_fault(seconds: float) -> Fault:
+def timeout_fault(seconds: float, where: str | None = None) -> Fault:
     return Fault(Outcome.timeout, Feedback(
-        summary=f"This check did not finish within {seconds:g} s; the grader stopped it.",
+        summary=f"This check did not finish within {seconds:g} s; the grader stopped it.", details=_stuck(where),
         hint="Look for an endless loop, or work far slower than the handout needs (Python loops over elements)."))
 
 

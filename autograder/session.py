@@ -7,6 +7,7 @@ the two run the same halves in the same way.
 from __future__ import annotations
 
 import os
+import re
 import time
 import zlib
 from dataclasses import dataclass
@@ -21,6 +22,10 @@ from autograder.isolation import Limits, give_to, student_identity
 from autograder.results import Protection
 from autograder.sandbox import Worker, WorkerDied, WorkerTimeout, read_tail
 from autograder.transport import ImportRequest, RunRequest, TransportError
+
+
+_FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+) in (?P<function>\S+)')
+"""A frame of faulthandler's stack dump."""
 
 
 def check_seed(check: Check) -> int:
@@ -75,6 +80,18 @@ class WorkerSession:
         self.worker.spawn()
         self.imported = set()
 
+    def _log_size(self) -> int:
+        return self.log.stat().st_size if self.log.exists() else 0
+
+    def _stuck_at(self, log_start: int) -> str | None:
+        """Where the worker's stack dump (faulthandler, innermost frame first) was in student code."""
+        dump = read_tail(self.log, 64_000, start=log_start)
+        for match in _FRAME.finditer(dump):
+            path = Path(match["path"])
+            if path.parent == self.folder:
+                return f"{self.locate(path.name, int(match['line']))}, in {match['function']}"
+        return None
+
     def protections(self) -> list[Protection]:
         """What the student's code ran under, for the report (after at least one start)."""
         ready = self.worker.ready if self.worker else None
@@ -121,12 +138,13 @@ class WorkerSession:
 
     def _import(self, module: str, file: str) -> Fault | None:
         worker = self._worker()
-        request = ImportRequest(module=module, path=str(self.folder / file))
+        request = ImportRequest(module=module, path=str(self.folder / file), timeout=self.config.import_timeout)
         start = time.perf_counter()
+        log_start = self._log_size()
         try:
             reply = worker.request(request, self.config.import_timeout)
         except WorkerTimeout:
-            return faults.import_timeout(file, self.config.import_timeout)
+            return faults.import_timeout(file, self.config.import_timeout, self._stuck_at(log_start))
         except WorkerDied as died:
             return faults.import_crash(file, str(died), died.log_tail)
         except TransportError as exc:
@@ -143,12 +161,13 @@ class WorkerSession:
         timeout = check.timeout * self.config.timeout_scale
         request = RunRequest(assignment=self.assignment, check=check.id, half=half,
                              seed=check_seed(check), out_dir=str(out_dir),
-                             data_root=str(self.config.data_root) if self.config.data_root else None)
-        log_start = self.log.stat().st_size if self.log.exists() else 0
+                             data_root=str(self.config.data_root) if self.config.data_root else None,
+                             timeout=timeout)
+        log_start = self._log_size()
         try:
             reply = worker.request(request, timeout)
         except WorkerTimeout:
-            return faults.timeout_fault(timeout)
+            return faults.timeout_fault(timeout, self._stuck_at(log_start))
         except WorkerDied as died:
             return faults.crash_fault(str(died), died.log_tail)
         except TransportError as exc:

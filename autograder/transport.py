@@ -34,6 +34,7 @@ class ImportRequest(BaseModel):
     op: Literal["import"] = "import"
     module: str
     path: str
+    timeout: float = Field(60.0, description="The parent's limit: the worker dumps its stack just before.")
 
 
 class RunRequest(BaseModel):
@@ -44,6 +45,7 @@ class RunRequest(BaseModel):
     seed: int
     out_dir: str
     data_root: str | None = None
+    timeout: float = Field(30.0, description="The parent's limit: the worker dumps its stack just before.")
 
 
 # --- worker -> parent -------------------------------------------------------------------------

@@ -9,6 +9,8 @@ no score: it only returns outputs.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import faulthandler
 import importlib.util
 import os
 import random
@@ -73,6 +75,10 @@ class Worker:
     # --- requests -----------------------------------------------------------------------------
 
     def do_import(self, request: ImportRequest) -> Reply:
+        with stack_dump_before(request.timeout):
+            return self._import(request)
+
+    def _import(self, request: ImportRequest) -> Reply:
         start = time.perf_counter()
         spec = importlib.util.spec_from_file_location(request.module, request.path)
         module = importlib.util.module_from_spec(spec)
@@ -86,6 +92,10 @@ class Worker:
         return Reply(ok=True, seconds=time.perf_counter() - start)
 
     def do_run(self, request: RunRequest) -> Reply:
+        with stack_dump_before(request.timeout):
+            return self._run(request)
+
+    def _run(self, request: RunRequest) -> Reply:
         from autograder.assignments import load_assignment
 
         check = load_assignment(request.assignment).check(request.check)
@@ -116,6 +126,17 @@ class Worker:
 
 class _Op(transport.BaseModel):
     op: str
+
+
+@contextlib.contextmanager
+def stack_dump_before(timeout: float):
+    """Print every thread's stack to the log shortly before the parent's limit, so that a student
+    whose code loops is told the line it was stuck on."""
+    faulthandler.dump_traceback_later(max(0.2, timeout - min(1.0, timeout / 4)), repeat=False)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 def seed_everything(seed: int) -> None:

@@ -80,6 +80,10 @@ def test_endless_loop_at_import_times_out_for_that_file(grade_p1, reference):
     g = grade_p1({FILE: reference + "\nwhile True:\n    pass\n"}, import_timeout=3)
     assert lost(g) == ALL and set(outcomes(g).values()) == {"timeout"}
     assert _summary(g, "p1.forward.handout_seed") == "Importing hw3_p1.py did not finish within 3 s; the grader stopped it."
+    lines = (reference + "\nwhile True:\n    pass\n").splitlines()
+    loop = {lines.index("while True:") + 1, lines.index("    pass") + 1}  # either line of the loop
+    assert by_id(g, "p1.forward.handout_seed").feedback.details in {
+        (f"It was running hw3_p1.py, line {n}, in <module> when it was stopped.",) for n in loop}
 
 
 def test_memory_bomb_is_stopped_and_named(grade_p1, reference):

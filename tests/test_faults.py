@@ -26,7 +26,11 @@ def test_infinite_loop_times_out_and_the_other_checks_still_score(grade_p1, refe
     g = grade_p1({FILE: looping}, timeout_scale=0.1)
     assert lost(g) == FORWARD
     assert {outcomes(g)[i] for i in FORWARD} == {"timeout"}
-    assert "did not finish within 3 s; the grader stopped it" in by_id(g, "p1.forward.handout_seed").feedback.summary
+    timed_out = by_id(g, "p1.forward.handout_seed").feedback
+    assert "did not finish within 3 s; the grader stopped it" in timed_out.summary
+    lines = looping.splitlines()
+    loop = {lines.index("    while True:") + 1, lines.index("        pass") + 1}  # either line of the loop
+    assert timed_out.details in {(f"It was running hw3_p1.py, line {n}, in forward when it was stopped.",) for n in loop}
     assert g.score == 4.5 - 0.75
 
 
