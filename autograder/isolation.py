@@ -70,7 +70,8 @@ def student_identity() -> tuple[Identity | None, str]:
     """The dedicated user (created if missing), or None and the reason it cannot be used."""
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
         return None, "the grader does not run as root, so the code ran with the grader's own rights"
-    unreadable = _closed_ancestor(Path(sys.prefix)) or _closed_ancestor(Path(np_path()))
+    engine = Path(__file__).resolve().parent
+    unreadable = _closed_ancestor(Path(sys.prefix)) or _closed_ancestor(Path(np_path())) or _closed_ancestor(engine)
     if unreadable:
         return None, (f"{unreadable} is closed to other users, so an unprivileged user could not import Python "
                       f"packages; allow traversal (chmod o+x {unreadable}) to enable this protection")
