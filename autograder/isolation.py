@@ -10,6 +10,7 @@ tree still apply. Every protection is listed in the report as on or off, with th
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import pwd
@@ -124,16 +125,24 @@ def keep_private(*paths: Path) -> list[Protection]:
     return report
 
 
-def kill_user_processes(identity: Identity | None) -> None:
-    """After a kill, also end whatever the worker's user started outside its session (setsid)."""
+TOKEN_VARIABLE = "AUTOGRADER_WORKER"
+"""Set to a fresh token in each worker's environment, which everything it starts inherits."""
+
+
+def kill_escaped(identity: Identity | None, token: str) -> None:
+    """After a kill, also end what this worker started outside its session (setsid, double fork).
+
+    Only processes of the sandbox user that carry this worker's token are ended: other gradings
+    running on the same machine as the same user are left alone. A process that also scrubs its
+    environment escapes this, but not the user's process and CPU limits.
+    """
     if identity is None:
         return
     for proc in psutil.process_iter(["uids"]):
-        try:
-            if proc.info["uids"] and proc.info["uids"].real == identity.uid:
+        with contextlib.suppress(psutil.Error):
+            if proc.info["uids"] and proc.info["uids"].real == identity.uid and \
+                    proc.environ().get(TOKEN_VARIABLE) == token:
                 proc.kill()
-        except psutil.Error:
-            pass
 
 
 # --- inside the worker, after the trusted imports ------------------------------------------------

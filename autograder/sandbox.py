@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import select
 import signal
 import subprocess
@@ -21,7 +22,7 @@ import psutil
 from pydantic import BaseModel
 
 from autograder import transport
-from autograder.isolation import Identity, Limits, kill_user_processes
+from autograder.isolation import TOKEN_VARIABLE, Identity, Limits, kill_escaped
 from autograder.transport import Ready, Reply
 
 _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "HOME", "TMPDIR", "SYSTEMROOT")
@@ -88,6 +89,8 @@ class Worker:
                    HOME=str(self.student_dir))
         if self.tmp_dir is not None:
             env["TMPDIR"] = str(self.tmp_dir)
+        self.token = secrets.token_hex(8)
+        env[TOKEN_VARIABLE] = self.token
         args = [sys.executable, "-X", "utf8", "-m", "autograder.worker",
                 "--student-dir", str(self.student_dir), "--assignment", self.assignment,
                 "--cmd-fd", str(cmd_read), "--reply-fd", str(reply_write), "--threads", str(self.threads),
@@ -128,10 +131,17 @@ class Worker:
         """Kill the worker and everything it started (its whole session)."""
         if self.process is None:
             return
+        try:  # listed first: once the worker is dead its orphans are no longer its children
+            descendants = psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.Error:
+            descendants = []
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
+        for child in descendants:  # those that left the session but not the tree
+            with contextlib.suppress(psutil.Error):
+                child.kill()
         self.process.wait()
-        kill_user_processes(self.identity)
+        kill_escaped(self.identity, self.token)
         for fd in (self._cmd_write, self._reply_read):
             with contextlib.suppress(OSError):
                 os.close(fd)

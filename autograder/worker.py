@@ -43,16 +43,21 @@ class Worker:
         while view:
             view = view[os.write(self.reply_fd, view):]
 
-    def _student_frames(self, tb: TracebackType | None) -> list[traceback.FrameSummary]:
-        frames = traceback.extract_tb(tb)
-        return [f for f in frames if Path(f.filename).resolve().parent == self.student_dir]
+    def _student_frames(self, tb: TracebackType | None) -> list[tuple[traceback.FrameSummary, str]]:
+        """The frames in the student's files, each with its qualified name ('Encoder.__init__')."""
+        frames = []
+        for frame, _ in traceback.walk_tb(tb):
+            if Path(frame.f_code.co_filename).resolve().parent == self.student_dir:
+                frames.append(frame.f_code.co_qualname)
+        summaries = [f for f in traceback.extract_tb(tb) if Path(f.filename).resolve().parent == self.student_dir]
+        return list(zip(summaries, frames, strict=True))
 
     def _error(self, kind: str, message: str, exc: BaseException) -> ErrorInfo:
         frames = self._student_frames(exc.__traceback__)
         where = None
         if frames:
-            f = frames[-1]
-            where = Where(file=Path(f.filename).name, line=f.lineno or 0, function=f.name, code=(f.line or "")[:300])
+            f, qualname = frames[-1]
+            where = Where(file=Path(f.filename).name, line=f.lineno or 0, function=qualname, code=(f.line or "")[:300])
         shown = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-8))
         return ErrorInfo(kind=kind, message=message[:20_000], exception=type(exc).__name__,
                          where=where, traceback=shown[-50_000:])

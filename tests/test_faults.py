@@ -120,3 +120,22 @@ def test_grading_twice_gives_identical_results(grade_p1, reference):
 
     assert stable(first) == stable(second)
     assert first.score == second.score
+
+
+def test_a_method_is_named_with_its_class(grade_p1, reference):
+    helper = "\nclass Chain:\n    def step(self):\n        raise NotImplementedError\n"
+    g = grade_p1({FILE: mutate(reference, "    V1 = W1 @ X\n", "    Chain().step()\n    V1 = W1 @ X\n") + helper})
+    assert by_id(g, "p1.forward.handout_seed").feedback.summary == \
+        "`Chain.step` in hw3_p1.py is not implemented yet: it raises NotImplementedError."
+
+
+def test_two_gradings_at_once_do_not_disturb_each_other(grade_p1, reference):
+    """Gradings share the sandbox user; a kill in one (a timeout) must not reach the other's worker."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    looping = mutate(reference, "    V1 = W1 @ X\n", "    while True:\n        pass\n")
+    with ThreadPoolExecutor(2) as pool:
+        slow = pool.submit(grade_p1, {FILE: looping}, timeout_scale=0.1)
+        clean = pool.submit(grade_p1, {FILE: reference})
+        assert clean.result().score == 4.5
+        assert lost(slow.result()) == FORWARD
