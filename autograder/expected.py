@@ -20,6 +20,7 @@ from autograder import __version__, faults, transport
 from autograder.assignments import package_dir
 from autograder.config import GradingConfig
 from autograder.faults import Fault
+from autograder.isolation import closed_to_others
 from autograder.model import Assignment, Check
 from autograder.session import WorkerSession
 from autograder.transport import OutputsManifest
@@ -52,14 +53,20 @@ def fingerprint(assignment: Assignment, config: GradingConfig, *, with_reference
     return digest.hexdigest()[:16]
 
 
-def missing_data(check: Check, config: GradingConfig) -> Fault | None:
-    """The data sets a check reads must be under the data root; if not, the instructor must act."""
+def missing_data(check: Check, config: GradingConfig, *, sandboxed: bool = False) -> Fault | None:
+    """The data sets a check reads must be under the data root (and, when the worker runs as the
+    unprivileged user, readable by it); if not, the instructor must act."""
     for name in check.data:
         if config.data_root is None or not (config.data_root / name).is_dir():
             where = f"under {config.data_root}" if config.data_root else "(no data root is set)"
             return faults.harness_fault(
                 f"the data set {name!r} it needs was not found {where}; the instructor must pass "
                 f"--data-root or set AUTOGRADER_DATA_ROOT")
+        closed = closed_to_others(config.data_root / name) if sandboxed else None
+        if closed is not None:
+            return faults.harness_fault(
+                f"the data set {name!r} is not readable by the sandbox's user: {closed} is closed to other "
+                f"users; the instructor must make it readable (chmod o+rx) or move the data root")
     return None
 
 
@@ -72,15 +79,28 @@ class ExpectedValues:
         self.root = config.cache_dir / assignment.id / fingerprint(assignment, config)
         self.seconds = 0.0
 
+    def folder(self, check: Check) -> Path:
+        """Where a check's values live. A check that reads data sets is keyed by them as well
+        (their files' names and sizes), so values from one data root never serve another."""
+        if not check.data or self.config.data_root is None:
+            return self.root / check.id
+        digest = hashlib.sha256()
+        for name in check.data:
+            base = self.config.data_root / name
+            for path in sorted(base.rglob("*")) if base.is_dir() else ():
+                if path.is_file():
+                    digest.update(f"{path.relative_to(base)}\0{path.stat().st_size}\0".encode())
+        return self.root / f"{check.id}-{digest.hexdigest()[:12]}"
+
     def _load(self, check: Check) -> dict[str, Any] | None:
-        folder = self.root / check.id
+        folder = self.folder(check)
         manifest = folder / "manifest.json"
         if not manifest.is_file():
             return None
         return transport.read_outputs(OutputsManifest.model_validate_json(manifest.read_text()), folder)
 
     def cached(self, checks: list[Check]) -> bool:
-        return all(c.static or (self.root / c.id / "manifest.json").is_file() for c in checks)
+        return all(c.static or (self.folder(c) / "manifest.json").is_file() for c in checks)
 
     def get(self, checks: list[Check]) -> dict[str, dict[str, Any] | Fault]:
         """Expected outputs for `checks`, computing the missing ones in one trusted worker."""
@@ -129,7 +149,7 @@ class ExpectedValues:
         return computed
 
     def _store(self, check: Check, out: Path, outputs: dict[str, Any]) -> None:
-        target = self.root / check.id
+        target = self.folder(check)
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{check.id}-"))
         manifest = transport.write_outputs(dict(outputs), staging)

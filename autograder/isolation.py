@@ -101,6 +101,14 @@ def _closed_ancestor(path: Path) -> Path | None:
     return None
 
 
+def closed_to_others(folder: Path) -> Path | None:
+    """The first folder on the way to `folder`, or `folder` itself, that others cannot read through."""
+    closed = _closed_ancestor(folder)
+    if closed is None and folder.is_dir() and not folder.stat().st_mode & 0o004:
+        return folder
+    return closed
+
+
 def give_to(identity: Identity | None, *paths: Path) -> None:
     """Let the worker's user own its own folders (and nothing else)."""
     if identity is None:
@@ -129,7 +137,7 @@ TOKEN_VARIABLE = "AUTOGRADER_WORKER"
 """Set to a fresh token in each worker's environment, which everything it starts inherits."""
 
 
-def kill_escaped(identity: Identity | None, token: str) -> None:
+def kill_escaped(identity: Identity | None, token: str) -> list[int]:
     """After a kill, also end what this worker started outside its session (setsid, double fork).
 
     Only processes of the sandbox user that carry this worker's token are ended: other gradings
@@ -137,12 +145,15 @@ def kill_escaped(identity: Identity | None, token: str) -> None:
     environment escapes this, but not the user's process and CPU limits.
     """
     if identity is None:
-        return
+        return []
+    killed = []
     for proc in psutil.process_iter(["uids"]):
         with contextlib.suppress(psutil.Error):
             if proc.info["uids"] and proc.info["uids"].real == identity.uid and \
                     proc.environ().get(TOKEN_VARIABLE) == token:
                 proc.kill()
+                killed.append(proc.pid)
+    return killed
 
 
 # --- inside the worker, after the trusted imports ------------------------------------------------

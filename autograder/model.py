@@ -20,6 +20,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -70,6 +71,7 @@ class Check(BaseModel):
     claim: str = Field(description="The property, as a sentence a student reads ('backward ...').")
     points: float = Field(gt=0, description="Points for this check.")
     part: str = Field(description="The handout's sub-question, for example 'b'.")
+    extra_credit: bool = Field(False, description="Points earned on top of the problem's maximum, never lost.")
     visibility: Visibility = Field(Visibility.visible, description="Gradescope visibility.")
     timeout: float = Field(30.0, gt=0, description="Seconds the student half may run.")
     run: Callable[[Any], Outputs] | None = Field(None, description="Student half, run in the sandbox.")
@@ -82,6 +84,10 @@ class Check(BaseModel):
     )
     artifacts: tuple[str, ...] = Field(
         (), description="Files besides the problem's modules that this check needs (checkpoints, e.g. 'a4_c.pt')."
+    )
+    optional_artifacts: tuple[str, ...] = Field(
+        (), description="Files staged when present, whose absence the check itself judges (e.g. two of three "
+                        "checkpoints suffice)."
     )
     data: tuple[str, ...] = Field(
         (), description="Data sets (folders under the data root) this check reads, e.g. ('mnist',)."
@@ -123,6 +129,11 @@ class Problem(BaseModel):
     title: str = Field(description="The handout's title of the problem.")
     files: tuple[str, ...] = Field(description="Student files the problem is graded from; the first holds its functions.")
     checks: tuple[Check, ...] = Field(description="Checks, in the order they run and are reported.")
+    provided: tuple[str, ...] = Field(
+        (), description="Starter files the handout provides (e.g. util.py): the grader stages its own trusted "
+                        "copies from `provided_dir`, whatever the student uploaded, so that imports of them work."
+    )
+    provided_dir: Path | None = Field(None, description="Folder of the grader's trusted copies of `provided`.")
 
     @property
     def module(self) -> str:
@@ -130,11 +141,18 @@ class Problem(BaseModel):
 
     @property
     def wanted_files(self) -> set[str]:
-        return set(self.files).union(*(c.artifacts for c in self.checks))
+        return set(self.files).union(*(c.artifacts + c.optional_artifacts for c in self.checks))
 
     @property
     def points(self) -> float:
         return sum(c.points for c in self.checks)
+
+    @model_validator(mode="after")
+    def _provided_exist(self) -> Problem:
+        missing = [f for f in self.provided if self.provided_dir is None or not (self.provided_dir / f).is_file()]
+        if missing:
+            raise ValueError(f"problem {self.id!r}: provided files {missing} are not in {self.provided_dir}")
+        return self
 
     @model_validator(mode="after")
     def _checks_belong_here(self) -> Problem:

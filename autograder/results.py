@@ -63,6 +63,7 @@ class CheckResult(BaseModel):
     seconds: float = Field(0.0, description="Wall time of the student half.")
     student_output: str = Field("", description="What the student's code printed during the check (truncated).")
     debug: str = Field("", description="A traceback for instructors; never shown to students.")
+    extra_credit: bool = Field(False, description="Its points come on top of the maximum.")
 
 
 class ProblemResult(BaseModel):
@@ -79,7 +80,7 @@ class ProblemResult(BaseModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def max_score(self) -> float:
-        return round(sum(c.max_score for c in self.checks), 6)
+        return round(sum(c.max_score for c in self.checks if not c.extra_credit), 6)
 
 
 class Protection(BaseModel):
@@ -129,4 +130,6 @@ class Grade(BaseModel):
 
     @property
     def full_marks(self) -> bool:
-        return self.harness_error is None and all(c.outcome is Outcome.passed for c in self.checks)
+        """Every check passed, extra credit aside."""
+        return self.harness_error is None and all(
+            c.outcome is Outcome.passed for c in self.checks if not c.extra_credit)

@@ -38,7 +38,7 @@ def _result(check: Check, outcome: Outcome, fraction: float, feedback, *, second
         id=check.id, problem=check.problem_id, part=check.part, claim=check.claim,
         visibility=check.visibility.value, outcome=outcome,
         score=round(check.points * fraction, 6), max_score=check.points,
-        feedback=feedback, seconds=seconds, student_output=printed, debug=debug,
+        feedback=feedback, seconds=seconds, student_output=printed, debug=debug, extra_credit=check.extra_credit,
     )
 
 
@@ -127,7 +127,7 @@ def _grade_check(check: Check, files: tuple[str, ...], staged: Staged | None, se
         sources = {f: (staged.folder / f).read_text(encoding="utf-8", errors="replace")
                    for f in files if f.endswith(".py")}
         return _judge(check, lambda: check.static(sources, check), Ran({}, 0.0, ""))
-    absent = missing_data(check, session.config)
+    absent = missing_data(check, session.config, sandboxed=session.identity is not None)
     if absent:
         return _from_fault(check, absent)
     fault = session.ensure_imported(files)

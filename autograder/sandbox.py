@@ -8,6 +8,7 @@ timeout kills the worker; the caller restarts it for the next check.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import secrets
 import select
@@ -81,6 +82,7 @@ class Worker:
 
     def spawn(self) -> None:
         """Start the process without waiting for it, so the caller can work meanwhile."""
+        _become_subreaper()
         cmd_read, self._cmd_write = os.pipe()
         self._reply_read, reply_write = os.pipe()
         env = {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
@@ -108,6 +110,7 @@ class Worker:
                 pass_fds=(cmd_read, reply_write), cwd=self.student_dir, env=env,
                 start_new_session=True, preexec_fn=self.limits.apply,
             )
+        _WORKER_PIDS.add(self.process.pid)
         os.close(cmd_read)
         os.close(reply_write)
         self._buffer = b""
@@ -128,7 +131,12 @@ class Worker:
             return False
 
     def kill(self) -> None:
-        """Kill the worker and everything it started (its whole session)."""
+        """Kill the worker and everything it started, and reap them.
+
+        This process is a child subreaper (Linux), so whatever the worker forked is re-parented
+        here when the worker dies, instead of lingering as zombies that would still count against
+        the sandbox user's process limit.
+        """
         if self.process is None:
             return
         try:  # listed first: once the worker is dead its orphans are no longer its children
@@ -141,11 +149,26 @@ class Worker:
             with contextlib.suppress(psutil.Error):
                 child.kill()
         self.process.wait()
-        kill_escaped(self.identity, self.token)
+        _WORKER_PIDS.discard(self.process.pid)
+        escaped = kill_escaped(self.identity, self.token)
+        _reap([p.pid for p in descendants] + escaped + self._late_orphans())
         for fd in (self._cmd_write, self._reply_read):
             with contextlib.suppress(OSError):
                 os.close(fd)
         self.process = None
+
+    def _late_orphans(self) -> list[int]:
+        """Zombies of the sandbox user re-parented here that no worker of this process owns:
+        forks made between listing the tree and killing it."""
+        if self.identity is None:
+            return []
+        orphans = []
+        for child in psutil.Process().children():
+            with contextlib.suppress(psutil.Error):
+                if child.pid not in _WORKER_PIDS and child.status() == psutil.STATUS_ZOMBIE \
+                        and child.uids().real == self.identity.uid:
+                    orphans.append(child.pid)
+        return orphans
 
     def close(self) -> None:
         # No graceful exit: nothing of the worker's is needed any more, and tearing torch down
@@ -202,6 +225,29 @@ class Worker:
         return WorkerDied(returncode, read_tail(self.log_path, 2000))
 
 
+def _become_subreaper() -> None:
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _reap(pids: list[int]) -> None:
+    """Collect the killed processes that were re-parented to this one (only those: the exit
+    status of any other child, such as a concurrent grading's worker, belongs to its owner)."""
+    deadline = time.monotonic() + 2.0
+    for pid in pids:
+        while time.monotonic() < deadline:
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                break  # not ours (reaped by its own parent, or never re-parented here)
+            if done:
+                break
+            time.sleep(0.005)
+
+
+_PR_SET_CHILD_SUBREAPER = 36
+_WORKER_PIDS: set[int] = set()
+"""Workers of this process: their exit status belongs to their own Worker, never to `_reap`."""
 _WATCH_EVERY = 0.05
 """Seconds between two looks at the worker's memory while waiting for it."""
 

@@ -79,6 +79,9 @@ def stage(source: Path, assignment: Assignment, dest: Path, scratch: Path,
             staged.notes.append(f"{name} was found {len(paths)} times with the same contents; graded {shown[0]}.")
         shutil.copyfile(paths[0], dest / name)
         staged.found[name] = shown[0]
+    for problem in assignment.problems:  # the grader's own copies of the handout's starter files
+        for name in problem.provided:
+            shutil.copyfile(problem.provided_dir / name, dest / name)
     return staged
 
 

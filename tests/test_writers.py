@@ -85,3 +85,20 @@ def test_html_report_lists_the_sandbox_protections(faulty_grade):
     rows = {r["data-protection"]: r.select("td")[1].get_text() for r in soup.select("tr[data-protection]")}
     assert {"unprivileged user", "no network", "memory limit", "CPU time limit", "output size"} <= set(rows)
     assert set(rows.values()) <= {"on", "off"}
+
+
+def test_extra_credit_counts_on_top_of_the_maximum():
+    from autograder.results import CheckResult, Feedback, ProblemResult
+    from autograder.writers import gradescope_results
+
+    def result(cid, score, points, extra):
+        return CheckResult(id=cid, problem="b1", part="f" if extra else "a", claim="c", visibility="visible",
+                           outcome="passed", score=score, max_score=points, feedback=Feedback(summary="ok"),
+                           extra_credit=extra)
+
+    g = Grade(assignment="x", title="t", submission="s", problems=[ProblemResult(
+        id="b1", title="B1", files=("hw4_b1.py",),
+        checks=[result("b1.a.one", 30.0, 30.0, False), result("b1.f.extra", 5.0, 5.0, True)])])
+    assert (g.score, g.max_score, g.full_marks) == (35.0, 30.0, True)
+    tests = gradescope_results(g)["tests"]
+    assert [t["max_score"] for t in tests] == [30.0, 0.0] and "(extra credit)" in tests[1]["name"]

@@ -10,6 +10,7 @@ from autograder.model import Assignment
 
 _PACKAGES = {
     "umn-csci5527-hw3": "autograder.assignments.umn_csci5527_hw3",
+    "uw-cse446-hw4": "autograder.assignments.uw_cse446_hw4",
 }
 
 

@@ -15,7 +15,7 @@ def _test(number: str, result, name: str) -> dict[str, Any]:
         "name": name,
         "number": number,
         "score": result.score,
-        "max_score": result.max_score,
+        "max_score": 0.0 if result.extra_credit else result.max_score,  # Gradescope's way of extra credit
         "status": "passed" if result.outcome is Outcome.passed else "failed",
         "output": render("check_output.md.j2", feedback=result.feedback,
                          outcome_label=OUTCOME_LABELS[result.outcome.value], printed=result.student_output),
@@ -29,7 +29,8 @@ def gradescope_results(grade: Grade) -> dict[str, Any]:
     tests = []
     for i, problem in enumerate(grade.problems, start=1):
         for j, check in enumerate(problem.checks, start=1):
-            tests.append(_test(f"{i}.{j}", check, f"{problem.id}({check.part}) {check.claim} [{check.id}]"))
+            extra = " (extra credit)" if check.extra_credit else ""
+            tests.append(_test(f"{i}.{j}", check, f"{problem.id}({check.part}){extra} {check.claim} [{check.id}]"))
             if check.debug:  # instructors see the traceback; students never do
                 tests.append({"name": f"Details for the instructor [{check.id}]", "number": f"{i}.{j}.1",
                               "score": 0.0, "max_score": 0.0, "status": "failed",

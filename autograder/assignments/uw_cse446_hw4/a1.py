@@ -1,0 +1,81 @@
+"""A1: conceptual true/false questions (a to e, 2 points each), graded from `ANSWERS` in `hw4_a1.py`.
+
+The answers live here, in the trusted parent; the student half only reports what the student
+wrote. A template marks an unanswered question with `None`, which scores 0 with "not answered".
+The checks are shown after the due date, so the answers are not revealed before it.
+"""
+
+from __future__ import annotations
+
+from autograder.model import Check, Outputs, Problem, Verdict, Visibility
+from autograder.student import Subject, SubmissionError
+
+MODULE = "hw4_a1"
+ANSWERS = {"a": True, "b": False, "c": True, "d": False, "e": True}
+WHY = {
+    "a": "the loss of a deep network is non-convex, so gradient descent may stop at a local minimum",
+    "b": "all-zero weights make the units of a layer identical, so they never learn different features",
+    "c": "without non-linear activations, a stack of linear layers is one linear map",
+    "d": "the backward pass costs about as much as the forward pass (a small constant factor)",
+    "e": "a non-linear autoencoder can represent more than PCA's linear subspace of the same size",
+}
+
+
+def run_answer(question: str):
+    """What the student wrote for `question`: the bool, or a description of what is there instead."""
+
+    def run(subject: Subject) -> Outputs:
+        module = subject.module(MODULE)
+        answers = getattr(module, "ANSWERS", None)
+        if not isinstance(answers, dict):
+            found = "is missing" if answers is None else f"is a {type(answers).__name__}"
+            raise SubmissionError(f"hw4_a1.py should define ANSWERS, a dict from 'a'..'e' to True or False; "
+                                  f"ANSWERS {found}.")
+        if question not in answers:
+            return {"status": "missing"}
+        value = answers[question]
+        if value is None:
+            return {"status": "unanswered"}
+        if not isinstance(value, bool):
+            return {"status": "not_bool", "type": type(value).__name__, "text": repr(value)[:40]}
+        return {"status": "answered", "answer": value}
+
+    return run
+
+
+def judge_answer(question: str):
+    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+        status = got["status"]
+        if status == "missing":
+            return Verdict.failed(f"ANSWERS has no key {question!r}, so question A1.{question} scores 0.",
+                                  hint=f'Add "{question}": True or "{question}": False to ANSWERS.')
+        if status == "unanswered":
+            return Verdict.failed(f"A1.{question} is not answered: ANSWERS[{question!r}] is None.",
+                                  hint="Replace None with True or False.")
+        if status == "not_bool":
+            return Verdict.failed(
+                f"ANSWERS[{question!r}] should be True or False, but it is the {got['type']} {got['text']}.",
+                hint='Write the bool itself (True, not "True" or 1).')
+        if got["answer"] is ANSWERS[question]:
+            return Verdict.passed(f"A1.{question}: {got['answer']} is correct.")
+        return Verdict.failed(f"A1.{question}: {got['answer']} is not correct.",
+                              details=(f"The answer is {ANSWERS[question]}: {WHY[question]}.",))
+
+    return judge
+
+
+def _expected(subject: Subject) -> Outputs:
+    return {}  # the answers are in this module; nothing runs on the reference
+
+
+PROBLEM = Problem(
+    id="a1",
+    title="Conceptual questions",
+    files=("hw4_a1.py",),
+    checks=tuple(
+        Check(id=f"a1.answer.{q}", part=q, points=2.0, visibility=Visibility.after_due_date,
+              claim=f"ANSWERS[{q!r}] is the right True/False answer to A1.{q}",
+              run=run_answer(q), judge=judge_answer(q), expected=_expected)
+        for q in "abcde"
+    ),
+)

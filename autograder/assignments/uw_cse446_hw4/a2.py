@@ -1,0 +1,361 @@
+"""A2: autoencoders on MNIST (a 10, b 10, c 5), graded from `hw4_a2.py` and the h = 128 checkpoints
+`a2_f1_h128.pt` and `a2_f2_h128.pt`.
+
+Structure and formulas are checked on a small model (d = 12, h = 5, so W_e (5, 12) and W_d (12, 5)
+are told apart by shape) with weights set by the grader; nn.Linear's biases are part of both
+formulas, as the handout allows. The reconstruction error of the checkpoints on MNIST test images
+is computed here, in the parent, from the reconstructions the student's model returns.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograder.compare import Tolerance, compare_arrays
+from autograder.data import mnist
+from autograder.model import Check, Outputs, Problem, Verdict
+from autograder.student import Subject, SubmissionError, to_array
+
+MODULE = "hw4_a2"
+D, H = 12, 5
+CLOSE = Tolerance(atol=1e-5, rtol=1e-4)
+BUILDERS = {"F1": "linear_autoencoder", "F2": "relu_autoencoder"}
+ACTIVATIONS = ("ReLU", "Sigmoid", "Tanh", "LeakyReLU", "ELU", "GELU", "Softplus")
+
+
+def weights() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(446)
+    return {"W_e": rng.normal(0, 0.5, (H, D)), "b_e": rng.normal(0, 0.3, H),
+            "W_d": rng.normal(0, 0.5, (D, H)), "b_d": rng.normal(0, 0.3, D)}
+
+
+def images(n: int, seed: int) -> np.ndarray:
+    """(n, d) inputs in [0, 1], like scaled pixels."""
+    return np.random.default_rng(seed).random((n, D))
+
+
+def formula(kind: str, x: np.ndarray, inner: bool = True, outer: bool = True) -> np.ndarray:
+    w = weights()
+    code = x @ w["W_e"].T + w["b_e"]
+    if kind == "F2" and inner:
+        code = np.maximum(code, 0)
+    out = code @ w["W_d"].T + w["b_d"]
+    return np.maximum(out, 0) if kind == "F2" and outer else out
+
+
+# --- student side ----------------------------------------------------------------------------------
+
+def _layers(model, what: str):
+    """(encoder, decoder): the model's two nn.Linear layers, W_e (h, d) and W_d (d, h)."""
+    import torch
+
+    if not isinstance(model, torch.nn.Module):
+        raise SubmissionError(f"{what} should return an nn.Module, but it returned {type(model).__name__}.")
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    shapes = [tuple(m.weight.shape) for m in linears]
+    if sorted(shapes) != sorted([(H, D), (D, H)]):
+        raise SubmissionError(f"{what} should hold two nn.Linear layers, d -> h then h -> d (weights of shape "
+                              f"({H}, {D}) and ({D}, {H})); found {len(linears)}: {shapes or 'none'}.")
+    encoder = next(m for m in linears if tuple(m.weight.shape) == (H, D))
+    decoder = next(m for m in linears if tuple(m.weight.shape) == (D, H))
+    return encoder, decoder
+
+
+def _built(subject: Subject, kind: str):
+    what = f"{BUILDERS[kind]}(d={D}, h={H})"
+    model = subject.call(MODULE, BUILDERS[kind], D, H)
+    return model, _layers(model, what), what
+
+
+def run_structure(kind: str):
+    def run(subject: Subject) -> Outputs:
+        model, _, _ = _built(subject, kind)
+        names = [type(m).__name__ for m in model.modules()]
+        return {"activations": [n for n in names if n in ACTIVATIONS]}
+    return run
+
+
+def judge_structure(kind: str):
+    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+        found, wanted = got["activations"], [] if kind == "F1" else ["ReLU", "ReLU"]
+        # F2's ReLUs may be functional (F.relu in forward), which no module shows: the formula check
+        # finds them. Only activations that F1 must not have, or that are not ReLUs, fail here.
+        wrong = [a for a in found if a != "ReLU"] if kind == "F2" else found
+        if kind == "F2" and len(found) > 2:
+            wrong = found
+        if not wrong:
+            return Verdict.passed(f"{BUILDERS[kind]} has two nn.Linear layers, d -> h -> d"
+                                  + (", and no activation." if kind == "F1" else ", with ReLU activations."))
+        return Verdict.failed(f"{BUILDERS[kind]} has the activation modules {found}; {kind} wants "
+                              f"{wanted or 'none'}.",
+                              hint="F1(x) = W_d W_e x has no non-linearity." if kind == "F1" else
+                              "F2(x) = relu(W_d relu(W_e x)): one ReLU after each linear map, nothing else.")
+    return judge
+
+
+def run_forward(kind: str):
+    def run(subject: Subject) -> Outputs:
+        import torch
+
+        model, (encoder, decoder), what = _built(subject, kind)
+        w = weights()
+        with torch.no_grad():
+            for layer, (weight, bias) in ((encoder, ("W_e", "b_e")), (decoder, ("W_d", "b_d"))):
+                layer.weight.copy_(torch.from_numpy(w[weight]))
+                if layer.bias is not None:
+                    layer.bias.copy_(torch.from_numpy(w[bias]))
+            biases = [layer.bias is not None for layer in (encoder, decoder)]
+            out = model(torch.from_numpy(images(7, 1)).float())
+        return {"output": to_array(out, f"{what}(x)"), "biases": biases}
+    return run
+
+
+def judge_forward(kind: str):
+    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+        x = images(7, 1)
+        if not all(got["biases"]):
+            # A model without biases is allowed (the handout omits them): compare with that formula.
+            saved = weights()
+            w = {**saved, **{k: np.zeros_like(saved[k]) for k, has in zip(("b_e", "b_d"), got["biases"]) if not has}}
+            code = x @ w["W_e"].T + w["b_e"]
+            code = np.maximum(code, 0) if kind == "F2" else code
+            right = code @ w["W_d"].T + w["b_d"]
+            right = np.maximum(right, 0) if kind == "F2" else right
+        else:
+            right = formula(kind, x)
+        comparison = compare_arrays(f"{kind}(x)", got["output"], right, CLOSE, reveal=True)
+        if comparison.equal:
+            return Verdict.passed(f"{BUILDERS[kind]} computes "
+                                  + ("W_d W_e x (+ biases)" if kind == "F1" else "relu(W_d relu(W_e x)) (+ biases)")
+                                  + " for given weights.")
+        out, hint = got["output"], comparison.hint
+        if out.shape == right.shape and all(got["biases"]):
+            if kind == "F2" and np.allclose(out, formula("F2", x, outer=False), atol=1e-4):
+                hint = "The ReLU after the decoder is missing: F2(x) = relu(W_d relu(W_e x))."
+            elif kind == "F2" and np.allclose(out, formula("F2", x, inner=False), atol=1e-4):
+                hint = "The ReLU after the encoder is missing: F2(x) = relu(W_d relu(W_e x))."
+            elif kind == "F1" and any(np.allclose(out, formula("F2", x, inner=i, outer=o), atol=1e-4)
+                                      for i, o in ((True, True), (True, False), (False, True))):
+                hint = "F1 is linear: no ReLU in F1(x) = W_d W_e x."
+        return Verdict.failed(f"{BUILDERS[kind]}'s forward pass differs from "
+                              + ("W_d W_e x" if kind == "F1" else "relu(W_d relu(W_e x))") + " for given weights.",
+                              details=tuple(comparison.lines()), arrays=(comparison.report,),
+                              hint=hint or "Apply W_e, then W_d, as the handout's formula says.")
+    return judge
+
+
+# Training: 256 inputs of dimension 12 near a 3-dimensional subspace, h = 8, 6 epochs of batches
+# of 32, Adam 0.02. Over torch seeds 0 to 7 the reference ends at 0.7 % to 2.2 % of its starting
+# error for F1 and at 4 % to 49 % for F2 (F2's output ReLU leaves the pixels whose units start dead
+# unlearned, so its spread is wide); a trainer that never steps stays at 100 %. Hence "at most
+# 75 % of the starting error".
+EPOCHS, LR, BATCH, H_TRAIN = 6, 0.02, 32, 8
+LOWERED = 0.75
+
+
+def training_data() -> np.ndarray:
+    rng = np.random.default_rng(7)
+    return np.clip(0.5 + rng.normal(0, 0.4, (256, 3)) @ rng.normal(0, 0.5, (3, D)), 0, 1)
+
+
+def run_training(kind: str):
+    def run(subject: Subject) -> Outputs:
+        import torch
+
+        what = f"{BUILDERS[kind]}(d={D}, h={H_TRAIN})"
+        model = subject.call(MODULE, BUILDERS[kind], D, H_TRAIN)
+        x = torch.from_numpy(training_data()).float()
+        with torch.no_grad():
+            before = to_array(model(x), f"{what}(x)")
+        losses = subject.call(MODULE, "train_autoencoder", model, x, EPOCHS, LR, BATCH)
+        try:
+            losses = [float(v) for v in losses]
+        except (TypeError, ValueError):
+            raise SubmissionError("train_autoencoder should return a list of floats, the mean training loss of "
+                                  f"each epoch, but it returned {type(losses).__name__}.") from None
+        with torch.no_grad():
+            after = to_array(model(x), f"{what}(x)")
+        return {"losses": np.array(losses), "before": before, "after": after}
+    return run
+
+
+def judge_training(kind: str):
+    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+        x = training_data()
+        losses = got["losses"]
+        if losses.shape != (EPOCHS,):
+            return Verdict.failed(f"train_autoencoder(model, X, epochs={EPOCHS}, ...) returned {losses.size} values; "
+                                  f"it should return one mean loss per epoch ({EPOCHS}).")
+        if got["after"].shape != x.shape:
+            return Verdict.failed(f"The model's output has shape {got['after'].shape}, expected {x.shape}.")
+        before, after = (float(np.mean((got[k] - x) ** 2)) for k in ("before", "after"))
+        details = ((f"Mean squared error on the training inputs: {before:.4f} before, {after:.4f} after "
+                    f"{EPOCHS} epochs."), f"Returned losses per epoch: {np.round(losses, 4).tolist()}.")
+        if not np.all(np.isfinite(losses)) or not after <= LOWERED * before:
+            return Verdict.failed(f"Training {BUILDERS[kind]} for {EPOCHS} epochs (Adam, lr {LR}, batches of {BATCH}) "
+                                  f"did not lower the reconstruction error to {LOWERED:.0%} of its start.",
+                                  details=details, hint="Each batch: loss = F.mse_loss(model(batch), batch); "
+                                  "optimizer.zero_grad(); loss.backward(); optimizer.step(), with "
+                                  "torch.optim.Adam(model.parameters(), lr=lr).")
+        if not losses[-1] < losses[0]:
+            return Verdict.failed("The model improved, but the returned losses do not decrease: return the mean "
+                                  "training loss of each epoch, in order.", details=details)
+        # The last epoch's mean loss is measured while training, so it lies between the errors before
+        # and after; a sum over batches, or a loss of the wrong kind, lands far outside.
+        if not 0.5 * after <= losses[-1] <= before:
+            return Verdict.failed("The returned loss of the last epoch is not a mean squared error per pixel "
+                                  f"({losses[-1]:.4g}, while the error after training is {after:.4g}).",
+                                  details=details, hint="Average the batch losses over the epoch (weighted by "
+                                  "batch size), with F.mse_loss's default mean reduction.")
+        return Verdict.passed(f"train_autoencoder lowers {kind}'s error from {before:.4f} to {after:.4f} in "
+                              f"{EPOCHS} epochs and returns the mean loss of each epoch.", details=details)
+    return judge
+
+
+def _mse_model():
+    import torch
+
+    torch.manual_seed(3)
+    return torch.nn.Sequential(torch.nn.Linear(D, H), torch.nn.Linear(H, D))
+
+
+def run_error(subject: Subject) -> Outputs:
+    import torch
+
+    value = subject.call(MODULE, "reconstruction_error", _mse_model(), torch.from_numpy(images(9, 2)).float())
+    return {"error": to_array(value, "reconstruction_error(model, X)")}
+
+
+def expected_error(subject: Subject) -> Outputs:
+    import torch
+    import torch.nn.functional as F
+
+    x = torch.from_numpy(images(9, 2)).float()
+    with torch.no_grad():
+        return {"error": to_array(F.mse_loss(_mse_model()(x), x), "F.mse_loss")}
+
+
+def judge_error(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    value, right = got["error"].reshape(-1), float(expected["error"])
+    if value.size != 1:
+        return Verdict.failed(f"reconstruction_error should return one float, but it returned {value.size} values.",
+                              hint="Average over all pixels of all images: F.mse_loss(model(X), X).item().")
+    value = float(value[0])
+    if abs(value - right) <= 1e-6 + 1e-4 * abs(right):
+        return Verdict.passed("reconstruction_error equals F.mse_loss(model(X), X).")
+    n, d = 9, D
+    hints = {n * d: "It sums the squared errors: take the mean over all pixels (F.mse_loss's default).",
+             d: "It averages over images but sums over pixels: take the mean over every pixel too.",
+             1 / 2: "It halves the squared error: the mean squared error has no factor 1/2."}
+    hint = next((h for ratio, h in hints.items() if abs(value - ratio * right) <= 1e-4 * ratio * abs(right)), None)
+    if hint is None and abs(value - right ** 0.5) <= 1e-4:
+        hint = "It returns the root of the mean squared error: leave out the square root."
+    return Verdict.failed(f"reconstruction_error returned {value:.6g}; F.mse_loss(model(X), X) is {right:.6g}.",
+                          hint=hint or "Return F.mse_loss(model(X), X).item(), without gradients.")
+
+
+# Checkpoints: the first TEST_IMAGES MNIST test images (pixels / 255, flattened). The reference
+# (scripts/train_uw_cse446_hw4_a2.py: 10 epochs, Adam 1e-3, batches of 128, seed 0) sets the bar.
+TEST_IMAGES = 1000
+CHECKPOINT = {"F1": "a2_f1_h128.pt", "F2": "a2_f2_h128.pt"}
+
+
+def _test_images(subject: Subject) -> np.ndarray:
+    pixels = mnist.load_images(subject.dataset(mnist.DATASET), "test")[:TEST_IMAGES]
+    return pixels.reshape(len(pixels), -1).astype(np.float32) / 255.0
+
+
+def run_checkpoint(kind: str):
+    def run(subject: Subject) -> Outputs:
+        import torch
+
+        path = subject.path(CHECKPOINT[kind])
+        try:
+            state = torch.load(path, weights_only=True, map_location="cpu")
+        except Exception as exc:  # noqa: BLE001 - any failure: the file is not a state_dict we can read
+            raise SubmissionError(f"{CHECKPOINT[kind]} could not be loaded with torch.load(weights_only=True) "
+                                  f"({type(exc).__name__}: {exc}). Save it with torch.save(model.state_dict(), ...).") \
+                from None
+        model = subject.call(MODULE, BUILDERS[kind], 784, 128)
+        try:
+            model.load_state_dict(state)
+        except Exception as exc:  # noqa: BLE001
+            raise SubmissionError(f"{CHECKPOINT[kind]} does not fit {BUILDERS[kind]}(784, 128): {exc} Save the "
+                                  f"state_dict of the model that {BUILDERS[kind]}(784, 128) builds.") from None
+        model.eval()
+        with torch.no_grad():
+            out = model(torch.from_numpy(_test_images(subject)))
+        return {"reconstructions": to_array(out, f"{kind}(test images)").astype(np.float32)}
+    return run
+
+
+def expected_checkpoint(kind: str):
+    def expected(subject: Subject) -> Outputs:
+        return {**run_checkpoint(kind)(subject), "images": _test_images(subject)}
+    return expected
+
+
+# The reference's test errors over all 10,000 test images (scripts/train_uw_cse446_hw4_a2.py):
+# F1 0.00430 at h = 128 against 0.00917 at h = 64; F2 0.00681 at h = 128 against 0.01265 at h = 64.
+# The margin allows a 50 % higher error than the reference's h = 128 model, which still lies well
+# below the h = 64 errors (2.1 and 1.9 times): training choices (learning rate, batch size, epochs)
+# that the handout leaves open pass, a model that has barely trained does not.
+CHECKPOINT_MARGIN = 1.5
+
+
+def judge_checkpoint(kind: str):
+    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+        x = expected["images"].astype(np.float64)
+        out = got["reconstructions"].astype(np.float64)
+        if out.shape != x.shape:
+            return Verdict.failed(f"The model loaded from {CHECKPOINT[kind]} returns shape {out.shape} for "
+                                  f"{x.shape} test images; it should reconstruct each one.")
+        error = float(np.mean((out - x) ** 2))
+        reference = float(np.mean((expected["reconstructions"].astype(np.float64) - x) ** 2))
+        limit = CHECKPOINT_MARGIN * reference
+        if np.isfinite(error) and error <= limit:
+            return Verdict.passed(f"{CHECKPOINT[kind]}: test reconstruction error {error:.5f} "
+                                  f"(at most {limit:.5f} needed).")
+        return Verdict.failed(f"{CHECKPOINT[kind]}: test reconstruction error {error:.5f}; at most {limit:.5f} is "
+                              f"needed ({CHECKPOINT_MARGIN:.2f} times the reference's).",
+                              hint="Train the h = 128 model longer (or try other learning rates), then save "
+                                   "torch.save(model.state_dict(), ...) of that model.")
+    return judge
+
+
+PROBLEM = Problem(
+    id="a2",
+    title="Autoencoders on MNIST",
+    files=("hw4_a2.py",),
+    checks=(
+        Check(id="a2.linear.structure", part="a", points=3,
+              claim="linear_autoencoder has two linear maps d -> h -> d and no activation",
+              run=run_structure("F1"), judge=judge_structure("F1")),
+        Check(id="a2.linear.forward_formula", part="a", points=4,
+              claim="linear_autoencoder computes W_d W_e x for given weights",
+              run=run_forward("F1"), judge=judge_forward("F1")),
+        Check(id="a2.linear.training_lowers_loss", part="a", points=3, timeout=60.0,
+              claim="train_autoencoder lowers F1's error under a fixed budget",
+              run=run_training("F1"), judge=judge_training("F1")),
+        Check(id="a2.relu.structure", part="b", points=3,
+              claim="relu_autoencoder has two linear maps d -> h -> d and ReLU activations only",
+              run=run_structure("F2"), judge=judge_structure("F2")),
+        Check(id="a2.relu.forward_formula", part="b", points=4,
+              claim="relu_autoencoder computes relu(W_d relu(W_e x)) for given weights",
+              run=run_forward("F2"), judge=judge_forward("F2")),
+        Check(id="a2.relu.training_lowers_loss", part="b", points=3, timeout=60.0,
+              claim="train_autoencoder lowers F2's error under a fixed budget",
+              run=run_training("F2"), judge=judge_training("F2")),
+        Check(id="a2.reconstruction_error.matches_mse", part="c", points=2,
+              claim="reconstruction_error equals F.mse_loss(model(X), X)",
+              run=run_error, expected=expected_error, judge=judge_error),
+        Check(id="a2.checkpoint_f1.test_error", part="c", points=1.5, timeout=60.0,
+              artifacts=(CHECKPOINT["F1"],), data=(mnist.DATASET,),
+              claim="a2_f1_h128.pt reaches a test reconstruction error near the reference's",
+              run=run_checkpoint("F1"), expected=expected_checkpoint("F1"), judge=judge_checkpoint("F1")),
+        Check(id="a2.checkpoint_f2.test_error", part="c", points=1.5, timeout=60.0,
+              artifacts=(CHECKPOINT["F2"],), data=(mnist.DATASET,),
+              claim="a2_f2_h128.pt reaches a test reconstruction error near the reference's",
+              run=run_checkpoint("F2"), expected=expected_checkpoint("F2"), judge=judge_checkpoint("F2")),
+    ),
+)

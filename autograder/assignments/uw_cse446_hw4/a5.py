@@ -1,0 +1,519 @@
+"""A5: SST-2 sentiment with an RNN (a 10, b 15, c 5, d 15), graded from `hw4_a5.py`.
+
+The student's `util.py` and `train.py` are never imported: data, vocabulary and embeddings come
+from the grader's trusted copy in `starter/` (identical to the handed-out files; a test keeps
+them so). `forward` may return logits (sigmoid inside `loss` and `accuracy`) or probabilities
+(`BCELoss`): the reading is found from the model's own outputs (`a5_training.reading_of`), and
+`loss` and `accuracy` are judged for that reading. Every metric is computed here, in the parent;
+the dev labels come from the trusted half and never reach the student's process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from autograder.assignments.uw_cse446_hw4 import a5_inputs as inputs
+from autograder.compare import Tolerance, compare_arrays
+from autograder.model import Check, Outputs, Problem, Verdict, Visibility
+from autograder.student import Subject, SubmissionError, to_array
+
+MODULE = "hw4_a5"
+MODEL = "RNNBinaryClassificationModel"
+HIDDEN_SIZE = 64
+CLOSE = Tolerance(atol=1e-5, rtol=1e-4)
+
+# Dev accuracy after the budget of a5_training (500 length-bucketed batches of 32, Adam 2e-3;
+# seconds on one thread). Measured with the 10,000-word GloVe subset (docs/uw-cse446-hw4.md):
+# the reference (GRU) 0.764, the same model with nn.LSTM 0.749, with nn.RNN 0.727. Any of the three
+# is a valid answer, so the margin below the reference covers the plain RNN with room to spare.
+ACCURACY_MARGIN = 0.10
+ACCURACY_FLOOR = 0.60
+"""Never below this, whatever the reference reached: chance on SST-2 dev is 0.51."""
+
+
+# --- a: collate_fn ------------------------------------------------------------------------------
+
+def _torch_batch(batch: inputs.Batch):
+    import torch
+
+    return [(torch.from_numpy(s.copy()), torch.tensor([label])) for s, label in batch]
+
+
+def run_collate(batches: dict[str, inputs.Batch]):
+    def run(subject: Subject) -> Outputs:
+        collate = subject.function(MODULE, "collate_fn")
+        out = {}
+        for name, batch in batches.items():
+            given = _torch_batch(batch)
+            returned = collate(given)
+            if not isinstance(returned, tuple | list) or len(returned) != 2:
+                raise SubmissionError(f"collate_fn should return a tuple (sequences, labels), but it returned "
+                                      f"{type(returned).__name__}"
+                                      f"{' of length ' + str(len(returned)) if isinstance(returned, tuple | list) else ''}.")
+            sequences, labels = returned
+            out[f"{name}: sequences"] = to_array(sequences, "collate_fn's sequences")
+            out[f"{name}: labels"] = to_array(labels, "collate_fn's labels")
+            out[f"{name}: dtype"] = str(getattr(sequences, "dtype", type(sequences).__name__))
+            out[f"{name}: inputs after"] = np.concatenate([s.numpy() for s, _ in given])
+            out[f"{name}: labels after"] = np.array([int(label.item()) for _, label in given])
+        return out
+    return run
+
+
+def _sequence_shape_problem(name: str, batch: inputs.Batch, got: Outputs) -> str | None:
+    n, longest = len(batch), max(len(s) for s, _ in batch)
+    seq = got[f"{name}: sequences"]
+    if seq.shape != (n, longest):
+        return (f"{name}: sequences have shape {seq.shape}, expected (N, max_sequence_length) = {(n, longest)}"
+                + (" (the batch was transposed)" if seq.shape == (longest, n) else ""))
+    return None
+
+
+def _shape_problem(name: str, batch: inputs.Batch, got: Outputs) -> str | None:
+    n = len(batch)
+    lab = got[f"{name}: labels"]
+    problem = _sequence_shape_problem(name, batch, got)
+    if problem:
+        return problem
+    if lab.shape != (n, 1):
+        return (f"{name}: labels have shape {lab.shape}, expected (N, 1) = {(n, 1)}"
+                + (": stack the (1,)-shaped labels with torch.stack, not torch.cat" if lab.shape == (n,) else ""))
+    return None
+
+
+def _padding_problem(name: str, batch: inputs.Batch, got: Outputs) -> str | None:
+    seq = got[f"{name}: sequences"]
+    if seq.shape != inputs.padded_at_end(batch).shape:
+        return None  # the shape check reports it
+    for row, (s, _) in enumerate(batch):
+        got_row = seq[row]
+        end = np.concatenate([s, np.zeros(seq.shape[1] - len(s), dtype=np.int64)])
+        if np.array_equal(got_row, end):
+            continue
+        candidates = [t for t, _ in batch]
+        if any(np.array_equal(got_row, np.concatenate([t, np.zeros(seq.shape[1] - len(t), dtype=np.int64)]))
+               for t in candidates):
+            continue  # a row of another sequence: an order fault, reported by the order check
+        front = np.concatenate([np.zeros(seq.shape[1] - len(s), dtype=np.int64), s])
+        if np.array_equal(got_row, front):
+            return (f"{name}, row {row}: the padding is at the front ({got_row.astype(int).tolist()}); "
+                    f"the handout appends the padding at the end of each sequence")
+        tail = got_row[len(s):]
+        if np.array_equal(got_row[:len(s)], s) and tail.size and np.all(tail == tail[0]) and tail[0] != 0:
+            return (f"{name}, row {row}: padded with {tail[0]:g}; the padding id is 0 "
+                    f"(vocab['[pad]'] = 0, and the embedding has padding_idx=0)")
+        return (f"{name}, row {row}: got {got_row.tolist()}, expected the sequence {s.tolist()} "
+                f"followed by {seq.shape[1] - len(s)} zeros")
+    return None
+
+
+def _order_problem(name: str, batch: inputs.Batch, got: Outputs) -> str | None:
+    seq, lab = got[f"{name}: sequences"], got[f"{name}: labels"]
+    expected = inputs.padded_at_end(batch)
+    if seq.shape != expected.shape or lab.size != len(batch):
+        return None
+    rows_match = [np.array_equal(seq[r], expected[r]) for r in range(len(batch))]
+    if not all(rows_match) and sorted(map(tuple, seq.astype(int).tolist())) == sorted(map(tuple, expected.tolist())):
+        return f"{name}: the rows are reordered; row i must hold the i-th sequence of the batch"
+    labels = np.array([label for _, label in batch])
+    if not np.array_equal(lab.reshape(-1), labels):
+        return (f"{name}: labels {lab.reshape(-1).tolist()} do not follow the batch's labels "
+                f"{labels.tolist()} in order")
+    return None
+
+
+def _dtype_problem(name: str, batch: inputs.Batch, got: Outputs) -> str | None:
+    if got[f"{name}: sequences"].dtype.kind not in "iu":
+        return (f"{name}: sequences have dtype {got[f'{name}: dtype']}; nn.Embedding needs integer ids "
+                f"(torch.long), so do not build the padded batch with a float tensor")
+    return None
+
+
+def _mutation_problem(name: str, batch: inputs.Batch, got: Outputs) -> str | None:
+    before = np.concatenate([s for s, _ in batch])
+    after = got[f"{name}: inputs after"]
+    if not np.array_equal(after, before) or not np.array_equal(got[f"{name}: labels after"],
+                                                               [label for _, label in batch]):
+        return f"{name}: collate_fn changed the tensors it was given; build a new tensor instead of writing into them"
+    return None
+
+
+PROBLEMS = {"shape": _shape_problem, "sequence shape": _sequence_shape_problem, "padding": _padding_problem, "order": _order_problem,
+            "dtype": _dtype_problem, "mutation": _mutation_problem}
+
+
+def judge_collate(batches: dict[str, inputs.Batch], properties: tuple[str, ...], rule: str, hint: str):
+    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+        found = [p for name, batch in batches.items() for key in properties
+                 if (p := PROBLEMS[key](name, batch, got)) is not None]
+        if not found:
+            return Verdict.passed(f"collate_fn {rule} on all {len(batches)} batches.")
+        return Verdict.failed(f"collate_fn: {found[0]}.",
+                              details=tuple(f"Also: {p}." for p in found[1:4]), hint=hint)
+    return judge
+
+
+FIXED = inputs.fixed_batches()
+EDGE = {k: FIXED[k] for k in ("one sequence", "equal lengths")}
+MIXED = {"mixed lengths": FIXED["mixed lengths"]}
+RANDOM = inputs.random_batches()
+
+
+# --- b: the model -------------------------------------------------------------------------------
+
+def _model(subject: Subject, matrix: np.ndarray):
+    import torch
+
+    return subject.call(MODULE, MODEL, torch.from_numpy(matrix.copy()))
+
+
+def _forward(model, ids: np.ndarray):
+    import torch
+
+    return model(torch.from_numpy(ids))
+
+
+def run_embedding(subject: Subject) -> Outputs:
+    import torch
+
+    first, second = inputs.embedding_matrix(1), inputs.embedding_matrix(2)
+    ids = inputs.token_batch(6, 9, seed=3)
+    torch.manual_seed(7)
+    model = _model(subject, first)
+    embedding = getattr(model, "embedding", None)
+    if embedding is None or not hasattr(embedding, "weight"):
+        raise SubmissionError(f"{MODEL} has no `self.embedding` layer: keep the two provided lines that build "
+                              "nn.Embedding and set its weight to the embedding matrix.")
+    weight = to_array(embedding.weight, "model.embedding.weight")
+    out_first = to_array(_forward(model, ids), "forward(inputs)")
+    torch.manual_seed(7)
+    out_second = to_array(_forward(_model(subject, second), ids), "forward(inputs)")
+    return {"weight": weight, "outputs, first matrix": out_first, "outputs, second matrix": out_second}
+
+
+def judge_embedding(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    matrix = inputs.embedding_matrix(1).astype(np.float64)
+    comparison = compare_arrays("model.embedding.weight", got["weight"], matrix, Tolerance(atol=1e-6), reveal=True)
+    if not comparison.equal:
+        return Verdict.failed("model.embedding.weight is not the embedding matrix passed to the constructor.",
+                              details=tuple(comparison.lines()),
+                              hint="Keep `self.embedding.weight.data = embedding_matrix` from the template.")
+    a, b = got["outputs, first matrix"], got["outputs, second matrix"]
+    if a.shape == b.shape and np.allclose(a, b, atol=1e-7):
+        return Verdict.failed("forward ignores the embedding matrix: two models built with different matrices "
+                              "(and the same seed) give the same outputs.",
+                              hint="Look the inputs up with self.embedding(inputs) and feed that to the RNN.")
+    return Verdict.passed("The embedding layer holds the given matrix, and forward uses it.")
+
+
+SHAPES = ((4, 7), (9, 3), (2, 12))
+
+
+def run_output_shape(subject: Subject) -> Outputs:
+    model = _model(subject, inputs.embedding_matrix(1))
+    return {f"inputs {n}x{length}": to_array(_forward(model, inputs.token_batch(n, length, seed=n)),
+                                              f"forward on a ({n}, {length}) batch")
+            for n, length in SHAPES}
+
+
+def judge_output_shape(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    for n, length in SHAPES:
+        shape = got[f"inputs {n}x{length}"].shape
+        if shape != (n, 1):
+            return Verdict.failed(f"forward on a ({n}, {length}) batch returned shape {shape}; expected (N, 1) = "
+                                  f"{(n, 1)}.",
+                                  hint="Feed the last hidden state, of shape (N, 64), to nn.Linear(64, 1)."
+                                  + (" Do not squeeze the last dimension." if shape == (n,) else ""))
+    return Verdict.passed(f"forward returns (N, 1) on {len(SHAPES)} batch shapes.")
+
+
+def run_hidden_size(subject: Subject) -> Outputs:
+    import torch
+
+    model = _model(subject, inputs.embedding_matrix(1))
+    used = []
+    hooks = [m.register_forward_hook(lambda mod, args, out: used.append((type(mod).__name__, mod.hidden_size,
+                                                                           mod.num_layers, mod.bidirectional)))
+             for m in model.modules() if isinstance(m, torch.nn.RNNBase)]
+    try:
+        _forward(model, inputs.token_batch(4, 7, seed=4))
+    finally:
+        for h in hooks:
+            h.remove()
+    return {"used": [list(u) for u in used]}
+
+
+def judge_hidden_size(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    used = got["used"]
+    if not used:
+        return Verdict.failed("forward ran no nn.RNN, nn.LSTM or nn.GRU module.",
+                              hint="Build one of them in __init__ (hidden size 64) and call it in forward.")
+    wrong = [u for u in used if u[1] != HIDDEN_SIZE]
+    if wrong:
+        kind, size = wrong[0][0], wrong[0][1]
+        return Verdict.failed(f"forward used nn.{kind} with hidden_size={size}; the handout asks for {HIDDEN_SIZE}.",
+                              hint=f"nn.{kind}(embedding_dim, {HIDDEN_SIZE}, batch_first=True)")
+    kinds = ", ".join(sorted({f"nn.{u[0]}" for u in used}))
+    return Verdict.passed(f"forward used {kinds} with hidden size {HIDDEN_SIZE}.")
+
+
+# --- c: loss and accuracy, for the student's reading of forward ---------------------------------
+
+def run_on_probes(method: str):
+    """The model's reading of forward, and `method` (loss or accuracy) on probe logits and probabilities.
+
+    The student's method is called with the probes of both readings; the judge looks only at the
+    one that matches forward. Each check calls one method, so a fault in one costs only its check.
+    """
+
+    def run(subject: Subject) -> Outputs:
+        import torch
+
+        from autograder.assignments.uw_cse446_hw4.a5_training import reading_of
+
+        model = _model(subject, inputs.embedding_matrix(1))
+        out, scaled = reading_of(model, torch.from_numpy(inputs.token_batch(8, 6, seed=5)))
+        targets = torch.from_numpy(inputs.LOSS_TARGETS.reshape(-1, 1)).float()
+        result = {"outputs": out, "outputs, last layer x100": scaled}
+        reading = "logits" if _is_logits(out, scaled) else "probabilities"
+        probe = inputs.PROBE_LOGITS if reading == "logits" else inputs.PROBE_PROBABILITIES
+        given = torch.from_numpy(probe.reshape(-1, 1)).float()
+        value = getattr(model, method)(given, targets)
+        result[f"{method} on {reading}"] = to_array(value, f"{method}(logits, targets)").reshape(-1)
+        return result
+
+    return run
+
+
+def _is_logits(out: np.ndarray, scaled: np.ndarray) -> bool:
+    return bool(np.any((out < 0) | (out > 1)) or np.any((scaled < 0) | (scaled > 1)))
+
+
+def _reading(got: Outputs) -> str:
+    return "logits" if _is_logits(got["outputs"], got["outputs, last layer x100"]) else "probabilities"
+
+
+def _bce(p: np.ndarray, t: np.ndarray) -> float:
+    return float(-np.mean(t * np.log(p) + (1 - t) * np.log(1 - p)))
+
+
+def judge_loss(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    reading = _reading(got)
+    t = inputs.LOSS_TARGETS
+    probe = inputs.PROBE_LOGITS if reading == "logits" else inputs.PROBE_PROBABILITIES
+    p = 1 / (1 + np.exp(-probe)) if reading == "logits" else probe
+    want = _bce(p, t)
+    value = got[f"loss on {reading}"]
+    if value.size != 1:
+        return Verdict.failed(f"loss returned {value.size} values; it should return one scalar (the mean BCE).",
+                              hint="Use reduction='mean' (the default of nn.BCEWithLogitsLoss and nn.BCELoss).")
+    value = float(value[0])
+    if np.isclose(value, want, atol=1e-5, rtol=1e-4):
+        return Verdict.passed(f"loss equals the binary cross-entropy for forward's {reading}.")
+    hint = None
+    if reading == "logits" and not np.isfinite(value):
+        hint = ("The loss is not finite: forward returns logits, so loss must apply the sigmoid "
+                "(nn.BCEWithLogitsLoss), not take the log of the logits.")
+    elif reading == "probabilities" and np.isclose(value, _bce(1 / (1 + np.exp(-probe)), t), atol=1e-5):
+        hint = ("forward already returns probabilities (it ends with a sigmoid), but loss applies the sigmoid "
+                "again: use nn.BCELoss, or drop the sigmoid from forward.")
+    else:
+        hint = ("Expected the mean binary cross-entropy: nn.BCEWithLogitsLoss()(logits, targets.float()) if forward "
+                "returns logits, nn.BCELoss()(probabilities, targets.float()) if it returns probabilities.")
+    return Verdict.failed(
+        f"loss is not the binary cross-entropy for the {reading} that forward returns.",
+        details=(f"forward returns {reading} ({_why(reading)}).",
+                 f"On {len(t)} {reading} {probe.tolist()} with targets {t.astype(int).tolist()}: "
+                 f"expected {want:.6g}, got {value:.6g}."),
+        hint=hint)
+
+
+def _why(reading: str) -> str:
+    return ("some outputs lie outside [0, 1]" if reading == "logits"
+            else "its outputs stay in [0, 1] even when the last layer's weights are scaled up")
+
+
+def judge_accuracy(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    reading = _reading(got)
+    t = inputs.LOSS_TARGETS
+    probe = inputs.PROBE_LOGITS if reading == "logits" else inputs.PROBE_PROBABILITIES
+    threshold = 0.0 if reading == "logits" else 0.5
+    want = float(np.mean((probe > threshold) == t))
+    value = got[f"accuracy on {reading}"]
+    if value.size != 1:
+        return Verdict.failed(f"accuracy returned {value.size} values; it should return one number, the fraction "
+                              "of correct predictions.")
+    value = float(value[0])
+    if np.isclose(value, want, atol=1e-6):
+        return Verdict.passed(f"accuracy is the fraction correct for forward's {reading} (threshold {threshold:g}).")
+    correct = round(want * len(t))
+    if np.isclose(value, correct) and correct != want:
+        hint = f"accuracy returned the number of correct predictions ({value:g}); divide by N to get a fraction."
+    elif reading == "logits" and np.isclose(value, np.mean((probe > 0.5) == t)):
+        hint = "forward returns logits, so a positive prediction is a logit above 0 (sigmoid above 0.5), not above 0.5."
+    elif reading == "probabilities" and np.isclose(value, np.mean((probe > 0) == t)):
+        hint = "forward returns probabilities, so a positive prediction is a probability above 0.5, not above 0."
+    else:
+        hint = "accuracy = mean(prediction == target), with prediction = 1 where the model says positive."
+    return Verdict.failed(
+        f"accuracy is not the fraction of correct predictions for the {reading} that forward returns.",
+        details=(f"forward returns {reading} ({_why(reading)}).",
+                 f"On {len(t)} {reading} {probe.tolist()} with targets {t.astype(int).tolist()}: "
+                 f"expected {want:g}, got {value:g}."),
+        hint=hint)
+
+
+# --- d: constants and budgeted training on the real data -----------------------------------------
+
+CONSTANTS = {
+    # name: (low, high, integer?) -- generous ranges: the point is a usable value, not a tuned one
+    "TRAINING_BATCH_SIZE": (1, 4096, True),
+    "NUM_EPOCHS": (1, 16, True),  # the handout: "you shouldn't have to train for more than 16 epochs"
+    "LEARNING_RATE": (1e-6, 1.0, False),
+    "VAL_BATCH_SIZE": (1, 100_000, True),
+}
+
+
+def run_constants(subject: Subject) -> Outputs:
+    module = subject.module(MODULE)
+    out = {}
+    for name in CONSTANTS:
+        if not hasattr(module, name):
+            out[name] = "missing"
+            continue
+        value = getattr(module, name)
+        out[name] = value if isinstance(value, bool | int | float) else repr(value)[:40]
+    return out
+
+
+def judge_constants(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    problems = []
+    for name, (low, high, integer) in CONSTANTS.items():
+        value = got[name]
+        if value == "missing":
+            problems.append(f"{name} is missing from hw4_a5.py")
+        elif value == "None":
+            problems.append(f"{name} is not set yet (it is None)")
+        elif isinstance(value, str | bool):
+            problems.append(f"{name} should be a number, but it is {value}")
+        elif integer and not float(value).is_integer():
+            problems.append(f"{name} should be a whole number, but it is {value}")
+        elif not low <= value <= high:
+            problems.append(f"{name} = {value} is outside [{low:g}, {high:g}]")
+    if not problems:
+        return Verdict.passed("TRAINING_BATCH_SIZE, NUM_EPOCHS, LEARNING_RATE and VAL_BATCH_SIZE are in range.")
+    # All or nothing: VAL_BATCH_SIZE comes set in the template, so per-constant credit would pay for it.
+    return Verdict.failed(problems[0] + ".", details=tuple(p + "." for p in problems[1:]),
+                          hint="NUM_EPOCHS at most 16 (the handout); a learning rate like 1e-3 suits Adam.")
+
+
+def run_budgeted_training(subject: Subject) -> Outputs:
+    from autograder.assignments.uw_cse446_hw4.a5_training import train_and_predict
+
+    model_class = subject.function(MODULE, MODEL)
+    return {"dev outputs": train_and_predict(model_class, subject.dataset("sst2").parent)}
+
+
+def expected_budgeted_training(subject: Subject) -> Outputs:
+    from autograder.data import sst2
+
+    out = run_budgeted_training(subject)
+    _, labels = sst2.load_split(subject.dataset("sst2").parent, "dev")
+    return {**out, "dev labels": labels}
+
+
+def _accuracy(outputs: np.ndarray, labels: np.ndarray) -> float:
+    threshold = 0.0 if np.any((outputs < 0) | (outputs > 1)) else 0.5
+    return float(np.mean((outputs > threshold) == labels))
+
+
+def judge_budgeted_training(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    labels = expected["dev labels"]
+    outputs = got["dev outputs"]
+    if outputs.shape != labels.shape:
+        return Verdict.failed(f"forward gave {outputs.size} dev outputs for {labels.size} dev sentences; it should "
+                              "give one per sentence, shape (N, 1).")
+    if not np.all(np.isfinite(outputs)):
+        return Verdict.failed("After the training budget, forward returns NaN or inf on the dev set.",
+                              hint="Check the loss for a log of 0 and the forward pass for a division.")
+    reference = _accuracy(expected["dev outputs"], labels)
+    threshold = max(ACCURACY_FLOOR, reference - ACCURACY_MARGIN)
+    accuracy = _accuracy(outputs, labels)
+    details = (f"Dev accuracy {accuracy:.3f} over {labels.size} sentences; needed {threshold:.3f} (the reference "
+               f"reaches {reference:.3f} under the same budget, minus {ACCURACY_MARGIN}).",)
+    if accuracy >= threshold:
+        return Verdict.passed(f"After the training budget, the model reaches {accuracy:.3f} dev accuracy.",
+                              details=details)
+    return Verdict.failed(
+        f"After the training budget, the model reaches only {accuracy:.3f} dev accuracy (needed {threshold:.3f}).",
+        details=details,
+        hint="The grader trains your model itself (Adam, 500 batches of 32, its own data loading and BCE for your "
+             "reading of forward). Check that forward feeds the last real hidden state to the linear layer and "
+             "that the embedding is used.")
+
+
+PROBLEM = Problem(
+    id="a5",
+    title="SST-2 sentiment classification with an RNN",
+    files=("hw4_a5.py",),
+    provided=("util.py", "train.py"),
+    provided_dir=Path(__file__).parent / "starter",
+    checks=(
+        Check(id="a5.collate_fn.shapes", part="a", points=2.0,
+              claim="collate_fn returns sequences of shape (N, max_sequence_length) and labels of shape (N, 1)",
+              run=run_collate(FIXED), judge=judge_collate(FIXED, ("shape",), "returns (N, max length) and (N, 1)",
+                                                          "Pad to the longest sequence of the batch; labels (N, 1).")),
+        Check(id="a5.collate_fn.integer_dtype", part="a", points=1.0,
+              claim="collate_fn returns integer token ids (int64 or int32), not floats",
+              run=run_collate(MIXED), judge=judge_collate(MIXED, ("dtype",), "returns integer ids",
+                                                          "torch.zeros(..., dtype=torch.long).")),
+        Check(id="a5.collate_fn.pads_with_zero_at_end", part="a", points=2.0,
+              claim="collate_fn pads each sequence with 0 at its end",
+              run=run_collate(FIXED), judge=judge_collate(FIXED, ("sequence shape", "padding"), "pads with 0 at the end",
+                                                          "Copy sequence i into row i from column 0; the rest "
+                                                          "stays 0.")),
+        Check(id="a5.collate_fn.keeps_order", part="a", points=1.0,
+              claim="collate_fn keeps the sequences and labels in the order of the batch",
+              run=run_collate(FIXED), judge=judge_collate(FIXED, ("order",), "keeps the batch's order",
+                                                          "Do not sort the batch by length.")),
+        Check(id="a5.collate_fn.inputs_not_mutated", part="a", points=1.0,
+              claim="collate_fn leaves the tensors it is given unchanged",
+              run=run_collate(FIXED), judge=judge_collate(FIXED, ("mutation",), "leaves its inputs unchanged",
+                                                          "Write into a new tensor (torch.zeros) or use "
+                                                          "torch.nn.utils.rnn.pad_sequence.")),
+        Check(id="a5.collate_fn.one_sequence_and_equal_lengths", part="a", points=1.0,
+              claim="collate_fn handles a batch of one sequence and a batch of equal lengths",
+              run=run_collate(EDGE), judge=judge_collate(EDGE, ("shape", "dtype", "padding", "order"),
+                                                         "handles N = 1 and equal lengths",
+                                                         "A batch with nothing to pad must still have shape "
+                                                         "(N, L) and labels (N, 1).")),
+        Check(id="a5.collate_fn.random_batches", part="a", points=2.0, visibility=Visibility.hidden,
+              claim="collate_fn is right on 40 random batches (1 to 16 sequences of 1 to 24 tokens)",
+              run=run_collate(RANDOM), judge=judge_collate(RANDOM, tuple(PROBLEMS), "is right",
+                                                           "Test collate_fn on batches of several sizes.")),
+        Check(id="a5.model.embedding_matrix_used", part="b", points=5.0,
+              claim="the model's embedding layer holds the given matrix and forward uses it",
+              run=run_embedding, judge=judge_embedding),
+        Check(id="a5.model.output_shape", part="b", points=5.0,
+              claim="forward returns one prediction per sequence, shape (N, 1)",
+              run=run_output_shape, judge=judge_output_shape),
+        Check(id="a5.model.hidden_size_64", part="b", points=5.0,
+              claim="the recurrent layer that forward uses (RNN, LSTM or GRU) has hidden size 64",
+              run=run_hidden_size, judge=judge_hidden_size),
+        Check(id="a5.loss.bce_for_own_reading", part="c", points=2.5,
+              claim="loss is the mean binary cross-entropy for what forward returns (logits or probabilities)",
+              run=run_on_probes("loss"), judge=judge_loss),
+        Check(id="a5.accuracy.fraction_correct", part="c", points=2.5,
+              claim="accuracy is the fraction of correct predictions for what forward returns, on mixed labels",
+              run=run_on_probes("accuracy"), judge=judge_accuracy),
+        Check(id="a5.constants.in_range", part="d", points=5.0,
+              claim="the training constants are usable numbers, with NUM_EPOCHS at most 16",
+              run=run_constants, judge=judge_constants),
+        Check(id="a5.training.dev_accuracy", part="d", points=10.0, timeout=180.0, data=("sst2",),
+              claim="after a fixed training budget on SST-2, the model reaches the dev accuracy of the reference "
+                    "minus a margin",
+              run=run_budgeted_training, expected=expected_budgeted_training, judge=judge_budgeted_training),
+    ),
+)

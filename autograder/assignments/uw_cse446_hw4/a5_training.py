@@ -1,0 +1,171 @@
+"""The budgeted training of A5 on real data: runs in the worker only (it imports torch).
+
+Both the student's model and the reference's are trained here the same way, so the threshold is
+relative: the reference under the same budget on the same data, minus a margin (see a5.py).
+What is fixed, and why:
+
+- data: the vocabulary, the ids and the embedding matrix come from the grader's trusted copy of
+  the starter `util.py`, never from the student's files;
+- batches: made by the grader's own collate (the reference's), so a collate fault costs only
+  the collate checks;
+- loss: binary cross-entropy for the reading of `forward` (logits or probabilities) found by
+  `reading_of`, so a loss fault costs only the loss check;
+- optimiser: Adam at `LEARNING_RATE` for `STEPS` batches of `BATCH_SIZE`, whatever the student's
+  constants: theirs are set for 16 epochs, this budget is seconds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from autograder.assignments.uw_cse446_hw4.starter import util
+from autograder.data import glove, sst2
+
+STEPS = 500
+EPOCHS_AT_MOST = 8
+"""Fewer steps on a small training set (the tests' synthetic one): at most this many passes over it."""
+BATCH_SIZE = 32
+LEARNING_RATE = 2e-3  # 3e-3 and above: a plain nn.RNN diverges within the budget
+EVAL_BATCH_SIZE = 64
+TORCH_SEED = 0
+
+
+def pad(batch):
+    sentences, labels = zip(*batch)
+    padded = torch.zeros((len(sentences), max(len(s) for s in sentences)), dtype=torch.long)
+    for row, sentence in enumerate(sentences):
+        padded[row, :len(sentence)] = sentence
+    return padded, torch.stack([label.reshape(1) for label in labels]).float()
+
+
+def final_linear(model: torch.nn.Module) -> torch.nn.Linear | None:
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    return linears[-1] if linears else None
+
+
+def reading_of(model: torch.nn.Module, inputs: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """(outputs, outputs with the last Linear layer's weights times 100), both as (N,) arrays.
+
+    Probabilities stay in [0, 1] however large the scores before the sigmoid; logits leave it.
+    So `is_logits` (below) tells the two readings apart even for an untrained model whose logits
+    all happen to lie in [0, 1].
+    """
+    with torch.no_grad():
+        out = model(inputs)
+        layer = final_linear(model)
+        if layer is None:
+            return _flat(out), _flat(out)
+        saved = [p.detach().clone() for p in layer.parameters()]
+        for p in layer.parameters():
+            p.mul_(100.0)
+        try:
+            scaled = model(inputs)
+        finally:
+            for p, s in zip(layer.parameters(), saved):
+                p.copy_(s)
+    return _flat(out), _flat(scaled)
+
+
+def is_logits(*outputs: np.ndarray) -> bool:
+    return any(np.any((o < 0) | (o > 1)) for o in outputs)
+
+
+def _flat(t) -> np.ndarray:
+    return t.detach().double().reshape(-1).numpy().copy()
+
+
+class TrainingSet:
+    """The training file as token lists, with ids made on demand by the trusted util's own encoding
+    (`SST2Dataset.build_vocab` and `tokens_to_indices`, so the vocabulary and ids are the starter's).
+
+    `util.SST2Dataset` encodes all 67,349 sentences up front, about 140 MB of small tensors; the
+    budget uses 16,000 of them, and Gradescope's container has 768 MB.
+    """
+
+    def __init__(self, path: Path):
+        self.sentences, labels = sst2.read_split(path)
+        self.labels = torch.from_numpy(labels)
+        self.vocab = util.SST2Dataset.build_vocab(self.sentences)
+
+    def __len__(self) -> int:
+        return len(self.sentences)
+
+    def length(self, index: int) -> int:
+        return len(self.sentences[index])
+
+    def tokens_to_indices(self, tokens):
+        return util.SST2Dataset.tokens_to_indices(self, tokens)
+
+    def __getitem__(self, index: int):
+        return self.tokens_to_indices(self.sentences[index]), self.labels[index].reshape(1)
+
+
+def load(root: Path):
+    """(training set, dev token ids, embedding matrix) from the data root, through the trusted util.py.
+
+    The dev set is encoded from its sentences alone: its labels stay out of this process's data
+    (the judge gets them from the trusted half).
+    """
+    train = TrainingSet(sst2.split_path(root, "train"))
+    dev = [train.tokens_to_indices(sentence) for sentence in sst2.read_sentences(sst2.split_path(root, "dev"))]
+    torch.manual_seed(TORCH_SEED)  # the random rows of words missing from GloVe
+    matrix = util.load_embedding_matrix(train.vocab, glove.glove_path(root))
+    return train, dev, matrix
+
+
+def train_and_predict(model_class, root: Path) -> np.ndarray:
+    """Dev-set outputs (N,) of `model_class` after the budget, in dev-file order."""
+    train, dev, matrix = load(root)
+    torch.manual_seed(TORCH_SEED)
+    model = model_class(matrix.clone())
+    batches = length_bucketed_batches(train)
+    logits = is_logits(*reading_of(model, pad([train[i] for i in batches[0]])[0]))
+    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
+    model.train()
+    for batch in batches:
+        inputs, labels = pad([train[i] for i in batch])
+        out = model(inputs).reshape(-1, 1)
+        loss = (F.binary_cross_entropy_with_logits(out, labels) if logits
+                else F.binary_cross_entropy(out.clamp(1e-7, 1 - 1e-7), labels))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return predict(model, dev)
+
+
+def length_bucketed_batches(train) -> list[list[int]]:
+    """`STEPS` batches of training ids (fewer for a training set smaller than STEPS * BATCH_SIZE /
+    EPOCHS_AT_MOST): a seeded sample, sorted by length within buckets of 20
+    batches, then shuffled. Batches of similar lengths need little padding, and the last hidden
+    state after a long run of padding is what a plain RNN forgets fastest; with such batches all
+    three recurrent layers learn within the budget (docs/uw-cse446-hw4.md)."""
+    generator = torch.Generator().manual_seed(TORCH_SEED)
+    size = min(STEPS * BATCH_SIZE, EPOCHS_AT_MOST * len(train))
+    sample = torch.cat([torch.randperm(len(train), generator=generator)
+                        for _ in range(-(-size // len(train)))])[:size].tolist()
+    bucket = 20 * BATCH_SIZE
+    batches = []
+    for start in range(0, len(sample), bucket):
+        ids = sorted(sample[start:start + bucket], key=train.length)
+        batches += [ids[k:k + BATCH_SIZE] for k in range(0, len(ids), BATCH_SIZE)]
+    shuffled = torch.randperm(len(batches), generator=generator).tolist()
+    return [batches[i] for i in shuffled]
+
+
+def predict(model, dev: list) -> np.ndarray:
+    """Outputs on the dev token ids, batched by length (less padding), returned in file order."""
+    model.eval()
+    by_length = sorted(range(len(dev)), key=lambda i: len(dev[i]))
+    outputs = np.empty(len(dev))
+    with torch.no_grad():
+        for start in range(0, len(dev), EVAL_BATCH_SIZE):
+            ids = by_length[start:start + EVAL_BATCH_SIZE]
+            inputs = torch.zeros((len(ids), max(len(dev[i]) for i in ids)), dtype=torch.long)
+            for row, i in enumerate(ids):
+                inputs[row, :len(dev[i])] = dev[i]
+            outputs[ids] = _flat(model(inputs))
+    return outputs

@@ -1,0 +1,591 @@
+"""B1: MovieLens matrix completion (a 5, b 5, c 10, d 10, f extra credit 5), graded from `hw4_b1.py`.
+
+Two kinds of checks. On small synthetic ratings (made here in numpy, so the judge rebuilds them):
+the handout's split, item means, SVD errors, ALS properties (a half-step is a ridge solve, the
+objective never increases, no m x n allocation), mse, SGD, and no recommender package. On the
+real `u.data` (the `b1.real.*` checks): the handout's split is made by the grader's loader, the
+student's estimators are fitted on its train part, and the judge computes the test MSE from the
+test ratings of the trusted half; those ratings never reach the student's process.
+
+Each check calls only the function it grades (the grader's own loader and split feed the
+others), so a fault costs only its own checks.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from autograder.assignments.uw_cse446_hw4 import b1_inputs as inputs
+from autograder.compare import Tolerance, compare_arrays
+from autograder.judges import values_match
+from autograder.model import Check, Outputs, Problem, Verdict, Visibility
+from autograder.student import Subject, SubmissionError, to_array
+
+MODULE = "hw4_b1"
+FORBIDDEN = ("sklearn", "surprise", "implicit", "lightfm", "spotlight", "fastfm", "pyspark", "recbole",
+             "libreco", "cornac", "tensorrec", "funk_svd", "funksvd", "scikit_surprise", "pymf")
+"""Top-level packages of precooked recommenders or matrix factorisations (handout: 'not any precooked
+algorithm from a package like scikit-learn')."""
+
+SVD_DIMENSIONS = (1, 2, 5, 10, 20, 50)
+ALS = dict(d=5, lam=10.0, sigma=1.0, iters=10, seed=0)
+SGD = dict(d=5, lam=10.0, sigma=1.0, lr=0.2, batch_size=100, epochs=15, seed=0)
+# Hyperparameters of the real-data checks. On the handout's split the reference reaches test MSE
+# 0.925 (ALS, 0.7 s) and 0.973 (SGD, 1.9 s; lr is for the mean gradient over a batch). A correct
+# implementation with another initialisation or batch order lands within a few hundredths; the
+# margin allows 0.1 (docs/uw-cse446-hw4.md).
+TEST_MSE_MARGIN = 0.10
+EXTRA_CREDIT_MSE = 0.9  # the handout's target for (f)
+RELATIVE = Tolerance(atol=1e-6, rtol=1e-5)
+
+
+def _split_small():
+    train, test = inputs.small_split()
+    return train, test, inputs.SMALL["num_items"], inputs.SMALL["num_users"]
+
+
+def _factors(returned, what: str, num_items: int, num_users: int, d: int) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(returned, tuple | list) or len(returned) != 2:
+        raise SubmissionError(f"{what} should return a tuple (U, V), but it returned {type(returned).__name__}.")
+    U, V = (to_array(x, f"{what}'s {n}") for x, n in zip(returned, "UV"))
+    for name, array, rows in (("U", U, num_items), ("V", V, num_users)):
+        if array.shape != (rows, d):
+            swap = " (U is one row per item, V one row per user)" if array.shape == (num_users + num_items - rows, d) else ""
+            raise SubmissionError(f"{what} returned {name} of shape {array.shape}; expected ({rows}, {d}){swap}.")
+    return U, V
+
+
+# --- a: loading, split, item means ---------------------------------------------------------------
+
+def _small_u_data() -> list[str]:
+    data = inputs.ratings(num_users=30, num_items=40, num_ratings=301, seed=5)
+    return [f"{u + 1}\t{i + 1}\t{r}\t{880000000 + k}\n" for k, (u, i, r) in enumerate(data)]
+
+
+def run_split(subject: Subject) -> Outputs:
+    folder = Path(tempfile.mkdtemp(prefix="b1-"))
+    (folder / "u.data").write_text("".join(_small_u_data()))
+    data = to_array(subject.call(MODULE, "load_ratings", str(folder / "u.data")), "load_ratings(path)")
+    returned = subject.call(MODULE, "train_test_split", data.copy())
+    if not isinstance(returned, tuple | list) or len(returned) != 2:
+        raise SubmissionError("train_test_split should return a tuple (train, test).")
+    return {"data": data, "train": to_array(returned[0], "train"), "test": to_array(returned[1], "test")}
+
+
+def judge_split(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    data = inputs.handout_parse(_small_u_data())
+    train, test = inputs.handout_split(data)
+    for name, want, hint in (("data", data, "Rows are [user - 1, item - 1, rating], in file order."),
+                             ("train", train, None), ("test", test, None)):
+        comparison = compare_arrays(f"{name}", got[name], want, Tolerance(atol=0), reveal=True)
+        if comparison.equal:
+            continue
+        if name != "data" and got[name].shape == want.shape and _same_rows(got[name], want):
+            hint = "The same rows in another order: take perm[0:num_train] for train, in the permutation's order."
+        elif name != "data":
+            hint = ("Use the handout's code: np.random.seed(1), perm = np.random.permutation(len(data)), "
+                    "train = data[perm[0:int(0.8 * n)]], test = the rest.")
+        what = "load_ratings" if name == "data" else "train_test_split"
+        return Verdict.failed(f"{what}: {name} differs from the handout's code on a 301-row u.data.",
+                              details=tuple(comparison.lines()), hint=hint)
+    return Verdict.passed("load_ratings and train_test_split give exactly the handout's arrays.")
+
+
+def _same_rows(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.ndim == 2 and np.array_equal(np.unique(a, axis=0), np.unique(b, axis=0))
+
+
+def run_item_means(subject: Subject) -> Outputs:
+    train, _, num_items, _ = _split_small()
+    mu = to_array(subject.call(MODULE, "item_mean_estimator", train.copy(), num_items), "item_mean_estimator")
+    return {"mu": mu.reshape(-1) if mu.size == num_items else mu}
+
+
+def _item_means(train: np.ndarray, num_items: int) -> tuple[np.ndarray, np.ndarray]:
+    counts = np.bincount(train[:, 1], minlength=num_items)
+    sums = np.bincount(train[:, 1], weights=train[:, 2].astype(float), minlength=num_items)
+    return np.where(counts > 0, sums / np.maximum(counts, 1), train[:, 2].mean()), counts == 0
+
+
+def judge_item_means(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    train, _, num_items, _ = _split_small()
+    want, unseen = _item_means(train, num_items)
+    mu = got["mu"]
+    if mu.shape != want.shape:
+        return Verdict.failed(f"item_mean_estimator returned shape {mu.shape}; expected ({num_items},), one mean "
+                              f"per item.")
+    seen = compare_arrays("means of rated items", mu[~unseen], want[~unseen], RELATIVE, reveal=True)
+    if not seen.equal:
+        return Verdict.failed("item_mean_estimator: the mean train rating of some items is wrong.",
+                              details=tuple(seen.lines()),
+                              hint="mu_i is the mean of column 2 over the train rows whose column 1 is i.")
+    if np.allclose(mu[unseen], want[unseen], atol=1e-6):
+        return Verdict.passed(f"item_mean_estimator is right, including the {unseen.sum()} items with no train "
+                              f"rating (global mean).")
+    if np.allclose(mu[unseen], 0.0):
+        return Verdict.passed(
+            f"item_mean_estimator is right on rated items; the {unseen.sum()} items with no train rating get 0.",
+            details=("Accepted, since the handout does not say what unrated items get; the global train mean is "
+                     "the better guess (on the real split, test MSE 1.0551 instead of 1.0636).",))
+    return Verdict.failed(f"item_mean_estimator: the {unseen.sum()} items with no rating in train get "
+                          f"{np.unique(mu[unseen])[:3].tolist()}; expected the global train mean (0 is accepted).")
+
+
+# --- b: SVD -----------------------------------------------------------------------------------
+
+def run_svd_errors(subject: Subject) -> Outputs:
+    train, test, num_items, num_users = _split_small()
+    out = {}
+    for d in SVD_DIMENSIONS:
+        r_hat = to_array(subject.call(MODULE, "svd_estimator", train.copy(), d, num_items, num_users),
+                         f"svd_estimator(train, d={d}, ...)")
+        if r_hat.shape != (num_items, num_users):
+            raise SubmissionError(f"svd_estimator(d={d}) returned shape {r_hat.shape}; expected (num_items, "
+                                  f"num_users) = {(num_items, num_users)}.")
+        for name, rows in (("train", train), ("test", test)):
+            out[f"{name} MSE, d={d}"] = float(np.mean((r_hat[rows[:, 1], rows[:, 0]] - rows[:, 2]) ** 2))
+    return out
+
+
+SVD_ORDER = [f"{name} MSE, d={d}" for d in SVD_DIMENSIONS for name in ("train", "test")]
+
+
+# --- c: ALS -------------------------------------------------------------------------------------
+
+SMALL_ALS = dict(d=3, lam=2.0, sigma=1.0, seed=4)
+
+
+def _als(subject: Subject, train, num_items, num_users, iters, **params):
+    p = {**SMALL_ALS, **params}
+    returned = subject.call(MODULE, "alternating_minimization", train.copy(), p["d"], p["lam"], p["sigma"],
+                            num_items, num_users, iters, p["seed"])
+    return _factors(returned, "alternating_minimization", num_items, num_users, p["d"])
+
+
+def run_half_step(subject: Subject) -> Outputs:
+    train, _, num_items, num_users = _split_small()
+    U, V = _als(subject, train, num_items, num_users, iters=3)
+    return {"U": U, "V": V}
+
+
+def judge_half_step(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    train, _, num_items, num_users = _split_small()
+    U, V = got["U"], got["V"]
+    lam = SMALL_ALS["lam"]
+    users, items, r = train[:, 0], train[:, 1], train[:, 2].astype(float)
+    v_given_u = inputs.ridge_rows(users, items, r, U, lam, num_users)
+    u_given_v = inputs.ridge_rows(items, users, r, V, lam, num_items)
+    if np.allclose(V, v_given_u, atol=1e-6, rtol=1e-5) or np.allclose(U, u_given_v, atol=1e-6, rtol=1e-5):
+        return Verdict.passed("The last ALS half-step is the exact ridge solution of loss (4).")
+    details = [f"After 3 iterations (d={SMALL_ALS['d']}, lam={lam}), neither V is argmin over V of loss (4) given "
+               f"U, nor U given V; largest difference "
+               f"{min(np.abs(V - v_given_u).max(), np.abs(U - u_given_v).max()):.3g}."]
+    hint = ("Each half-step solves, for every item i, (sum_j v_j v_j^T + lam I) u_i = sum_j r_ij v_j over the "
+            "users j who rated i (and the same for users).")
+    no_ridge_v = inputs.ridge_rows(users, items, r, U, 1e-12, num_users)
+    no_ridge_u = inputs.ridge_rows(items, users, r, V, 1e-12, num_items)
+    if np.allclose(V, no_ridge_v, atol=1e-5, rtol=1e-4) or np.allclose(U, no_ridge_u, atol=1e-5, rtol=1e-4):
+        hint = "The update is the least-squares solution without the ridge term: add lam * I to the normal equations."
+    return Verdict.failed("The last ALS half-step is not the ridge solution of loss (4).",
+                          details=tuple(details), hint=hint)
+
+
+ITERATIONS = (1, 2, 3, 4, 5, 6)
+
+
+def run_objective(subject: Subject) -> Outputs:
+    train, _, num_items, num_users = _split_small()
+    out = {}
+    for iters in ITERATIONS:
+        U, V = _als(subject, train, num_items, num_users, iters=iters)
+        out[f"U after {iters}"], out[f"V after {iters}"] = U, V
+    return out
+
+
+def judge_objective(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    train, *_ = _split_small()
+    losses = [inputs.objective(got[f"U after {t}"], got[f"V after {t}"], train, SMALL_ALS["lam"]) for t in ITERATIONS]
+    rises = [(t, a, b) for t, a, b in zip(ITERATIONS[1:], losses, losses[1:]) if b > a * (1 + 1e-9) + 1e-9]
+    shown = ", ".join(f"{x:.6g}" for x in losses)
+    if not rises:
+        return Verdict.passed(f"Loss (4) never increases over {len(ITERATIONS)} ALS iterations: {shown}.")
+    t, a, b = rises[0]
+    return Verdict.failed(f"Loss (4) increased from {a:.6g} to {b:.6g} at iteration {t} of ALS.",
+                          details=(f"Loss (4) after 1..{len(ITERATIONS)} iterations (same seed): {shown}.",),
+                          hint="Each half-step must minimise loss (4) exactly, using the newest U when V is "
+                               "updated; a reinitialisation, a step size or a normalisation breaks that.")
+
+
+BIG = dict(num_users=3000, num_items=4000, num_ratings=30_000, seed=3)
+FULL_MATRIX_BYTES = BIG["num_users"] * BIG["num_items"] * 8
+MEMORY_LIMIT = FULL_MATRIX_BYTES // 4
+"""A float64 m x n array is 96 MB here; the factors, the ratings and any per-row work are a few MB."""
+
+
+def _rss_high_water_reset() -> bool:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def _status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def run_memory(subject: Subject) -> Outputs:
+    import tracemalloc
+
+    data = inputs.ratings(**BIG)
+    resident = _status_kb("VmRSS")
+    rss_reset = _rss_high_water_reset()
+    tracemalloc.start()
+    try:
+        _als(subject, data, BIG["num_items"], BIG["num_users"], iters=1, d=2, lam=1.0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # numpy reports its buffers to tracemalloc; torch does not, so the resident-set high-water mark
+    # (reset just before, where the kernel allows it) catches a torch m x n tensor.
+    rss_growth = (_status_kb("VmHWM") - resident) * 1024 if rss_reset else 0
+    return {"traced peak": int(peak), "rss growth": int(max(rss_growth, 0)), "rss measured": rss_reset}
+
+
+def judge_memory(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    peak = max(got["traced peak"], got["rss growth"])
+    where = (f"{BIG['num_items']} items x {BIG['num_users']} users, {BIG['num_ratings']} ratings, d=2, 1 iteration: "
+             f"a float64 m x n array would take {FULL_MATRIX_BYTES / 2**20:.0f} MB")
+    if peak <= MEMORY_LIMIT:
+        return Verdict.passed(f"alternating_minimization peaked at {peak / 2**20:.1f} MB ({where}).")
+    return Verdict.failed(
+        f"alternating_minimization allocated {peak / 2**20:.0f} MB at its peak, as much as an m x n matrix.",
+        details=(where + f"; allowed {MEMORY_LIMIT / 2**20:.0f} MB.",),
+        hint="Loop over the ratings of each item (and of each user), or use a scipy.sparse matrix; never "
+             "build the dense rating matrix in ALS (the handout: 'You should never be allocating an m x n matrix').")
+
+
+def run_mse(subject: Subject) -> Outputs:
+    rng = np.random.default_rng(8)
+    train, test, num_items, num_users = _split_small()
+    U, V = rng.normal(1, 0.5, (num_items, 4)), rng.normal(1, 0.5, (num_users, 4))
+    return {f"mse on {name}": float(subject.call(MODULE, "mse", U.copy(), V.copy(), rows.copy()))
+            for name, rows in (("train", train), ("test", test))}
+
+
+# --- d: SGD, and the rule against recommender packages -------------------------------------------
+
+SMALL_SGD = dict(d=3, lam=1.0, sigma=0.5, lr=0.05, batch_size=32, epochs=20, seed=2)
+
+
+def _sgd(subject: Subject, train, num_items, num_users, params):
+    p = params
+    returned = subject.call(MODULE, "sgd", train.copy(), p["d"], p["lam"], p["sigma"], p["lr"], p["batch_size"],
+                            p["epochs"], num_items, num_users, p["seed"])
+    return _factors(returned, "sgd", num_items, num_users, p["d"])
+
+
+def run_sgd_small(subject: Subject) -> Outputs:
+    train, _, num_items, num_users = _split_small()
+    U, V = _sgd(subject, train, num_items, num_users, SMALL_SGD)
+    U2, V2 = _sgd(subject, train, num_items, num_users, SMALL_SGD)
+    return {"U": U, "V": V, "U again": U2, "V again": V2}
+
+
+def judge_sgd_deterministic(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    if not (np.all(np.isfinite(got["U"])) and np.all(np.isfinite(got["V"]))):
+        return Verdict.failed("sgd returned NaN or inf factors.", hint="A learning rate too large for your gradient's "
+                              "scale diverges: average the gradient over the batch.")
+    if np.array_equal(got["U"], got["U again"]) and np.array_equal(got["V"], got["V again"]):
+        return Verdict.passed("sgd returns finite (num_items, d) and (num_users, d) factors, the same for the same seed.")
+    return Verdict.failed("sgd gave different factors in two calls with the same seed.",
+                          hint="Draw every random number (initialisation and batches) from "
+                               "np.random.default_rng(seed), not from the global generator.")
+
+
+def judge_sgd_fits(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    train, *_ = _split_small()
+    predictions = np.sum(got["U"][train[:, 1]] * got["V"][train[:, 0]], axis=1)
+    mse = float(np.mean((predictions - train[:, 2]) ** 2))
+    baseline = float(np.var(train[:, 2]))  # predicting the global mean
+    reference = float(np.mean((np.sum(expected["U"][train[:, 1]] * expected["V"][train[:, 0]], axis=1)
+                               - train[:, 2]) ** 2))
+    limit = max(baseline, reference + 0.25)
+    line = (f"Train MSE {mse:.4f} after {SMALL_SGD['epochs']} epochs (lr={SMALL_SGD['lr']}, batch "
+            f"{SMALL_SGD['batch_size']}); predicting the global mean gives {baseline:.4f}.")
+    if np.isfinite(mse) and mse <= limit:
+        return Verdict.passed(f"sgd fits the training ratings (train MSE {mse:.4f}).", details=(line,))
+    return Verdict.failed(f"sgd does not fit the training ratings: train MSE {mse:.4f}, needed at most {limit:.4f}.",
+                          details=(line,),
+                          hint="Step against the gradient of (<u_i, v_j> - r_ij)^2 averaged over the batch, for both "
+                               "u_i and v_j, plus the ridge term.")
+
+
+def _imported_roots(tree: ast.AST) -> list[tuple[str, int]]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(alias.name.split(".")[0], node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.module.split(".")[0], node.lineno))
+        elif (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
+              and isinstance(node.args[0].value, str)
+              and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("import_module", "__import__")):
+            found.append((node.args[0].value.split(".")[0], node.lineno))
+    return found
+
+
+def static_no_recommender(sources: dict[str, str], check: Check) -> Verdict:
+    try:
+        tree = ast.parse(sources["hw4_b1.py"])
+    except SyntaxError as exc:
+        return Verdict.failed(f"hw4_b1.py could not be parsed (line {exc.lineno}: {exc.msg}), so its imports "
+                              "could not be checked.")
+    banned = [(name, line) for name, line in _imported_roots(tree) if name.lower() in FORBIDDEN]
+    if not banned:
+        return Verdict.passed("hw4_b1.py imports no recommender or matrix-factorisation package.")
+    name, line = banned[0]
+    return Verdict.failed(f"hw4_b1.py imports {name} (line {line}); the handout forbids precooked algorithms from "
+                          "packages like scikit-learn in B1.",
+                          hint="Implement the estimators with numpy, scipy.sparse.linalg.svds or torch.")
+
+
+def run_no_recommender_loaded(subject: Subject) -> Outputs:
+    module = subject.module(MODULE)
+    referenced = sorted({root for value in vars(module).values()
+                         if (root := _package_of(value)) in FORBIDDEN})
+    train, _, num_items, num_users = _split_small()
+    _als(subject, train, num_items, num_users, iters=1)
+    _sgd(subject, train, num_items, num_users, {**SMALL_SGD, "epochs": 1})
+    # The worker itself never imports these, so any of them in sys.modules came from the submission
+    # (an import inside a function, importlib, or another of the student's files).
+    loaded = sorted({name.split(".")[0].lower() for name in sys.modules} & set(FORBIDDEN))
+    return {"referenced": referenced, "loaded while running": loaded}
+
+
+def _package_of(value) -> str:
+    name = getattr(value, "__name__", "") if isinstance(value, type(sys)) else getattr(value, "__module__", "") or ""
+    return name.split(".")[0].lower() if isinstance(name, str) else ""
+
+
+def judge_no_recommender_loaded(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    found = got["referenced"] + got["loaded while running"]
+    if not found:
+        return Verdict.passed("hw4_b1 neither holds nor loads a recommender package while it runs.")
+    if got["referenced"]:
+        summary = f"hw4_b1 holds a name from {found[0]}, a package the handout forbids in B1."
+    else:
+        summary = (f"{found[0]} was imported while the submission ran (by hw4_b1 or another of its files); "
+                   "the handout forbids it in B1.")
+    return Verdict.failed(summary,
+                          hint="Implement the estimators with numpy, scipy.sparse.linalg.svds or torch.")
+
+
+# --- real data: the handout's split of u.data ---------------------------------------------------
+
+def _real(subject: Subject):
+    from autograder.data import movielens
+
+    data = movielens.load_ratings(subject.dataset("ml-100k").parent)
+    state = np.random.get_state()
+    train, test = movielens.handout_split(data)
+    np.random.set_state(state)
+    return train, test, int(data[:, 1].max()) + 1, int(data[:, 0].max()) + 1
+
+
+def _with_test_ratings(run):
+    """The trusted half: the reference's outputs and the test rows, which the student's half never sees."""
+    def expected(subject: Subject) -> Outputs:
+        _, test, _, _ = _real(subject)
+        return {**run(subject), "test rows": test}
+    return expected
+
+
+def run_real_item_means(subject: Subject) -> Outputs:
+    train, _, num_items, _ = _real(subject)
+    mu = to_array(subject.call(MODULE, "item_mean_estimator", train, num_items), "item_mean_estimator")
+    return {"mu": mu.reshape(-1)}
+
+
+def judge_real_item_means(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    test = expected["test rows"]
+    mu = got["mu"]
+    if mu.shape != expected["mu"].shape:
+        return Verdict.failed(f"item_mean_estimator returned shape {mu.shape} on u.data; expected "
+                              f"{expected['mu'].shape}.")
+    got_mse = float(np.mean((mu[test[:, 1]] - test[:, 2]) ** 2))
+    want = float(np.mean((expected["mu"][test[:, 1]] - test[:, 2]) ** 2))
+    differs = ~np.isclose(mu, expected["mu"], atol=1e-6)
+    if not differs.any():
+        return Verdict.passed(f"Item-mean estimator on the handout's split: test MSE {got_mse:.4f}.")
+    if np.allclose(mu[differs], 0.0):  # only the unrated items differ, and they are 0: accepted (spec)
+        return Verdict.passed(f"Item-mean estimator on the handout's split: test MSE {got_mse:.4f} ({want:.4f} with "
+                              f"the global mean for the {differs.sum()} items no train rating covers; 0 is accepted).")
+    return Verdict.failed(f"Item-mean estimator on the handout's split: test MSE {got_mse:.4f}, expected "
+                          f"{want:.4f}.", hint="Average the train ratings of each item.")
+
+
+REAL_SVD = (1, 5, 10, 50)
+
+
+def run_real_svd(subject: Subject) -> Outputs:
+    train, test, num_items, num_users = _real(subject)
+    out = {}
+    for d in REAL_SVD:
+        r_hat = to_array(subject.call(MODULE, "svd_estimator", train, d, num_items, num_users),
+                         f"svd_estimator(d={d})")
+        if r_hat.shape != (num_items, num_users):
+            raise SubmissionError(f"svd_estimator(d={d}) returned shape {r_hat.shape} on u.data; expected "
+                                  f"{(num_items, num_users)}.")
+        out[f"train MSE, d={d}"] = float(np.mean((r_hat[train[:, 1], train[:, 0]] - train[:, 2]) ** 2))
+        out[f"test predictions, d={d}"] = r_hat[test[:, 1], test[:, 0]]  # positions only; ratings stay trusted
+    return out
+
+
+def judge_real_svd(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    ratings = expected["test rows"][:, 2]
+    lines, wrong = [], []
+    for d in REAL_SVD:
+        got_test = float(np.mean((got[f"test predictions, d={d}"] - ratings) ** 2))
+        want_test = float(np.mean((expected[f"test predictions, d={d}"] - ratings) ** 2))
+        ok = (np.isclose(got_test, want_test, rtol=1e-4)
+              and np.isclose(got[f"train MSE, d={d}"], expected[f"train MSE, d={d}"], rtol=1e-4))
+        lines.append(f"d={d}: train MSE {got[f'train MSE, d={d}']:.4f}, test MSE {got_test:.4f}"
+                     + ("" if ok else f" (expected {expected[f'train MSE, d={d}']:.4f} and {want_test:.4f})"))
+        if not ok:
+            wrong.append(d)
+    if not wrong:
+        return Verdict.passed("Zero-filled SVD on the handout's split: train and test MSE as the reference.",
+                              details=tuple(lines))
+    return Verdict(fraction=1 - len(wrong) / len(REAL_SVD), feedback=Verdict.failed(
+        f"Zero-filled SVD on the handout's split: wrong errors for d in {wrong}.", details=tuple(lines),
+        hint="Fill the unrated cells with 0 and keep the d largest singular values.").feedback)
+
+
+def run_real_als(subject: Subject) -> Outputs:
+    train, _, num_items, num_users = _real(subject)
+    p = ALS
+    returned = subject.call(MODULE, "alternating_minimization", train, p["d"], p["lam"], p["sigma"], num_items,
+                            num_users, p["iters"], p["seed"])
+    U, V = _factors(returned, "alternating_minimization", num_items, num_users, p["d"])
+    return {"U": U, "V": V}
+
+
+def run_real_sgd(subject: Subject) -> Outputs:
+    train, _, num_items, num_users = _real(subject)
+    U, V = _sgd(subject, train, num_items, num_users, SGD)
+    return {"U": U, "V": V}
+
+
+def judge_real_factors(name: str, params: dict):
+    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+        test = expected["test rows"]
+
+        def test_mse(U, V):
+            return float(np.mean((np.sum(U[test[:, 1]] * V[test[:, 0]], axis=1) - test[:, 2]) ** 2))
+
+        got_mse, want = test_mse(got["U"], got["V"]), test_mse(expected["U"], expected["V"])
+        limit = want + TEST_MSE_MARGIN
+        shown = ", ".join(f"{k}={v}" for k, v in params.items())
+        line = (f"{name}({shown}) on the handout's split: test MSE {got_mse:.4f}; the reference reaches {want:.4f}, "
+                f"so at most {limit:.4f} is needed.")
+        if np.isfinite(got_mse) and got_mse <= limit:
+            return Verdict.passed(f"{name} reaches test MSE {got_mse:.4f} on the handout's split.", details=(line,))
+        return Verdict.failed(f"{name} reaches only test MSE {got_mse:.4f} on the handout's split.", details=(line,),
+                              hint="Check the update on a tiny problem against a brute-force minimiser of loss (4).")
+    return judge
+
+
+def run_real_best(subject: Subject) -> Outputs:
+    train, test, num_items, num_users = _real(subject)
+    predict = subject.call(MODULE, "best_estimator", train, num_users, num_items)
+    if not callable(predict):
+        raise SubmissionError(f"best_estimator should return a function predict(users, items); it returned "
+                              f"{type(predict).__name__}.")
+    predictions = to_array(predict(test[:, 0].copy(), test[:, 1].copy()), "predict(users, items)").reshape(-1)
+    return {"test predictions": predictions}
+
+
+def judge_real_best(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    ratings = expected["test rows"][:, 2]
+    predictions = got["test predictions"]
+    if predictions.shape != ratings.shape:
+        return Verdict.failed(f"predict returned {predictions.size} ratings for {ratings.size} (user, item) pairs.")
+    value = float(np.mean((predictions - ratings) ** 2))
+    if np.isfinite(value) and value <= EXTRA_CREDIT_MSE:
+        return Verdict.passed(f"best_estimator reaches test MSE {value:.4f} (target {EXTRA_CREDIT_MSE}).")
+    return Verdict.failed(f"best_estimator reaches test MSE {value:.4f}; the extra credit needs at most "
+                          f"{EXTRA_CREDIT_MSE}.", hint="User and item biases plus a low-rank term, fitted by ALS "
+                                                         "with a ridge penalty, reach about 0.83.")
+
+
+PROBLEM = Problem(
+    id="b1",
+    title="Matrix completion and recommendation on MovieLens 100K",
+    files=("hw4_b1.py",),
+    checks=(
+        Check(id="b1.load_and_split.handout_split", part="a", points=2.0,
+              claim="load_ratings and train_test_split give exactly the handout's arrays (seed 1, 80/20)",
+              run=run_split, judge=judge_split),
+        Check(id="b1.item_mean.values", part="a", points=2.0,
+              claim="item_mean_estimator gives each item's mean train rating (unrated items: the global mean)",
+              run=run_item_means, judge=judge_item_means),
+        Check(id="b1.real.item_mean_test_mse", part="a", points=1.0, data=("ml-100k",), timeout=60.0,
+              claim="on the handout's split of u.data, the item-mean estimator has the reference's test MSE",
+              run=run_real_item_means, expected=_with_test_ratings(run_real_item_means),
+              judge=judge_real_item_means),
+        Check(id="b1.svd.rank_d_errors", part="b", points=3.0,
+              claim="svd_estimator's train and test MSE equal the best rank-d approximation's, d in 1..50",
+              run=run_svd_errors, judge=values_match(SVD_ORDER, RELATIVE, noun="error",
+                                                     hints={SVD_ORDER[0]: "Fill unrated cells with 0 and keep the "
+                                                            "top d singular values (scipy.sparse.linalg.svds(k=d))."})),
+        Check(id="b1.real.svd_test_mse", part="b", points=2.0, data=("ml-100k",), timeout=120.0,
+              claim="on the handout's split of u.data, the zero-filled SVD has the reference's train and test MSE",
+              run=run_real_svd, expected=_with_test_ratings(run_real_svd), judge=judge_real_svd),
+        Check(id="b1.als.half_step_is_ridge", part="c", points=3.0,
+              claim="alternating_minimization's last half-step is the exact ridge solution of loss (4)",
+              run=run_half_step, judge=judge_half_step),
+        Check(id="b1.als.objective_never_increases", part="c", points=2.0,
+              claim="loss (4) never increases from one ALS iteration to the next",
+              run=run_objective, judge=judge_objective),
+        Check(id="b1.als.no_full_matrix", part="c", points=2.0, timeout=60.0,
+              claim="alternating_minimization never allocates an m x n array (peak memory measured)",
+              run=run_memory, judge=judge_memory),
+        Check(id="b1.mse.values", part="c", points=1.0,
+              claim="mse(U, V, data) is the mean squared error of <u_item, v_user> on the rows of data",
+              run=run_mse, judge=values_match(["mse on train", "mse on test"], RELATIVE, noun="value",
+                                              hints={"mse on train": "Rows are [user, item, rating]: predict "
+                                                     "U[item] . V[user]."})),
+        Check(id="b1.real.als_test_mse", part="c", points=2.0, data=("ml-100k",), timeout=120.0,
+              claim="on the handout's split, ALS (d=5, lam=10) reaches the reference's test MSE plus 0.1",
+              run=run_real_als, expected=_with_test_ratings(run_real_als),
+              judge=judge_real_factors("alternating_minimization", ALS)),
+        Check(id="b1.sgd.deterministic_factors", part="d", points=2.0,
+              claim="sgd returns finite factors of the right shapes, the same for the same seed",
+              run=run_sgd_small, judge=judge_sgd_deterministic),
+        Check(id="b1.sgd.fits_train", part="d", points=2.0,
+              claim="sgd fits the training ratings better than the global mean",
+              run=run_sgd_small, judge=judge_sgd_fits),
+        Check(id="b1.real.sgd_test_mse", part="d", points=5.0, data=("ml-100k",), timeout=120.0,
+              claim="on the handout's split, SGD (d=5, lam=10, lr=0.2) reaches the reference's test MSE plus 0.1",
+              run=run_real_sgd, expected=_with_test_ratings(run_real_sgd), judge=judge_real_factors("sgd", SGD)),
+        Check(id="b1.imports.no_recommender_package", part="d", points=0.5,
+              claim="hw4_b1.py imports no scikit-learn, Surprise or other recommender package",
+              static=static_no_recommender),
+        Check(id="b1.imports.none_loaded_at_run_time", part="d", points=0.5,
+              claim="no recommender package is held by hw4_b1 or loaded while its estimators run",
+              run=run_no_recommender_loaded, judge=judge_no_recommender_loaded),
+        Check(id="b1.real.best_estimator", part="f", points=5.0, data=("ml-100k",), timeout=120.0,
+              visibility=Visibility.visible, extra_credit=True,
+              claim="extra credit: best_estimator reaches test MSE at most 0.9 on the handout's split",
+              run=run_real_best, expected=_with_test_ratings(run_real_best), judge=judge_real_best),
+    ),
+)

@@ -1,0 +1,64 @@
+"""Fixed inputs of the B1 checks, and the numpy arithmetic the judge needs (loss (4), ridge solves).
+
+Everything here is plain numpy, so that the judge (parent process) can rebuild the inputs and
+evaluate a student's factors without running any of the student's code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SMALL = dict(num_users=60, num_items=90, num_ratings=2400, seed=11)
+"""A synthetic MovieLens in the handout's row format; the last 5% of items have no rating."""
+
+
+def ratings(num_users: int, num_items: int, num_ratings: int, seed: int) -> np.ndarray:
+    """Rows [user, item, rating] with 0-based ids, from a biased rank-3 model, each pair once."""
+    rng = np.random.default_rng(seed)
+    rated_items = int(num_items * 0.95)
+    cells = rng.choice(num_users * rated_items, size=num_ratings, replace=False)
+    users, items = cells // rated_items, cells % rated_items
+    u, v = rng.normal(0, 0.6, (num_users, 3)), rng.normal(0, 0.6, (num_items, 3))
+    score = 3.5 + rng.normal(0, 0.4, num_users)[users] + rng.normal(0, 0.5, num_items)[items]
+    score += np.sum(u[users] * v[items], axis=1) + rng.normal(0, 0.6, num_ratings)
+    return np.column_stack([users, items, np.clip(np.rint(score), 1, 5)]).astype(np.int64)
+
+
+def small_split() -> tuple[np.ndarray, np.ndarray]:
+    data = ratings(**SMALL)
+    cut = int(0.8 * len(data))
+    return data[:cut], data[cut:]
+
+
+def objective(U: np.ndarray, V: np.ndarray, train: np.ndarray, lam: float) -> float:
+    """Loss (4) of the handout."""
+    residual = np.sum(U[train[:, 1]] * V[train[:, 0]], axis=1) - train[:, 2]
+    return float(residual @ residual + lam * (np.sum(U * U) + np.sum(V * V)))
+
+
+def ridge_rows(rows: np.ndarray, cols: np.ndarray, targets: np.ndarray, fixed: np.ndarray, lam: float,
+               num_rows: int) -> np.ndarray:
+    """argmin_x sum (<x, fixed[col]> - target)^2 + lam ||x||^2 for every row (0 where unrated)."""
+    d = fixed.shape[1]
+    out = np.zeros((num_rows, d))
+    for r in range(num_rows):
+        mask = rows == r
+        if mask.any():
+            F = fixed[cols[mask]]
+            out[r] = np.linalg.solve(F.T @ F + lam * np.eye(d), F.T @ targets[mask])
+    return out
+
+
+def handout_parse(lines: list[str]) -> np.ndarray:
+    return np.array([[int(a) - 1, int(b) - 1, int(r)] for a, b, r, *_ in (line.split("\t") for line in lines)])
+
+
+def handout_split(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    state = np.random.get_state()
+    try:
+        np.random.seed(1)
+        num_train = int(0.8 * len(data))
+        perm = np.random.permutation(data.shape[0])
+    finally:
+        np.random.set_state(state)
+    return data[perm[:num_train]], data[perm[num_train:]]

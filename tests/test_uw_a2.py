@@ -1,0 +1,113 @@
+"""A2 of uw-cse446-hw4: the reference (with its h = 128 checkpoints) passes every check on
+synthetic and real MNIST, the template scores 0 with "not implemented" / "was not found", and each
+fault of a real submission loses exactly its checks, with a message that names it."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from conftest import mutate
+from uw_a2_a6_fixtures import (  # noqa: F401
+    by_id,
+    fake_root,
+    grade_problem,
+    lost,
+    reference,
+    template,
+    text_of,
+)
+
+from autograder.assignments.uw_cse446_hw4 import a2
+from autograder.config import REPO_ROOT
+from autograder.data import mnist
+
+FILE = "hw4_a2.py"
+ALL = {c.id for c in a2.PROBLEM.checks}
+CHECKPOINTS = {name: REPO_ROOT / "reference" / "uw-cse446-hw4" / name for name in a2.CHECKPOINT.values()}
+
+
+@pytest.fixture(scope="module")
+def ref():
+    return reference(FILE)
+
+
+@pytest.fixture(scope="module")
+def grade_a2(grade_problem):  # noqa: F811
+    def run(text, artifacts=CHECKPOINTS, **kw):
+        return grade_problem("a2", {FILE: text}, artifacts=artifacts, **kw)
+    return run
+
+
+def faulty(text: str, *replacements: tuple[str, str]) -> str:
+    for old, new in replacements:
+        text = mutate(text, old, new)
+    return text
+
+
+def test_reference_scores_full_marks(grade_a2, ref):
+    g = grade_a2(ref)
+    assert {c.id for c in g.checks} == ALL
+    assert all(c.outcome.value == "passed" for c in g.checks), [(c.id, c.feedback.summary) for c in g.checks]
+    assert sum(c.score for c in g.checks) == 25.0
+
+
+@pytest.mark.realdata
+def test_reference_checkpoints_pass_on_real_mnist(grade_a2, ref):
+    g = grade_a2(ref, real=True, datasets=(mnist.DATASET,))
+    assert lost(g) == set(), [(c.id, c.feedback.summary) for c in g.checks]
+    assert "test reconstruction error 0.0043" in by_id(g, "a2.checkpoint_f1.test_error").feedback.summary
+
+
+@pytest.mark.realdata
+def test_untrained_checkpoint_fails_on_real_mnist(grade_a2, ref, tmp_path):
+    torch.manual_seed(0)
+    untrained = tmp_path / "a2_f2_h128.pt"
+    torch.save(torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 784),
+                                   torch.nn.ReLU()).state_dict(), untrained)
+    g = grade_a2(ref, artifacts={**CHECKPOINTS, "a2_f2_h128.pt": untrained}, real=True, datasets=(mnist.DATASET,))
+    assert lost(g) == {"a2.checkpoint_f2.test_error"}
+    assert "is needed (1.50 times the reference's)" in by_id(g, "a2.checkpoint_f2.test_error").feedback.summary
+
+
+def test_template_scores_zero_with_clear_messages(grade_a2):
+    g = grade_a2(template(FILE), artifacts={})
+    assert lost(g) == ALL and sum(c.score for c in g.checks) == 0
+    for c in g.checks:
+        if c.id.startswith("a2.checkpoint"):
+            assert "was not found in the submission" in c.feedback.summary, c.id
+        else:
+            assert "is not implemented yet: it raises NotImplementedError" in c.feedback.summary, c.id
+
+
+def test_relu_in_the_linear_autoencoder(grade_a2, ref):
+    """The reference's F1 checkpoint no longer fits (the layers are renumbered): that check is lost too."""
+    g = grade_a2(faulty(ref, ("return nn.Sequential(nn.Linear(d, h), nn.Linear(h, d))",
+                              "return nn.Sequential(nn.Linear(d, h), nn.ReLU(), nn.Linear(h, d))")))
+    assert lost(g) == {"a2.linear.structure", "a2.linear.forward_formula", "a2.checkpoint_f1.test_error"}
+    assert "F1 wants none" in by_id(g, "a2.linear.structure").feedback.summary
+    assert "F1 is linear: no ReLU" in text_of(by_id(g, "a2.linear.forward_formula"))
+    assert "does not fit linear_autoencoder(784, 128)" in by_id(g, "a2.checkpoint_f1.test_error").feedback.summary
+
+
+def test_missing_output_relu_summed_error_and_summed_epoch_loss(grade_a2, ref):
+    g = grade_a2(faulty(ref, ("nn.Linear(h, d), nn.ReLU())", "nn.Linear(h, d))"),
+                        ("return F.mse_loss(model(X), X).item()", "return F.mse_loss(model(X), X, reduction='sum').item()"),
+                        ("losses.append(total / len(X))", "losses.append(total)")))
+    # The reference's F2 checkpoint was trained with the output ReLU, so without it it reconstructs badly.
+    assert lost(g) == {"a2.relu.forward_formula", "a2.checkpoint_f2.test_error", "a2.reconstruction_error.matches_mse",
+                       "a2.linear.training_lowers_loss", "a2.relu.training_lowers_loss"}
+    assert "The ReLU after the decoder is missing" in text_of(by_id(g, "a2.relu.forward_formula"))
+    assert "It sums the squared errors" in text_of(by_id(g, "a2.reconstruction_error.matches_mse"))
+    assert "not a mean squared error per pixel" in by_id(g, "a2.linear.training_lowers_loss").feedback.summary
+
+
+def test_trainer_that_never_steps(grade_a2, ref, tmp_path):
+    whole_model = tmp_path / "a2_f1_h128.pt"
+    torch.save(torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.Linear(128, 784)), whole_model)
+    g = grade_a2(faulty(ref, ("            optimizer.step()\n", "")),
+                 artifacts={**CHECKPOINTS, "a2_f1_h128.pt": whole_model})
+    assert lost(g) == {"a2.linear.training_lowers_loss", "a2.relu.training_lowers_loss", "a2.checkpoint_f1.test_error"}
+    assert "did not lower the reconstruction error to 75% of its start" in \
+        by_id(g, "a2.relu.training_lowers_loss").feedback.summary
+    assert "could not be loaded with torch.load(weights_only=True)" in \
+        by_id(g, "a2.checkpoint_f1.test_error").feedback.summary

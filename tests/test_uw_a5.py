@@ -1,0 +1,214 @@
+"""A5 of uw-cse446-hw4: the reference passes every check (synthetic and real data), the template
+scores 0 with "not implemented", both readings of `forward` score full marks, and each fault of
+a real submission loses exactly its checks with a message that names it."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from conftest import by_id, mutate
+from uw_fixtures import (  # noqa: F401 - fixtures
+    HW4,
+    checks_of,
+    grade_hw4,
+    lost_in,
+    reference,
+    synthetic_root,
+    template,
+    text_of,
+)
+
+from autograder.assignments.uw_cse446_hw4 import a5
+from autograder.config import REPO_ROOT
+
+FILE = "hw4_a5.py"
+ALL = {c.id for c in a5.PROBLEM.checks}
+PADDING = {"a5.collate_fn.pads_with_zero_at_end", "a5.collate_fn.random_batches"}
+
+
+@pytest.fixture(scope="module")
+def ref():
+    return reference(FILE)
+
+
+@pytest.fixture(scope="module")
+def reference_grade(grade_hw4, ref):
+    return grade_hw4({FILE: ref})
+
+
+def test_reference_scores_full_marks(reference_grade):
+    checks = checks_of(reference_grade, "a5")
+    assert {c.id for c in checks} == ALL
+    assert all(c.outcome.value == "passed" for c in checks), [(c.id, c.feedback.summary) for c in checks]
+    assert sum(c.score for c in checks) == 45.0
+
+
+def test_template_scores_zero_with_clear_messages(grade_hw4):
+    g = grade_hw4({FILE: template(FILE)})
+    assert lost_in(g, "a5") == ALL and sum(c.score for c in checks_of(g, "a5")) == 0
+    for c in checks_of(g, "a5"):
+        if c.id == "a5.constants.in_range":
+            assert "TRAINING_BATCH_SIZE is not set yet (it is None)" in c.feedback.summary
+        else:
+            assert "is not implemented yet: it raises NotImplementedError" in c.feedback.summary, c.id
+
+
+def test_starter_files_are_the_graders_trusted_copies():
+    """The handed-out util.py and train.py, the reference's, and the grader's own must be identical."""
+    def digest(path):
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    for name in ("util.py", "train.py"):
+        trusted = digest(REPO_ROOT / "autograder" / "assignments" / "uw_cse446_hw4" / "starter" / name)
+        assert digest(REPO_ROOT / "reference" / HW4 / name) == trusted
+        assert digest(REPO_ROOT / "student_template" / HW4 / name) == trusted
+
+
+PROBABILITIES = [
+    ("        return self.classifier(hidden[-1])", "        return torch.sigmoid(self.classifier(hidden[-1]))"),
+    ("        self.criterion = nn.BCEWithLogitsLoss()", "        self.criterion = nn.BCELoss()"),
+    ("        predictions = (logits > 0).long()", "        predictions = (logits > 0.5).long()"),
+]
+
+
+def _apply(text: str, edits) -> str:
+    for old, new in edits:
+        text = mutate(text, old, new)
+    return text
+
+
+def test_forward_returning_probabilities_with_bceloss_scores_full_marks(grade_hw4, ref):
+    g = grade_hw4({FILE: _apply(ref, PROBABILITIES)})
+    assert lost_in(g, "a5") == set()
+    assert "forward's probabilities" in by_id(g, "a5.loss.bce_for_own_reading").feedback.summary
+    assert "threshold 0.5" in by_id(g, "a5.accuracy.fraction_correct").feedback.summary
+
+
+def test_lstm_with_two_layers_scores_full_marks(grade_hw4, ref):
+    lstm = _apply(ref, [("        self.rnn = nn.GRU(embedding_dim, 64, batch_first=True)",
+                         "        self.rnn = nn.LSTM(embedding_dim, 64, num_layers=2, batch_first=True)\n"
+                         "        self.unused = nn.GRU(embedding_dim, 32)"),
+                        ("        _, hidden = self.rnn(self.embedding(inputs))",
+                         "        _, (hidden, _) = self.rnn(self.embedding(inputs))")])
+    g = grade_hw4({FILE: lstm})
+    assert lost_in(g, "a5") == set()
+    assert "nn.LSTM with hidden size 64" in by_id(g, "a5.model.hidden_size_64").feedback.summary
+
+
+FAULTS = {
+    # name: (edits, lost checks, the check whose message is read, words it must contain)
+    "padding_at_front": (
+        [("padded[row, :len(sentence)] = sentence", "padded[row, longest - len(sentence):] = sentence")],
+        PADDING, "a5.collate_fn.pads_with_zero_at_end", ["the padding is at the front", "at the end"]),
+    "padding_value_1": (
+        [("padded = torch.zeros((len(sentences), longest), dtype=torch.long)",
+          "padded = torch.ones((len(sentences), longest), dtype=torch.long)")],
+        PADDING, "a5.collate_fn.pads_with_zero_at_end", ["padded with 1", "the padding id is 0"]),
+    "labels_of_shape_n": (
+        [("torch.stack([torch.as_tensor(label).reshape(1) for label in labels])",
+          "torch.cat([torch.as_tensor(label).reshape(1) for label in labels])")],
+        {"a5.collate_fn.shapes", "a5.collate_fn.one_sequence_and_equal_lengths", "a5.collate_fn.random_batches"},
+        "a5.collate_fn.shapes", ["labels have shape (5,), expected (N, 1) = (5, 1)", "torch.stack"]),
+    "float_sequences": (
+        [("dtype=torch.long)\n    for row", "dtype=torch.float)\n    for row")],
+        {"a5.collate_fn.integer_dtype", "a5.collate_fn.one_sequence_and_equal_lengths",
+         "a5.collate_fn.random_batches"},
+        "a5.collate_fn.integer_dtype", ["dtype torch.float32", "integer ids"]),
+    "sorted_by_length": (
+        [("    sentences, labels = zip(*batch)\n    longest",
+          "    sentences, labels = zip(*sorted(batch, key=lambda b: -len(b[0])))\n    longest")],
+        {"a5.collate_fn.keeps_order", "a5.collate_fn.random_batches"},
+        "a5.collate_fn.keeps_order", ["the rows are reordered", "Do not sort"]),
+    "mutates_its_inputs": (
+        [("        padded[row, :len(sentence)] = sentence\n",
+          "        padded[row, :len(sentence)] = sentence\n        sentence.clamp_(max=100)\n")],
+        {"a5.collate_fn.inputs_not_mutated", "a5.collate_fn.random_batches"},
+        "a5.collate_fn.inputs_not_mutated", ["changed the tensors it was given"]),
+    "ignores_the_embedding_matrix": (
+        [("        self.embedding.weight.data = embedding_matrix\n", "")],
+        {"a5.model.embedding_matrix_used"},
+        "a5.model.embedding_matrix_used", ["is not the embedding matrix passed to the constructor"]),
+    "forward_uses_another_embedding": (
+        [("        self.rnn = nn.GRU(", "        self.own = nn.Embedding(vocab_size, embedding_dim)\n        self.rnn = nn.GRU("),
+         ("self.rnn(self.embedding(inputs))", "self.rnn(self.own(inputs))")],
+        {"a5.model.embedding_matrix_used"},
+        "a5.model.embedding_matrix_used", ["forward ignores the embedding matrix"]),
+    "hidden_size_128": (
+        [("nn.GRU(embedding_dim, 64, batch_first=True)", "nn.GRU(embedding_dim, 128, batch_first=True)"),
+         ("nn.Linear(64, 1)", "nn.Linear(128, 1)")],
+        {"a5.model.hidden_size_64"}, "a5.model.hidden_size_64", ["nn.GRU with hidden_size=128", "asks for 64"]),
+    "output_squeezed": (
+        [("        return self.classifier(hidden[-1])", "        return self.classifier(hidden[-1]).squeeze(1)"),
+         ("return self.criterion(logits, targets.float())",
+          "return self.criterion(logits.reshape(-1, 1), targets.float())")],
+        {"a5.model.output_shape"}, "a5.model.output_shape", ["returned shape (4,)", "Do not squeeze"]),
+    "loss_without_the_sigmoid": (
+        [("        self.criterion = nn.BCEWithLogitsLoss()", "        self.criterion = nn.BCELoss()")],
+        {"a5.loss.bce_for_own_reading"}, "a5.loss.bce_for_own_reading",
+        ["`RNNBinaryClassificationModel.loss` in hw4_a5.py raised", "between 0 and 1"]),
+    "sigmoid_twice": (
+        [PROBABILITIES[0]],
+        {"a5.loss.bce_for_own_reading", "a5.accuracy.fraction_correct"}, "a5.loss.bce_for_own_reading",
+        ["forward already returns probabilities", "applies the sigmoid again"]),
+    "accuracy_counts": (
+        [("(predictions == targets.long()).float().mean()", "(predictions == targets.long()).float().sum()")],
+        {"a5.accuracy.fraction_correct"}, "a5.accuracy.fraction_correct",
+        ["number of correct predictions", "divide by N"]),
+    "accuracy_thresholds_logits_at_half": (
+        [("        predictions = (logits > 0).long()", "        predictions = (logits > 0.5).long()")],
+        {"a5.accuracy.fraction_correct"}, "a5.accuracy.fraction_correct", ["a logit above 0", "not above 0.5"]),
+    "too_many_epochs": (
+        [("NUM_EPOCHS = 8", "NUM_EPOCHS = 50")],
+        {"a5.constants.in_range"}, "a5.constants.in_range", ["NUM_EPOCHS = 50 is outside [1, 16]"]),
+    "forward_ignores_its_input": (
+        [("        return self.classifier(hidden[-1])", "        return self.classifier(0 * hidden[-1])")],
+        {"a5.model.embedding_matrix_used", "a5.training.dev_accuracy"}, "a5.training.dev_accuracy",
+        ["After the training budget, the model reaches only", "the reference reaches"]),
+    "unconditional_cuda": (
+        [("        self.classifier = nn.Linear(64, 1)", "        self.classifier = nn.Linear(64, 1).cuda()")],
+        {"a5.model.embedding_matrix_used", "a5.model.output_shape", "a5.model.hidden_size_64",
+         "a5.loss.bce_for_own_reading", "a5.accuracy.fraction_correct", "a5.training.dev_accuracy"},
+        "a5.model.output_shape", ["raised AssertionError: Torch not compiled with CUDA enabled", "line"]),
+    "constructor_needs_a_device": (
+        [("def __init__(self, embedding_matrix):", "def __init__(self, embedding_matrix, device):")],
+        {"a5.model.embedding_matrix_used", "a5.model.output_shape", "a5.model.hidden_size_64",
+         "a5.loss.bce_for_own_reading", "a5.accuracy.fraction_correct", "a5.training.dev_accuracy"},
+        "a5.model.output_shape", ["`RNNBinaryClassificationModel` in hw4_a5.py cannot be called as the handout "
+                                  "specifies", "device"]),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_fault_loses_exactly_its_checks(grade_hw4, ref, fault):
+    edits, expected_lost, read, words = FAULTS[fault]
+    g = grade_hw4({FILE: _apply(ref, edits)})
+    assert lost_in(g, "a5") == expected_lost
+    text = text_of(by_id(g, read))
+    for word in words:
+        assert word in text, text
+
+
+@pytest.mark.realdata
+def test_real_data_reference_passes(grade_hw4, ref):
+    g = grade_hw4({FILE: ref}, real=True)
+    training = by_id(g, "a5.training.dev_accuracy")
+    assert lost_in(g, "a5") == set(), training.feedback.summary
+    assert "over 872 sentences" in text_of(training)
+    accuracy = float(training.feedback.summary.split("reaches ")[1].split(" ")[0])
+    assert accuracy >= 0.74  # 0.765 measured with the GloVe subset (docs/uw-cse446-hw4.md)
+
+
+@pytest.mark.realdata
+def test_real_data_template_scores_zero(grade_hw4):
+    g = grade_hw4({FILE: template(FILE)}, real=True)
+    training = by_id(g, "a5.training.dev_accuracy")
+    assert training.score == 0 and "is not implemented yet" in training.feedback.summary
+
+
+def test_a_submission_that_imports_the_provided_util_is_graded(grade_hw4, ref, reference_grade):
+    """Students import the handout's util.py; the grader stages its own trusted copy beside their
+    file, so a util.py of their own is never the one imported."""
+    g = grade_hw4({FILE: "from util import SST2Dataset  # noqa: F401\n" + ref,
+                   "util.py": "raise SystemExit('a tampered util.py is never imported')\n"})
+    assert g.score == reference_grade.score

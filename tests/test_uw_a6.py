@@ -1,0 +1,158 @@
+"""A6 of uw-cse446-hw4: the reference passes every check (synthetic and real AG News data), the
+template scores 0 with "not implemented", and each fault of a real submission loses exactly its
+checks, with a message that names it. Independent faults that touch disjoint checks share one
+submission, to grade fewer times."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from conftest import mutate
+from uw_a2_a6_fixtures import (  # noqa: F401
+    by_id,
+    fake_root,
+    grade_problem,
+    lost,
+    reference,
+    template,
+    text_of,
+)
+
+from autograder.assignments.uw_cse446_hw4 import a6
+from autograder.config import REPO_ROOT
+from autograder.data import agnews
+
+FILE = "hw4_a6.py"
+ALL = {c.id for c in a6.PROBLEM.checks}
+TRAINING = {"a6.training.planted_topics", "a6.training.ag_news"}
+
+
+@pytest.fixture(scope="module")
+def ref():
+    return reference(FILE)
+
+
+@pytest.fixture(scope="module")
+def grade_a6(grade_problem):  # noqa: F811
+    return lambda text, **kw: grade_problem("a6", {FILE: text}, **kw)
+
+
+def faulty(text: str, *replacements: tuple[str, str]) -> str:
+    for old, new in replacements:
+        text = mutate(text, old, new)
+    return text
+
+
+def test_reference_scores_full_marks(grade_a6, ref):
+    g = grade_a6(ref)
+    assert {c.id for c in g.checks} == ALL
+    assert all(c.outcome.value == "passed" for c in g.checks), [(c.id, c.feedback.summary) for c in g.checks]
+    assert sum(c.score for c in g.checks) == 50.0
+
+
+@pytest.mark.realdata
+def test_reference_scores_full_marks_on_real_ag_news(grade_a6, ref):
+    g = grade_a6(ref, real=True, datasets=(agnews.DATASET,))
+    check = by_id(g, "a6.training.ag_news")
+    assert check.outcome.value == "passed", check.feedback.summary
+    assert "1500 words, T = 20" in check.feedback.summary
+
+
+def test_template_scores_zero_with_clear_messages(grade_a6):
+    g = grade_a6(template(FILE))
+    assert lost(g) == ALL and sum(c.score for c in g.checks) == 0
+    for c in g.checks:
+        assert "is not implemented yet: it raises NotImplementedError" in c.feedback.summary, c.id
+
+
+def test_helper_code_is_the_graders_trusted_copy():
+    """The handed-out helper_code.py, the reference's and the grader's own must be identical."""
+    def digest(path):
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    trusted = digest(REPO_ROOT / "autograder" / "assignments" / "uw_cse446_hw4" / "starter" / "helper_code.py")
+    assert digest(REPO_ROOT / "reference" / "uw-cse446-hw4" / "helper_code.py") == trusted
+    assert digest(REPO_ROOT / "student_template" / "uw-cse446-hw4" / "helper_code.py") == trusted
+
+
+def test_torch_normal_sampling_loses_the_gradient_and_training(grade_a6, ref):
+    """No gradient reaches the encoder, so it never learns: the budgeted trainings fail too."""
+    g = grade_a6(faulty(ref, ("z = mu + sigma * torch.randn_like(sigma)", "z = torch.normal(mu, sigma)")))
+    assert lost(g) == {"a6.encoder.reparameterised_gradient"} | TRAINING
+    message = text_of(by_id(g, "a6.encoder.reparameterised_gradient"))
+    assert "No gradient reaches mu or sigma" in message and "torch.normal(mu, sigma)" in message
+    assert "torch.randn_like(sigma)" in message
+
+
+def test_sigma_without_exp_kl_sign_decoder_bias_uncapped_annealer_and_late_stop(grade_a6, ref):
+    g = grade_a6(faulty(
+        ref,
+        ("sigma = torch.exp(self.W_sigma(hidden))", "sigma = self.W_sigma(hidden)"),
+        ("return 0.5 * torch.sum(sigma", "return -0.5 * torch.sum(sigma"),
+        ("nn.Linear(T, V, bias=False)", "nn.Linear(T, V)"),
+        ("self.alpha = min(1.0, self.alpha + self.increment)", "self.alpha = self.alpha + self.increment"),
+        ("return self.epochs_without_gain >= self.patience", "return self.epochs_without_gain > self.patience")))
+    # negative_elbo built from the student's own (wrong) KL is graded right: one fault, one loss.
+    assert lost(g) == {"a6.encoder.mu_sigma_formula", "a6.encoder.sigma_positive",
+                       "a6.kl_divergence.matches_torch", "a6.decoder.no_bias", "a6.kl_annealer.linear",
+                       "a6.kl_annealer.sigmoid", "a6.early_stopping.sequences"}
+    formula = by_id(g, "a6.encoder.mu_sigma_formula")
+    assert formula.score == 3.0  # mu is right: half the points
+    assert "sigma is missing its exp" in text_of(formula)
+    assert "sigma must be a positive standard deviation" in by_id(g, "a6.encoder.sigma_positive").feedback.summary
+    assert "wrong sign" in text_of(by_id(g, "a6.kl_divergence.matches_torch"))
+    assert "Decoder has a bias (B.bias, shape (13,))" in by_id(g, "a6.decoder.no_bias").feedback.summary
+    assert "alpha passes 1 (it is 1.25 at update 6): cap it" in text_of(by_id(g, "a6.kl_annealer.linear"))
+    assert "alpha passes 1" in text_of(by_id(g, "a6.kl_annealer.sigmoid"))
+    stop = text_of(by_id(g, "a6.early_stopping.sequences"))
+    assert "stopped after epoch 6, expected after epoch 5" in stop and "one epoch late" in stop
+
+
+def test_variance_kl_batch_mean_elbo_early_stop_and_late_annealer(grade_a6, ref):
+    g = grade_a6(faulty(
+        ref,
+        ("sigma ** 2 + mu ** 2 - 1.0 - 2.0 * torch.log(sigma)", "sigma + mu ** 2 - 1.0 - torch.log(sigma)"),
+        ("return -(log_likelihood(x, eta) - alpha * kl_divergence(mu, sigma))",
+         "return -(log_likelihood(x, eta) - alpha * kl_divergence(mu, sigma)).mean()"),
+        ("return self.epochs_without_gain >= self.patience", "return self.epochs_without_gain >= self.patience - 1"),
+        ("        alpha = self.alpha\n        self.alpha = min(1.0, self.alpha + self.increment)\n        return alpha",
+         "        self.alpha = min(1.0, self.alpha + self.increment)\n        return self.alpha")))
+    assert lost(g) == {"a6.kl_divergence.matches_torch", "a6.negative_elbo.sign_and_reduction",
+                       "a6.kl_annealer.linear", "a6.kl_annealer.sigmoid", "a6.early_stopping.sequences"}
+    assert "sigma is the standard deviation" in text_of(by_id(g, "a6.kl_divergence.matches_torch"))
+    assert "one value per document, shape (N,)" in text_of(by_id(g, "a6.negative_elbo.sign_and_reduction"))
+    assert "one epoch early" in text_of(by_id(g, "a6.early_stopping.sequences"))
+    assert "The first update uses alpha = 0" in text_of(by_id(g, "a6.kl_annealer.linear"))
+
+
+def test_decoder_without_softmax_on_z(grade_a6, ref):
+    """theta = z: the decoder's formula fails, and so does learning the planted topics."""
+    g = grade_a6(faulty(ref, ("theta = F.softmax(z, dim=-1)", "theta = z")))
+    assert lost(g) == {"a6.decoder.formula", "a6.training.planted_topics"}
+    assert "theta = softmax(z) comes first" in text_of(by_id(g, "a6.decoder.formula"))
+    assert "5 planted topics" in by_id(g, "a6.training.planted_topics").feedback.summary
+
+
+def test_decoding_mu_instead_of_z(grade_a6, ref):
+    """A deterministic autoencoder: forward is wrong, and on the AG-like corpus it learns worse topics."""
+    g = grade_a6(faulty(ref, ("return self.decoder(z), z, mu, sigma", "return self.decoder(mu), z, mu, sigma")))
+    assert lost(g) == {"a6.topic_model.forward", "a6.training.ag_news"}
+    assert "Decode the sample z, not mu." in text_of(by_id(g, "a6.topic_model.forward"))
+    assert "a value near the reference's is needed" in by_id(g, "a6.training.ag_news").feedback.summary
+
+
+def test_encoder_layer_without_bias_topic_matrix_over_topics_mean_likelihood_and_elbo_sign(grade_a6, ref):
+    g = grade_a6(faulty(ref, ("self.W_h = nn.Linear(h, h)", "self.W_h = nn.Linear(h, h, bias=False)"),
+                        ("F.softmax(self.decoder.B.weight.t(), dim=-1)", "F.softmax(self.decoder.B.weight.t(), dim=0)"),
+                        ("torch.sum(x * torch.log(eta), dim=-1)", "torch.mean(x * torch.log(eta), dim=-1)"),
+                        ("return -(log_likelihood(x, eta) - alpha", "return (log_likelihood(x, eta) - alpha")))
+    # Every check that sets the encoder's weights needs its layers; the others are unaffected.
+    assert lost(g) == {"a6.encoder.layers", "a6.encoder.mu_sigma_formula", "a6.encoder.sample_distribution",
+                       "a6.encoder.reparameterised_gradient", "a6.topic_word_matrix.planted_b",
+                       "a6.log_likelihood.formula", "a6.negative_elbo.sign_and_reduction"}
+    layers = by_id(g, "a6.encoder.layers").feedback.summary
+    assert "four nn.Linear layers with biases" in layers and "(7, 7) without bias" in layers
+    assert "softmax over words, not over topics" in text_of(by_id(g, "a6.topic_word_matrix.planted_b"))
+    assert "Sum over the V words, not the mean." in text_of(by_id(g, "a6.log_likelihood.formula"))
+    assert "Wrong sign" in text_of(by_id(g, "a6.negative_elbo.sign_and_reduction"))

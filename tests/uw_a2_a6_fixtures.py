@@ -1,0 +1,80 @@
+"""Fixtures for the A2 and A6 tests of uw-cse446-hw4: grade one problem of an in-memory
+submission on a synthetic data root (the fake files of autograder.data.agnews and
+autograder.data.mnist, in the real layouts) or on the real one, each with its own expected-value
+cache."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from autograder.assignments import load_assignment
+from autograder.config import REPO_ROOT, GradingConfig
+from autograder.data import agnews, mnist
+from autograder.results import Grade
+from autograder.runner import grade
+
+HW4 = "uw-cse446-hw4"
+
+
+def reference(file: str) -> str:
+    return (REPO_ROOT / "reference" / HW4 / file).read_text()
+
+
+def template(file: str) -> str:
+    return (REPO_ROOT / "student_template" / HW4 / file).read_text()
+
+
+def real_data_root(*datasets: str) -> Path:
+    root = Path(os.environ.get("AUTOGRADER_DATA_ROOT") or REPO_ROOT.parent / "shared" / "data")
+    for name in datasets:
+        if not (root / name).is_dir():
+            pytest.skip(f"real data set {name} not found under {root} (set AUTOGRADER_DATA_ROOT)")
+    return root
+
+
+@pytest.fixture(scope="session")
+def fake_root():
+    root = Path(tempfile.mkdtemp(prefix="hw4-a6-data-"))
+    agnews.write_fake_agnews(root)
+    mnist.write_fake_mnist(root)
+    for path in (root, *root.rglob("*")):  # readable by the worker's unprivileged user
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    yield root
+    shutil.rmtree(root)
+
+
+@pytest.fixture(scope="session")
+def grade_problem(tmp_path_factory, fake_root):
+    """grade_problem(problem, {file: text}, real=False, artifacts={name: path}) -> Grade of that problem only."""
+    caches = {False: tmp_path_factory.mktemp("a6-fake-cache"), True: tmp_path_factory.mktemp("a6-real-cache")}
+
+    def run(problem: str, files: dict[str, str], real: bool = False, datasets: tuple[str, ...] = (),
+            artifacts: dict[str, Path] | None = None) -> Grade:
+        folder = tmp_path_factory.mktemp("submission")
+        for name, text in files.items():
+            (folder / name).write_text(text)
+        for name, path in (artifacts or {}).items():
+            shutil.copy(path, folder / name)
+        root = real_data_root(*datasets) if real else fake_root
+        config = GradingConfig(cache_dir=caches[real], data_root=root, problems=(problem,))
+        return grade(folder, load_assignment(HW4), config)
+
+    return run
+
+
+def lost(g: Grade) -> set[str]:
+    return {c.id for c in g.checks if c.score < c.max_score}
+
+
+def text_of(check) -> str:
+    f = check.feedback
+    return " ".join([f.summary, *f.details, f.hint or ""])
+
+
+def by_id(g: Grade, check_id: str):
+    return next(c for c in g.checks if c.id == check_id)
