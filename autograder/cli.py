@@ -175,12 +175,14 @@ def batch(folder: Path, assignment_id: str, out: Path, quiet: bool, problems: tu
               show_default=True, help="Reports go to OUT/<assignment>/<reference|student_template>/.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Cache of expected values [env AUTOGRADER_CACHE].")
-def demo(out: Path, cache_dir: Path | None) -> None:
+@click.option("--data-root", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder with the real data sets [env AUTOGRADER_DATA_ROOT]; checks whose data is absent are left out.")
+def demo(out: Path, cache_dir: Path | None, data_root: Path | None) -> None:
     """Grade the bundled reference and student template of every assignment and write their reports.
 
     Exits 0 when every reference scores full marks and every template scores 0.
     """
-    config = _config(cache_dir=cache_dir)
+    config = _config(cache_dir=cache_dir, data_root=data_root, skip_missing_data=True)
     healthy = True
     for aid in assignment_ids():
         assignment = _assignment(aid)
@@ -192,6 +194,8 @@ def demo(out: Path, cache_dir: Path | None) -> None:
             mark = click.style("ok" if ok else "UNEXPECTED", fg="green" if ok else "red")
             click.echo(f"{aid:<20} {kind:<17} {result.score:>6g} / {result.max_score:<6g} {mark}  "
                        f"{out / aid / kind / 'report.html'}")
+            if kind == "reference" and result.messages:
+                click.echo(f"{'':<20} note: {result.messages[0]}")
     sys.exit(EXIT_FULL_MARKS if healthy else EXIT_POINTS_LOST)
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+
 from autograder.results import Protection
 
 STUDENT_USER = "autograder-student"

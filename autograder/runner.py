@@ -14,9 +14,9 @@ from autograder.expected import ExpectedValues, missing_data
 from autograder.faults import Fault
 from autograder.isolation import keep_private
 from autograder.model import Assignment, Check, Verdict, Visibility
+from autograder.notebooks import TopLevel
 from autograder.results import CheckResult, Grade, Outcome, ProblemResult, Timing
 from autograder.session import Ran, WorkerSession
-from autograder.notebooks import TopLevel
 from autograder.submission import Staged, SubmissionUnreadable, stage
 
 Progress = Callable[[CheckResult], None]
@@ -29,7 +29,8 @@ def selected_checks(assignment: Assignment, config: GradingConfig) -> list[Check
                          f"{', '.join(p.id for p in assignment.problems)}")
     return [c for c in assignment.checks
             if (not config.visible_only or c.visibility is Visibility.visible)
-            and (config.problems is None or c.problem_id in config.problems)]
+            and (config.problems is None or c.problem_id in config.problems)
+            and not (config.skip_missing_data and missing_data(c, config))]
 
 
 def _result(check: Check, outcome: Outcome, fraction: float, feedback, *, seconds: float = 0.0,
@@ -68,6 +69,12 @@ def grade(submission: Path, assignment: Assignment, config: GradingConfig,
     selected = {c.id for c in checks}
     grade = Grade(assignment=assignment.id, title=assignment.title, submission=str(submission),
                   problems=[], autograder_version=__version__)
+    if config.skip_missing_data:
+        left_out = [c.id for c in assignment.checks if missing_data(c, config)]
+        if left_out:
+            where = f"under {config.data_root}" if config.data_root else "(no data root is set)"
+            grade.messages.append(f"{len(left_out)} checks that read data sets were left out, their data is not "
+                                  f"{where}: {', '.join(left_out)}.")
     expected_values = ExpectedValues(assignment, config)
 
     with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:

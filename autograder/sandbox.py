@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 import psutil
-
 from pydantic import BaseModel
 
 from autograder import transport

@@ -17,12 +17,11 @@ from typing import Any
 from autograder import faults, transport
 from autograder.config import GradingConfig
 from autograder.faults import Fault
-from autograder.model import Check
 from autograder.isolation import Limits, give_to, student_identity
+from autograder.model import Check
 from autograder.results import Protection
 from autograder.sandbox import Worker, WorkerDied, WorkerTimeout, read_tail
 from autograder.transport import ImportRequest, RunRequest, TransportError
-
 
 _FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+) in (?P<function>\S+)')
 """A frame of faulthandler's stack dump."""

@@ -23,7 +23,7 @@ from types import ModuleType, TracebackType
 import numpy as np
 
 from autograder import isolation, transport
-from autograder.student import SubmissionError, Subject
+from autograder.student import Subject, SubmissionError
 from autograder.transport import ErrorInfo, ImportRequest, Reply, RunRequest, Where
 
 _torch = None

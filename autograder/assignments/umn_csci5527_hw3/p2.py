@@ -22,10 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from autograder.assignments.umn_csci5527_hw3.common import batched, load_checkpoint, test_images
+from autograder.assignments.umn_csci5527_hw3.common import (
+    batched,
+    load_checkpoint,
+    test_images,
+)
 from autograder.compare import Tolerance, compare_arrays
 from autograder.data import mnist
 from autograder.model import Check, Outputs, Problem, Verdict
+from autograder.source import is_placeholder
 from autograder.student import Subject, SubmissionError, to_array
 
 MODULE = "hw3_p2"
@@ -414,15 +419,10 @@ def _unwritten_steps(tree: ast.Module) -> list[str]:
                     return found
         return None
 
-    def placeholder(body: list[ast.stmt]) -> bool:
-        code = [n for n in body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))
-                and not isinstance(n, ast.Pass)]
-        return all(isinstance(n, ast.Raise) for n in code)
-
     unwritten = []
     for name in HYPERPARAMETERS:
         step = step_of(classes[name], {name}) if name in classes else None
-        if step is None or placeholder(step.body):
+        if step is None or is_placeholder(step):
             unwritten.append(f"{name}.step is")
     return unwritten
 

@@ -14,7 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from autograder.assignments.umn_csci5527_hw3.common import batched, load_checkpoint, test_images
+from autograder.assignments.umn_csci5527_hw3.common import (
+    batched,
+    load_checkpoint,
+    test_images,
+)
 from autograder.compare import Tolerance, compare_arrays
 from autograder.data import mnist
 from autograder.judges import values_match

@@ -24,6 +24,7 @@ from autograder.assignments.uw_cse446_hw4 import b1_inputs as inputs
 from autograder.compare import Tolerance, compare_arrays
 from autograder.judges import values_match
 from autograder.model import Check, Outputs, Problem, Verdict, Visibility
+from autograder.source import unwritten
 from autograder.student import Subject, SubmissionError, to_array
 
 MODULE = "hw4_b1"
@@ -350,6 +351,10 @@ def static_no_recommender(sources: dict[str, str], check: Check) -> Verdict:
         return Verdict.failed(f"hw4_b1.py could not be parsed (line {exc.lineno}: {exc.msg}), so its imports "
                               "could not be checked.")
     banned = [(name, line) for name, line in _imported_roots(tree) if name.lower() in FORBIDDEN]
+    estimators = ("item_mean_estimator", "svd_estimator", "alternating_minimization", "sgd")
+    if not banned and len(unwritten(tree, estimators)) == len(estimators):
+        return Verdict.failed("Not graded yet: none of the estimators is implemented, and the ban on recommender "
+                              "packages is worth points only in a file whose estimators are written.")
     if not banned:
         return Verdict.passed("hw4_b1.py imports no recommender or matrix-factorisation package.")
     name, line = banned[0]
