@@ -35,7 +35,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--resident-limit-mb", type=int, help="passed to autograder grade")
     args = parser.parse_args()
-    extra = ("--resident-limit-mb", str(args.resident_limit_mb)) if args.resident_limit_mb else ()
+    extra = ("--problem", "p1") + (("--resident-limit-mb", str(args.resident_limit_mb)) if args.resident_limit_mb else ())
     reference = (REPO / "reference" / "umn-csci5527-hw3" / "hw3_p1.py").read_text()
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp) / "cache"
@@ -47,7 +47,9 @@ def main() -> None:
             runs = [run_once("umn-csci5527-hw3", folder, cache, extra) for _ in range(args.repeat)]
             total = statistics.median(r["total"] for r in runs)
             peak = statistics.median(r["peak tree RSS (MB)"] for r in runs)
-            print(f"{name:<12} total {total:6.2f} s   peak tree RSS {peak:7.1f} MB   score {runs[0]['score']:g} / 4.5")
+            machine = statistics.median(r["peak machine memory (MB)"] for r in runs)
+            print(f"{name:<12} total {total:6.2f} s   peak tree RSS {peak:7.1f} MB   "
+                  f"peak machine memory {machine:7.1f} MB   score {runs[0]['score']:g} / 4.5")
 
 
 if __name__ == "__main__":

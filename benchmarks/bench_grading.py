@@ -10,8 +10,13 @@ medians over the repetitions:
 - worker start: starting the sandboxed worker (Python and the torch import);
 - checks: time inside the student halves (the checks' own computation);
 - overhead: total minus worker start minus checks: the harness's own cost;
+- beyond one torch import: total minus the median wall time of `python -c "import torch"`,
+  measured in the same run, interleaved with the gradings;
 - peak tree RSS: the largest sum of resident memory of the parent and all its children, sampled
-  every 10 ms with psutil.
+  every 10 ms with psutil (pages shared between forked processes are counted in each: an
+  over-estimate when the tree holds forks);
+- peak machine memory: the largest rise of the machine's memory in use (total - available) over
+  its value before the run, sampled likewise: what the tree really took, plus other processes' noise.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
+
 from autograder.sandbox import tree_rss
 
 REPO = Path(__file__).resolve().parent.parent
@@ -38,10 +45,14 @@ def run_once(assignment: str, submission: Path, cache: Path, extra: tuple[str, .
                                  "-a", assignment, "-o", out, "-q", "--cache-dir", str(cache), *extra],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
         peak = [0]
+        in_use = psutil.virtual_memory().total - psutil.virtual_memory().available
+        machine = [0]
 
         def sample() -> None:
             while proc.poll() is None:
                 peak[0] = max(peak[0], tree_rss(proc.pid))
+                memory = psutil.virtual_memory()
+                machine[0] = max(machine[0], memory.total - memory.available - in_use)
                 time.sleep(0.01)
 
         sampler = threading.Thread(target=sample)
@@ -58,8 +69,15 @@ def run_once(assignment: str, submission: Path, cache: Path, extra: tuple[str, .
         "checks": timing["checks"],
         "overhead": total - timing["worker_start"] - timing["checks"],
         "peak tree RSS (MB)": peak[0] / 2**20,
+        "peak machine memory (MB)": machine[0] / 2**20,
         "score": summary["score"],
     }
+
+
+def bare_torch_import() -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import torch"], check=True)
+    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -73,9 +91,16 @@ def main() -> None:
     submission = args.submission or REPO / "reference" / args.assignment
     with tempfile.TemporaryDirectory() as cache:
         run_once(args.assignment, submission, Path(cache), extra)  # fills the cache; not counted
-        runs = [run_once(args.assignment, submission, Path(cache), extra) for _ in range(args.repeat)]
+        runs, bare = [], []
+        for _ in range(args.repeat):
+            runs.append(run_once(args.assignment, submission, Path(cache), extra))
+            bare.append(bare_torch_import())
+    torch_import = statistics.median(bare)
+    for run in runs:
+        run["beyond one torch import"] = run["total"] - torch_import
     print(f"{args.assignment}: grading {submission.relative_to(REPO) if submission.is_relative_to(REPO) else submission}"
           f"{' problems ' + ', '.join(args.problem) if args.problem else ''}, {args.repeat} runs, medians (min-max)")
+    print(f"  {'bare torch import':<20} {torch_import:8.3f}")
     for key in runs[0]:
         values = [r[key] for r in runs]
         print(f"  {key:<20} {statistics.median(values):8.3f}   ({min(values):.3f}-{max(values):.3f})")
