@@ -5,36 +5,18 @@ cache."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
+from uw_fixtures import HW4, real_data_root, reference, template  # noqa: F401 - shared helpers
 
 from autograder.assignments import load_assignment
-from autograder.config import REPO_ROOT, GradingConfig
+from autograder.config import GradingConfig
 from autograder.data import agnews, mnist
 from autograder.results import Grade
 from autograder.runner import grade
-
-HW4 = "uw-cse446-hw4"
-
-
-def reference(file: str) -> str:
-    return (REPO_ROOT / "reference" / HW4 / file).read_text()
-
-
-def template(file: str) -> str:
-    return (REPO_ROOT / "student_template" / HW4 / file).read_text()
-
-
-def real_data_root(*datasets: str) -> Path:
-    root = Path(os.environ.get("AUTOGRADER_DATA_ROOT") or REPO_ROOT.parent / "shared" / "data")
-    for name in datasets:
-        if not (root / name).is_dir():
-            pytest.skip(f"real data set {name} not found under {root} (set AUTOGRADER_DATA_ROOT)")
-    return root
 
 
 @pytest.fixture(scope="session")
