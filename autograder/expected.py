@@ -7,6 +7,7 @@ a reference solution or a check recomputes them, and nothing else does.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -79,6 +80,7 @@ class ExpectedValues:
         self.root = config.cache_dir / assignment.id / fingerprint(assignment, config)
         self.seconds = 0.0
 
+    @functools.cache  # noqa: B019 - one ExpectedValues per grading; the data files do not change during it
     def folder(self, check: Check) -> Path:
         """Where a check's values live. A check that reads data sets is keyed by them as well
         (their files' names and sizes), so values from one data root never serve another."""

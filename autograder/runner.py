@@ -82,8 +82,8 @@ def grade(submission: Path, assignment: Assignment, config: GradingConfig,
         folder = scratch / "submission"
         folder.mkdir()
         session = WorkerSession(folder, scratch, config, assignment=assignment.id)
-        if session.identity is not None:
-            keep_private(config.reference_root, config.cache_dir)
+        # As root this also closes the folders to the worker's user, before any worker starts.
+        private = keep_private(config.reference_root, config.cache_dir)
         try:
             if expected_values.cached(checks):
                 session.prestart()  # torch imports in the worker while this process stages and loads
@@ -102,7 +102,7 @@ def grade(submission: Path, assignment: Assignment, config: GradingConfig,
                                                     checks=results))
         finally:
             session.close()
-        grade.protections = session.protections() + keep_private(config.reference_root, config.cache_dir)
+        grade.protections = session.protections() + private
         grade.timing = Timing(total=time.perf_counter() - start, worker_start=session.start_seconds,
                               imports=session.import_seconds, expected=expected_values.seconds,
                               checks=sum(c.seconds for c in grade.checks))

@@ -1,6 +1,8 @@
 """Where the time and memory of grading one submission go (run on demand, not in CI).
 
     python benchmarks/bench_grading.py --assignment umn-csci5527-hw3 --repeat 5
+    AUTOGRADER_DATA_ROOT=../shared/data python benchmarks/bench_grading.py --assignment uw-cse446-hw4 \
+        --problem a1 --problem a5 --problem b1 --repeat 3
 
 Each repetition grades the reference in a fresh `autograder grade` process with a warm
 expected-value cache (the state on Gradescope, where the cache is built once). Reported, as
@@ -12,6 +14,8 @@ medians over the repetitions:
 - overhead: total minus worker start minus checks: the harness's own cost;
 - beyond one torch import: total minus the median wall time of `python -c "import torch"`,
   measured in the same run, interleaved with the gradings;
+- cold: the first run, which computes the expected values (not in the medians);
+- checks over 0.3 s: where the check time of the last run went;
 - peak tree RSS: the largest sum of resident memory of the parent and all its children, sampled
   every 10 ms with psutil (pages shared between forked processes are counted in each: an
   over-estimate when the tree holds forks);
@@ -62,7 +66,9 @@ def run_once(assignment: str, submission: Path, cache: Path, extra: tuple[str, .
         total = time.perf_counter() - start
         summary = json.loads((Path(out) / "summary.json").read_text())
     timing = summary["timing"]
+    slow = {c["id"]: round(c["seconds"], 2) for p in summary["problems"] for c in p["checks"] if c["seconds"] > 0.3}
     return {
+        "slow checks": slow,
         "total": total,
         "worker start": timing["worker_start"],
         "imports": timing["imports"],
@@ -90,7 +96,7 @@ def main() -> None:
     extra = tuple(x for p in args.problem for x in ("--problem", p))
     submission = args.submission or REPO / "reference" / args.assignment
     with tempfile.TemporaryDirectory() as cache:
-        run_once(args.assignment, submission, Path(cache), extra)  # fills the cache; not counted
+        cold = run_once(args.assignment, submission, Path(cache), extra)  # fills the cache; not in the medians
         runs, bare = [], []
         for _ in range(args.repeat):
             runs.append(run_once(args.assignment, submission, Path(cache), extra))
@@ -100,10 +106,16 @@ def main() -> None:
         run["beyond one torch import"] = run["total"] - torch_import
     print(f"{args.assignment}: grading {submission.relative_to(REPO) if submission.is_relative_to(REPO) else submission}"
           f"{' problems ' + ', '.join(args.problem) if args.problem else ''}, {args.repeat} runs, medians (min-max)")
+    print(f"  {'cold (values computed)':<20} {cold['total']:8.3f}")
     print(f"  {'bare torch import':<20} {torch_import:8.3f}")
+    slow = runs[-1].pop("slow checks")
+    for run in runs[:-1]:
+        run.pop("slow checks")
     for key in runs[0]:
         values = [r[key] for r in runs]
         print(f"  {key:<20} {statistics.median(values):8.3f}   ({min(values):.3f}-{max(values):.3f})")
+    if slow:
+        print("  checks over 0.3 s (last run): " + ", ".join(f"{k} {v} s" for k, v in slow.items()))
 
 
 if __name__ == "__main__":
