@@ -22,11 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from autograder.assignments.umn_csci5527_hw3.common import (
-    batched,
-    load_checkpoint,
-    test_images,
-)
+from autograder.assignments.umn_csci5527_hw3.common import batched, test_images
+from autograder.checkpoints import load_checkpoint
 from autograder.compare import Tolerance, compare_arrays
 from autograder.data import mnist
 from autograder.model import Check, Outputs, Problem, Verdict

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograder.checkpoints import load_into
 from autograder.compare import Tolerance, compare_arrays
 from autograder.data import mnist
 from autograder.model import Check, Outputs, Problem, Verdict
@@ -269,20 +270,8 @@ def run_checkpoint(kind: str):
     def run(subject: Subject) -> Outputs:
         import torch
 
-        path = subject.path(CHECKPOINT[kind])
-        try:
-            state = torch.load(path, weights_only=True, map_location="cpu")
-        except Exception as exc:  # noqa: BLE001 - any failure: the file is not a state_dict we can read
-            raise SubmissionError(f"{CHECKPOINT[kind]} could not be loaded with torch.load(weights_only=True) "
-                                  f"({type(exc).__name__}: {exc}). Save it with torch.save(model.state_dict(), ...).") \
-                from None
-        model = subject.call(MODULE, BUILDERS[kind], 784, 128)
-        try:
-            model.load_state_dict(state)
-        except Exception as exc:  # noqa: BLE001
-            raise SubmissionError(f"{CHECKPOINT[kind]} does not fit {BUILDERS[kind]}(784, 128): {exc} Save the "
-                                  f"state_dict of the model that {BUILDERS[kind]}(784, 128) builds.") from None
-        model.eval()
+        model = load_into(subject, CHECKPOINT[kind], subject.call(MODULE, BUILDERS[kind], 784, 128),
+                          f"{BUILDERS[kind]}(784, 128)")
         with torch.no_grad():
             out = model(torch.from_numpy(_test_images(subject)))
         return {"reconstructions": to_array(out, f"{kind}(test images)").astype(np.float32)}
