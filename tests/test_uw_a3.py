@@ -122,6 +122,18 @@ def test_uninitialised_alexnet_has_the_same_structure():
     assert all(p.device.type == "cpu" and p.requires_grad for p in model.parameters())
 
 
+def test_slim_alexnet_keeps_names_layer_types_and_the_4096_inputs_of_classifier_6():
+    """The step checks' model: what a student's code touches is AlexNet's, only the widths differ."""
+    slim, full = alexnet.SlimAlexNet(), alexnet.alexnet(initialised=False)
+    assert isinstance(slim, alexnet.AlexNet)
+    assert [(n, type(m)) for n, m in slim.named_modules()][1:] == [(n, type(m)) for n, m in full.named_modules()][1:]
+    assert [n for n, _ in slim.named_parameters()] == list(a3.PARAMETERS)
+    assert slim.classifier[6].in_features == 4096
+    assert sum(p.numel() for p in slim.parameters()) < 4_500_000  # 4.1 M of them in the 1000-class layer
+    with torch.no_grad():
+        assert slim(torch.zeros(2, 3, a3.SIZE, a3.SIZE)).shape == (2, 1000)
+
+
 def test_weights_file_is_checked_against_the_hash_in_its_name(tmp_path):
     folder = tmp_path / WEIGHTS_DATASET
     folder.mkdir()

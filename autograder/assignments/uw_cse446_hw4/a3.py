@@ -9,10 +9,11 @@ answer), so nothing runs on the reference for them.
 AlexNet has 61 million parameters, and initialising them takes a second. The checks of structure
 and output shape need no weights' values, so they hand the student's functions an AlexNet over
 uninitialised memory (`alexnet(initialised=False)`, milliseconds). The step checks run on
-`SlimAlexNet`, from a fixed seed: AlexNet's module names, layer types and indices and its 4096 inputs
-to classifier[6], with 0.5 million parameters, because one step of the full model holds 1.0 to
-1.5 GB (weights, gradients, optimiser state), twice Gradescope's default container. Which
-parameters a step changes does not depend on the widths. Each check builds its own model: a fault
+`SlimAlexNet`, from a fixed seed: AlexNet's module names, layer types and indices and its 4096
+inputs to classifier[6], with 4.4 million parameters (4.1 of them in the 1000-class layer the
+student replaces), because one step of the full model holds 1.0 to 1.5 GB (weights, gradients,
+optimiser state), twice Gradescope's default container. Which parameters a step changes does not
+depend on the widths. Each check builds its own model: a fault
 costs only its checks.
 
 With the ImageNet weights and CIFAR-10 under the data root, two more checks train each reading for
@@ -76,7 +77,7 @@ def _images(n: int, seed: int):
 
 def _build(subject: Subject, builder: str, num_classes: int, initialised: bool = True, slim: bool = False):
     """`builder(alexnet(), num_classes)` from the fixed seed, checked to be a module; with `slim`, on
-    `SlimAlexNet` (same names and indices, 0.5 M parameters) instead."""
+    `SlimAlexNet` (same names and indices, 4.4 M parameters) instead."""
     import torch
 
     from autograder.assignments.uw_cse446_hw4.alexnet import SlimAlexNet, alexnet

@@ -1,0 +1,595 @@
+"""A4: CIFAR-10 networks and FGSM (a 15, b 15, c 15, d 5, e 10), graded from `hw4_a4.py` and the
+checkpoints `a4_c.pt` (ConvPool) and `a4_d.pt` (TutorialNet).
+
+Images reach every network as float tensors (N, 3, 32, 32) normalised as in the "Training a
+classifier" tutorial: pixels / 255, then (x - 0.5) / 0.5. The formulas are checked with weights
+set by the grader, matched to the student's parameters by shape. The handout lets vec() flatten
+"in an arbitrary but consistent pattern": channel-major (torch.flatten of (C, H, W)) and
+channel-last (of (H, W, C)) are both accepted. Accuracies are computed here, in the parent, from
+the predictions the student's model returns; the labels never reach the student process.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+
+from autograder.assignments.uw_cse446_hw4.a4_inputs import (
+    ATTACK_EPSILONS,
+    FGSM_BATCH,
+    FGSM_EPSILON,
+    attack_model,
+    attack_weights,
+    formula_weights,
+    probe_images,
+)
+from autograder.checkpoints import load_into
+from autograder.compare import Tolerance, compare_arrays
+from autograder.data import cifar10
+from autograder.model import Check, Outputs, Problem, Verdict
+from autograder.student import Subject, SubmissionError, to_array
+
+MODULE = "hw4_a4"
+CLOSE = Tolerance(atol=1e-4, rtol=1e-4)
+MODELS = {"logistic": ("LogisticRegression", {}), "hidden": ("OneHiddenLayer", {"M": 37}),
+          "convpool": ("ConvPool", {"M": 8, "k": 5, "N": 14}), "tutorial": ("TutorialNet", {})}
+WANTED_SHAPES = {
+    "logistic": [(10, 3072), (10,)],
+    "hidden": [(37, 3072), (37,), (10, 37), (10,)],
+    "convpool": [(8, 3, 5, 5), (8,), (10, 32), (10,)],
+    "tutorial": [(6, 3, 5, 5), (6,), (16, 6, 5, 5), (16,), (120, 400), (120,), (84, 120), (84,), (10, 84), (10,)],
+}
+HINTS = {
+    "logistic": "One nn.Linear(3072, 10) on the flattened image: W is 10 x 3072 and b has 10 entries.",
+    "hidden": "nn.Linear(3072, M), then nn.Linear(M, 10): W_1 is M x 3072 and W_2 is 10 x M.",
+    "convpool": "nn.Conv2d(3, M, k) (with its bias), nn.MaxPool2d(N), then nn.Linear(M * ((33 - k) // N) ** 2, 10).",
+    "tutorial": "With no arguments TutorialNet is the tutorial's net: Conv2d(3, 6, 5), MaxPool2d(2, 2), "
+                "Conv2d(6, 16, 5), Linear(16 * 5 * 5, 120), Linear(120, 84), Linear(84, 10).",
+}
+
+
+def describe(builder: str, kwargs: dict) -> str:
+    return f"{builder}({', '.join(f'{k}={v}' for k, v in kwargs.items())})"
+
+
+# --- student side: building models -----------------------------------------------------------------
+
+def build(subject: Subject, builder: str, kwargs: dict):
+    import torch
+
+    model = subject.call(MODULE, builder, **kwargs)
+    if not isinstance(model, torch.nn.Module):
+        raise SubmissionError(f"{describe(builder, kwargs)} should build an nn.Module, but it gave "
+                              f"{type(model).__name__}.")
+    return model
+
+
+def set_by_shape(model, weights: dict[tuple, np.ndarray], what: str) -> None:
+    """Copy into each parameter the grader's array of that shape."""
+    import torch
+
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            shape = tuple(parameter.shape)
+            if shape not in weights:
+                raise SubmissionError(f"{what} has a parameter {name} of shape {shape}, which the handout's formula "
+                                      f"does not have (its parameters have the shapes {sorted(weights)}).")
+            parameter.copy_(torch.from_numpy(weights[shape]))
+
+
+def forward(model, x: np.ndarray, what: str) -> np.ndarray:
+    import torch
+
+    with torch.no_grad():
+        return to_array(model(torch.from_numpy(x)), f"{what}(x)")
+
+
+# --- parameter shapes ------------------------------------------------------------------------------
+
+def run_parameters(kind: str):
+    def run(subject: Subject) -> Outputs:
+        builder, kwargs = MODELS[kind]
+        model = build(subject, builder, kwargs)
+        return {"shapes": [[name, list(p.shape)] for name, p in model.named_parameters()]}
+    return run
+
+
+def judge_parameters(kind: str):
+    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+        builder, kwargs = MODELS[kind]
+        found = sorted(tuple(shape) for _, shape in got["shapes"])
+        wanted = sorted(WANTED_SHAPES[kind])
+        count = sum(int(np.prod(s)) for s in found)
+        if found == wanted:
+            return Verdict.passed(f"{describe(builder, kwargs)} has the handout's parameters ({count:,} in all).")
+        listed = ", ".join(f"{name} {tuple(shape)}" for name, shape in got["shapes"]) or "none"
+        return Verdict.failed(f"{describe(builder, kwargs)} has {count:,} parameters of shapes {found}; the handout's "
+                              f"network has {sum(int(np.prod(s)) for s in wanted):,}, of shapes {wanted}.",
+                              details=(f"Parameters found: {listed}.",), hint=HINTS[kind])
+    return judge
+
+
+# --- forward passes against the formulas ---------------------------------------------------------
+
+def run_forward(kind: str):
+    def run(subject: Subject) -> Outputs:
+        builder, kwargs = MODELS[kind]
+        model = build(subject, builder, kwargs)
+        set_by_shape(model, formula_weights(kind), describe(builder, kwargs))
+        model.eval()
+        return {"output": forward(model, probe_images(5, seed=1), describe(builder, kwargs))}
+    return run
+
+
+def expected_forward(kind: str):
+    """What the formula needs from torch: the conv-pool features of ConvPool (none for the others)."""
+    def expected(subject: Subject) -> Outputs:
+        if kind != "convpool":
+            return {}
+        import torch
+        import torch.nn.functional as F
+
+        w = formula_weights(kind)
+        x = torch.from_numpy(probe_images(5, seed=1))
+        conv = F.conv2d(x, torch.from_numpy(w[(8, 3, 5, 5)]), torch.from_numpy(w[(8,)]))
+        return {"pooled": F.max_pool2d(F.relu(conv), 14).numpy(), "unpooled": F.max_pool2d(conv, 14).numpy()}
+    return expected
+
+
+def vec(features: np.ndarray, channel_last: bool) -> np.ndarray:
+    """vec() of (n, C, H, W) features: channel-major, or channel-last."""
+    return (features.transpose(0, 2, 3, 1) if channel_last else features).reshape(len(features), -1)
+
+
+def formula_outputs(kind: str, expected: Outputs, relu: bool = True) -> dict[str, np.ndarray]:
+    """The handout's output for each accepted vec() order ('channel-major', 'channel-last')."""
+    w = formula_weights(kind)
+    x = probe_images(5, seed=1).astype(np.float64)
+    outputs = {}
+    for order, last in (("channel-major", False), ("channel-last", True)):
+        if kind == "logistic":
+            out = vec(x, last) @ w[(10, 3072)].T + w[(10,)]
+        elif kind == "hidden":
+            hidden = vec(x, last) @ w[(37, 3072)].T + w[(37,)]
+            out = (np.maximum(hidden, 0) if relu else hidden) @ w[(10, 37)].T + w[(10,)]
+        else:
+            pooled = expected["pooled" if relu else "unpooled"].astype(np.float64)
+            out = vec(pooled, last) @ w[(10, 32)].T + w[(10,)]
+        outputs[order] = out
+    return outputs
+
+
+FORMULAS = {"logistic": "W vec(x) + b", "hidden": "W_2 relu(W_1 vec(x) + b_1) + b_2",
+            "convpool": "W_2 vec(MaxPool(relu(Conv2d(x, W_1) + b_1))) + b_2"}
+
+
+def judge_forward(kind: str):
+    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+        builder, kwargs = MODELS[kind]
+        out = got["output"]
+        outputs = formula_outputs(kind, expected)
+        for order, right in outputs.items():
+            if out.shape == right.shape and np.allclose(out, right, atol=CLOSE.atol, rtol=CLOSE.rtol):
+                return Verdict.passed(f"{describe(builder, kwargs)} computes {FORMULAS[kind]} for given weights "
+                                      f"(vec flattens {order}).")
+        comparison = compare_arrays(f"{builder}(x)", out, outputs["channel-major"], CLOSE,
+                                    reveal=check.visibility.value == "visible")
+        return Verdict.failed(f"{describe(builder, kwargs)}'s output differs from {FORMULAS[kind]} for given "
+                              f"weights, with either flattening order.", details=tuple(comparison.lines()),
+                              arrays=(comparison.report,), hint=forward_hint(kind, out, expected) or comparison.hint)
+    return judge
+
+
+def forward_hint(kind: str, out: np.ndarray, expected: Outputs) -> str | None:
+    if out.shape != (5, 10):
+        return f"Return the 10 class scores of each image: shape (N, 10), here ({5}, 10)."
+    for right in formula_outputs(kind, expected).values():
+        scores = np.exp(right - right.max(1, keepdims=True))
+        if np.allclose(out, scores / scores.sum(1, keepdims=True), atol=1e-4) or \
+                np.allclose(out, np.log(scores / scores.sum(1, keepdims=True)), atol=1e-4):
+            return ("The output is a softmax (or log-softmax) of the scores. Return the scores x_out themselves: "
+                    "F.cross_entropy applies the softmax.")
+    if kind != "logistic" and any(np.allclose(out, r, atol=1e-4)
+                                  for r in formula_outputs(kind, expected, relu=False).values()):
+        return "The relu is missing: apply F.relu after the " + ("hidden layer." if kind == "hidden" else "convolution.")
+    return None
+
+
+# --- ConvPool's pooled size --------------------------------------------------------------------------
+
+POOL_CASES = ((6, 5, 4), (4, 3, 2), (5, 7, 5), (3, 5, 14), (2, 4, 3))
+"""(M, k, N). In each, floor((32 - k) / N) differs from floor((33 - k) / N): an off-by-one shows."""
+
+
+def pooled(k: int, N: int, off_by_one: bool = False) -> int:
+    return ((32 if off_by_one else 33) - k) // N
+
+
+def run_pooled_size(subject: Subject) -> Outputs:
+    import torch
+
+    widths, errors = [], []
+    for M, k, N in POOL_CASES:
+        model = build(subject, "ConvPool", {"M": M, "k": k, "N": N})
+        linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+        widths.append(linears[0].in_features if len(linears) == 1 else -len(linears))
+        try:
+            with torch.no_grad():
+                shape = tuple(model(torch.zeros(2, 3, 32, 32)).shape)
+            errors.append("" if shape == (2, 10) else f"returned shape {shape} for 2 images")
+        except Exception as exc:  # noqa: BLE001 - a size mismatch in forward is this check's finding
+            errors.append(f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
+    return {"in_features": widths, "errors": errors}
+
+
+def judge_pooled_size(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    wrong = []
+    for (M, k, N), width, error in zip(POOL_CASES, got["in_features"], got["errors"]):
+        model = describe("ConvPool", {"M": M, "k": k, "N": N})
+        right = M * pooled(k, N) ** 2
+        if width < 0:
+            wrong.append(f"{model} has {-width} nn.Linear layers; the handout's network has one.")
+        elif width != right:
+            cause = " (that is M * floor((32 - k) / N)^2: off by one)" if width == M * pooled(k, N, True) ** 2 else ""
+            wrong.append(f"{model}: its linear layer takes {width} inputs{cause}; "
+                         f"M * floor((33 - k) / N)^2 = {right}.")
+        elif error:
+            wrong.append(f"{model} fails on a batch of 32 x 32 images: {error}.")
+    if not wrong:
+        return Verdict.passed(f"ConvPool's linear layer takes M * floor((33 - k) / N)^2 inputs for all "
+                              f"{len(POOL_CASES)} (M, k, N) tried, and its forward pass runs.")
+    return Verdict.failed(f"ConvPool's pooled size is wrong for {len(wrong)} of {len(POOL_CASES)} (M, k, N).",
+                          details=tuple(wrong),
+                          hint="A k x k convolution of a 32-pixel side leaves 32 - k + 1 = 33 - k pixels; "
+                               "MaxPool2d(N) keeps floor((33 - k) / N) of them.")
+
+
+# --- TutorialNet's structure ------------------------------------------------------------------------
+
+def config(subject: Subject, name: str) -> dict:
+    value = getattr(subject.module(MODULE), name, None)
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise SubmissionError(f"{name} in {MODULE}.py should be a dict of your chosen hyperparameters "
+                              f"(keyword arguments of the constructor), but it is {type(value).__name__}.")
+    return value
+
+
+def run_tutorial_structure(subject: Subject) -> Outputs:
+    import torch
+
+    chosen = config(subject, "TUTORIAL_NET_CONFIG")
+    model = build(subject, "TutorialNet", chosen)
+    kinds = [type(m).__name__ for m in model.modules() if isinstance(m, torch.nn.Conv2d | torch.nn.Linear)]
+    with torch.no_grad():
+        shape = list(model(torch.zeros(2, 3, 32, 32)).shape)
+    return {"layers": kinds, "shape": shape, "config": repr(chosen)[:300]}
+
+
+def judge_tutorial_structure(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    layers, what = got["layers"], f"TutorialNet(**{got['config']})"
+    if sorted(layers) != ["Conv2d", "Conv2d", "Linear", "Linear", "Linear"]:
+        return Verdict.failed(f"{what} has {layers.count('Conv2d')} convolutions and {layers.count('Linear')} "
+                              f"linear layers; the tutorial's structure has 2 and 3, and part (d) allows no "
+                              f"other layers.", hint="Tune the sizes (filters, kernel, hidden units), not the "
+                                                     "number of layers.")
+    if got["shape"] != [2, 10]:
+        return Verdict.failed(f"{what} returns shape {tuple(got['shape'])} for 2 images; expected (2, 10).")
+    return Verdict.passed(f"{what} keeps the tutorial's two convolutions and three linear layers.")
+
+
+# --- checkpoints on CIFAR-10 ------------------------------------------------------------------------
+
+CHECKPOINTS = {"c": ("a4_c.pt", "ConvPool", "CONV_POOL_CONFIG"), "d": ("a4_d.pt", "TutorialNet", "TUTORIAL_NET_CONFIG")}
+TRAIN_PER_CLASS = 1000
+"""Part (d)'s train accuracy is measured on the first 1000 training images of each class (10,000)."""
+EVAL_BATCH = 250
+"""Images per forward pass: ConvPool(128, 5, 4) holds 128 x 28 x 28 activations per image."""
+
+
+@functools.lru_cache(maxsize=2)
+def images(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """The graded images of `split`, normalised float32 (n, 3, 32, 32), and their labels.
+
+    Cached: the student half and the flip check read the same ones, once per worker.
+    """
+    pixels, labels = cifar10.load(folder, split, per_class=TRAIN_PER_CLASS if split == "train" else None)
+    normalised = (pixels.transpose(0, 3, 1, 2).astype(np.float32) / 255.0 - 0.5) / 0.5
+    return normalised, labels
+
+
+def graded_model(subject: Subject, part: str):
+    file, builder, name = CHECKPOINTS[part]
+    chosen = config(subject, name)
+    return load_into(subject, file, build(subject, builder, chosen), f"{builder}(**{name})")
+
+
+def predictions(model, x: np.ndarray, what: str) -> np.ndarray:
+    import torch
+
+    with torch.no_grad():
+        scores = [to_array(model(torch.from_numpy(x[i:i + EVAL_BATCH])), what)
+                  for i in range(0, len(x), EVAL_BATCH)]
+    scores = np.concatenate(scores) if scores else np.zeros((0, 10))
+    if scores.ndim != 2 or scores.shape[1] != 10:
+        raise SubmissionError(f"{what} returned scores of shape {scores.shape[1:]} per batch; expected 10 per image.")
+    return scores.argmax(1).astype(np.int64)
+
+
+def run_checkpoint(part: str, split: str):
+    def run(subject: Subject) -> Outputs:
+        file, builder, name = CHECKPOINTS[part]
+        x, _ = images(subject.dataset(cifar10.DATASET), split)
+        return {"predictions": predictions(graded_model(subject, part), x, f"{builder}(**{name}) from {file}")}
+    return run
+
+
+def expected_checkpoint(part: str, split: str):
+    def expected(subject: Subject) -> Outputs:
+        _, labels = images(subject.dataset(cifar10.DATASET), split)
+        return {**run_checkpoint(part, split)(subject), "labels": labels}
+    return expected
+
+
+# The handout's targets, met by the reference with room (docs/uw-cse446-hw4-a4.md): part (c)
+# "at least 70%" test accuracy, part (d) "a train accuracy of at least 87%".
+TARGETS = {"c": ("test", 0.70), "d": ("train", 0.87)}
+
+
+def judge_checkpoint(part: str):
+    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+        file, builder, name = CHECKPOINTS[part]
+        split, target = TARGETS[part]
+        labels, predicted = expected["labels"], got["predictions"]
+        if predicted.shape != labels.shape:
+            return Verdict.failed(f"{file}: {len(predicted)} predictions for {len(labels)} {split} images.")
+        accuracy = float(np.mean(predicted == labels))
+        reference = float(np.mean(expected["predictions"] == labels))
+        where = f"{split} accuracy on {len(labels):,} CIFAR-10 {split} images"
+        detail = (f"The reference checkpoint reaches {reference:.4f} on the same images.",)
+        if accuracy >= target:
+            return Verdict.passed(f"{file} ({builder}(**{name})): {where} {accuracy:.4f} (at least {target:.2f} "
+                                  f"needed).", details=detail)
+        counts = np.bincount(predicted, minlength=10)
+        return Verdict.failed(f"{file} ({builder}(**{name})): {where} {accuracy:.4f}; the handout asks for at least "
+                              f"{target:.2f}.", details=(*detail, f"Predictions per class: {counts.tolist()}."),
+                              hint="The grader feeds images normalised as in the tutorial: ToTensor(), then "
+                                   "Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)). Train with the same, tune "
+                                   f"{name}, and save torch.save(model.state_dict(), {file!r}).")
+    return judge
+
+
+# --- FGSM on a fixed model --------------------------------------------------------------------------
+
+def fgsm_inputs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return probe_images(n, seed=20 + n), np.arange(n, dtype=np.int64) % 10
+
+
+def run_fgsm(n: int, epsilon: float):
+    def run(subject: Subject) -> Outputs:
+        import torch
+
+        model = attack_model(attack_weights())
+        x, y = fgsm_inputs(n)
+        attacked = subject.call(MODULE, "fgsm", model, torch.from_numpy(x), torch.from_numpy(y), epsilon)
+        return {"attacked": to_array(attacked, "fgsm(model, x, y, epsilon)")}
+    return run
+
+
+def expected_fgsm(n: int, epsilon: float):
+    """The formula, differentiated here: x + epsilon * sign(grad_x CrossEntropy(model(x), y))."""
+    def expected(subject: Subject) -> Outputs:
+        import torch
+        import torch.nn.functional as F
+
+        model = attack_model(attack_weights())
+        x, y = fgsm_inputs(n)
+        x = torch.from_numpy(x).requires_grad_(True)
+        (grad,) = torch.autograd.grad(F.cross_entropy(model(x), torch.from_numpy(y)), x)
+        return {"sign": grad.sign().numpy(), "gradient": grad.numpy()}
+    return expected
+
+
+def judge_fgsm(n: int, epsilon: float):
+    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+        x, _ = fgsm_inputs(n)
+        right = x + epsilon * expected["sign"]
+        # Where the gradient is within float error of 0, its sign depends on how the loss was written
+        # (mean or sum, log_softmax or cross_entropy): any step of at most epsilon is accepted there.
+        gradient, attacked = expected["gradient"], got["attacked"]
+        if attacked.shape == x.shape:
+            unsure = (np.abs(gradient) <= 1e-5 * np.abs(gradient).max()) & (np.abs(attacked - x) <= epsilon + 1e-6)
+            right = np.where(unsure, attacked, right)
+        what = f"fgsm(model, x, y, epsilon={epsilon:g}) on {n} image{'s' if n > 1 else ''}"
+        comparison = compare_arrays("x'", got["attacked"], right, CLOSE, reveal=True)
+        if comparison.equal:
+            return Verdict.passed(f"{what} equals x + epsilon * sign(grad_x CrossEntropy(model(x), y)).")
+        hint = comparison.hint
+        if attacked.shape == x.shape:
+            wrong = {"x - epsilon * sign(grad)": (x - epsilon * expected["sign"],
+                                                  "The step has a minus sign: FGSM moves x up the loss, "
+                                                  "x + epsilon * sign(grad), to make the model wrong."),
+                     "x + epsilon * grad": (x + epsilon * expected["gradient"],
+                                            "The sign() is missing: the step is epsilon * sign(grad), every "
+                                            "pixel moving by exactly epsilon."),
+                     "x": (x, "x came back unchanged: add epsilon * sign(grad) to it.")}
+            for formula, (value, why) in wrong.items():
+                if np.allclose(attacked, value, atol=1e-5):
+                    hint = f"It returns {formula}. {why}"
+                    break
+        return Verdict.failed(f"{what} differs from x + epsilon * sign(grad_x CrossEntropy(model(x), y)).",
+                              details=tuple(comparison.lines()), arrays=(comparison.report,),
+                              hint=hint or "Differentiate the cross-entropy of model(x) and y with respect to "
+                                           "x (x.requires_grad_(), or torch.autograd.grad), then step by "
+                                           "epsilon * grad.sign().")
+    return judge
+
+
+def run_side_effects(subject: Subject) -> Outputs:
+    import torch
+
+    model = attack_model(attack_weights())
+    x, y = fgsm_inputs(3)
+    x_in = torch.from_numpy(x.copy())
+    findings: dict[str, object] = {}
+    for mode in ("train", "eval"):
+        model.train(mode == "train")
+        before = {name: p.detach().clone() for name, p in model.named_parameters()}
+        subject.call(MODULE, "fgsm", model, x_in, torch.from_numpy(y), FGSM_EPSILON)
+        findings[f"{mode}_training_after"] = bool(model.training)
+        findings[f"{mode}_changed"] = [name for name, p in model.named_parameters()
+                                       if not torch.equal(p.detach(), before[name])]
+        findings[f"{mode}_grads"] = [name for name, p in model.named_parameters() if p.grad is not None]
+        for p in model.parameters():
+            p.grad = None
+    findings["input_changed"] = not np.array_equal(x_in.detach().numpy(), x)
+    findings["input_requires_grad"] = bool(x_in.requires_grad)
+    return findings
+
+
+def judge_side_effects(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    problems = []
+    for mode in ("train", "eval"):
+        if got[f"{mode}_changed"]:
+            problems.append(f"After fgsm on a model in {mode} mode, its parameters {got[f'{mode}_changed']} "
+                            f"had changed: an attack changes the input, never the model.")
+        if got[f"{mode}_grads"]:
+            problems.append(f"After fgsm, the parameters {got[f'{mode}_grads']} have a .grad left behind "
+                            f"(loss.backward() fills it): use torch.autograd.grad(loss, x), or clear it with "
+                            f"model.zero_grad(set_to_none=True).")
+        if got[f"{mode}_training_after"] != (mode == "train"):
+            problems.append(f"fgsm left a model that was in {mode} mode in "
+                            f"{'train' if got[f'{mode}_training_after'] else 'eval'} mode: restore "
+                            f"model.training as you found it.")
+    if got["input_changed"]:
+        problems.append("fgsm changed the input tensor x in place: return a new tensor x' and leave x as it was.")
+    if got["input_requires_grad"]:
+        problems.append("fgsm set requires_grad on the caller's x: differentiate a copy, "
+                        "x.detach().clone().requires_grad_(True).")
+    if not problems:
+        return Verdict.passed("fgsm leaves the model's parameters, their .grad, its train/eval mode and the "
+                              "input x as they were.")
+    return Verdict.failed("fgsm has side effects on the model or the input.", details=tuple(problems))
+
+
+# --- FGSM against the student's part (d) network ------------------------------------------------
+
+def attack_candidates(labels: np.ndarray) -> np.ndarray:
+    """Training-image indices class by class in turn (airplane 0, automobile 0, ..., airplane 1, ...)."""
+    per_class = [np.flatnonzero(labels == c) for c in range(10)]
+    depth = max(len(p) for p in per_class)
+    return np.array([p[i] for i in range(depth) for p in per_class if i < len(p)])
+
+
+def run_flips(subject: Subject) -> Outputs:
+    import torch
+
+    model = graded_model(subject, "d")
+    x, labels = images(subject.dataset(cifar10.DATASET), "train")
+    order = attack_candidates(labels)[:200]
+    right = order[predictions(model, x[order], "TutorialNet") == labels[order]][:4]
+    if len(right) == 0:
+        return {"chosen": 0}
+    x4, y4 = torch.from_numpy(x[right]), torch.from_numpy(labels[right])
+    attacked, distance = [], []
+    for epsilon in ATTACK_EPSILONS:
+        out = to_array(subject.call(MODULE, "fgsm", model, x4, y4, epsilon), "fgsm(model, x, y, epsilon)")
+        if out.shape != tuple(x4.shape):
+            raise SubmissionError(f"fgsm returned shape {out.shape} for images of shape {tuple(x4.shape)}.")
+        distance.append(float(np.abs(out - x[right]).max()))
+        attacked.append(predictions(model, out.astype(np.float32), "TutorialNet"))
+    return {"chosen": len(right), "indices": right, "attacked": np.stack(attacked), "distance": np.array(distance)}
+
+
+def expected_flips(subject: Subject) -> Outputs:
+    _, labels = images(subject.dataset(cifar10.DATASET), "train")
+    return {"labels": labels}
+
+
+def judge_flips(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    if got["chosen"] < 4:
+        return Verdict.failed(f"Only {got['chosen']} of the first 200 training images tried are classified correctly "
+                              f"by a4_d.pt; the attack needs four.")
+    labels = expected["labels"][got["indices"]]
+    pixels = [f"{round(e * 0.5 * 255)}/255" for e in ATTACK_EPSILONS]
+    details = []
+    for epsilon, shown, distance, predicted in zip(ATTACK_EPSILONS, pixels, got["distance"], got["attacked"]):
+        names = [cifar10.CLASSES[p] for p in predicted]
+        details.append(f"epsilon {epsilon:.4f} ({shown} of the pixel range): predictions {names}, largest change "
+                       f"{distance:.4f}.")
+        if distance > epsilon * (1 + 1e-4) + 1e-6:
+            return Verdict.failed(f"fgsm moved a pixel by {distance:.4f} with epsilon {epsilon:.4f}: an FGSM step "
+                                  f"moves each pixel by at most epsilon.", details=tuple(details))
+        flipped = int(np.sum(predicted != labels))
+        if flipped:
+            return Verdict.passed(f"FGSM with epsilon {epsilon:.4f} ({shown} of the pixel range) changes the class "
+                                  f"of {flipped} of four correctly classified training images.",
+                                  details=(f"True labels: {[cifar10.CLASSES[y] for y in labels]}.", *details))
+    return Verdict.failed(f"fgsm changed none of four correctly classified training images, for every epsilon up to "
+                          f"{ATTACK_EPSILONS[-1]:.4f} ({pixels[-1]} of the pixel range).",
+                          details=(f"True labels: {[cifar10.CLASSES[y] for y in labels]}.", *details),
+                          hint="Check the sign of the step (x + epsilon * sign(grad) raises the loss) and that "
+                               "the gradient is taken of the loss for the true labels y.")
+
+
+PROBLEM = Problem(
+    id="a4",
+    title="CIFAR-10 networks and FGSM",
+    files=("hw4_a4.py",),
+    checks=(
+        Check(id="a4.logistic.parameters", part="a", points=5,
+              claim="LogisticRegression has W (10 x 3072) and b (10) and nothing else",
+              run=run_parameters("logistic"), judge=judge_parameters("logistic")),
+        Check(id="a4.logistic.forward_formula", part="a", points=10,
+              claim="LogisticRegression computes W vec(x) + b for given weights",
+              run=run_forward("logistic"), expected=expected_forward("logistic"), judge=judge_forward("logistic")),
+        Check(id="a4.hidden.parameters", part="b", points=5,
+              claim="OneHiddenLayer(M) has W_1 (M x 3072), b_1, W_2 (10 x M), b_2",
+              run=run_parameters("hidden"), judge=judge_parameters("hidden")),
+        Check(id="a4.hidden.forward_formula", part="b", points=10,
+              claim="OneHiddenLayer computes W_2 relu(W_1 vec(x) + b_1) + b_2 for given weights",
+              run=run_forward("hidden"), expected=expected_forward("hidden"), judge=judge_forward("hidden")),
+        Check(id="a4.convpool.parameters", part="c", points=3,
+              claim="ConvPool(M, k, N) has a k x k convolution with M filters and biases, and one linear layer",
+              run=run_parameters("convpool"), judge=judge_parameters("convpool")),
+        Check(id="a4.convpool.pooled_size", part="c", points=4,
+              claim="ConvPool's linear layer takes M * floor((33 - k) / N)^2 inputs for several (M, k, N)",
+              run=run_pooled_size, judge=judge_pooled_size),
+        Check(id="a4.convpool.forward_formula", part="c", points=4,
+              claim="ConvPool computes W_2 vec(MaxPool(relu(Conv2d(x, W_1) + b_1))) + b_2 for given weights",
+              run=run_forward("convpool"), expected=expected_forward("convpool"), judge=judge_forward("convpool")),
+        Check(id="a4.convpool.checkpoint_test_accuracy", part="c", points=4, timeout=120.0,
+              artifacts=("a4_c.pt",), data=(cifar10.DATASET,),
+              claim="a4_c.pt (ConvPool(**CONV_POOL_CONFIG)) reaches at least 0.70 test accuracy",
+              run=run_checkpoint("c", "test"), expected=expected_checkpoint("c", "test"), judge=judge_checkpoint("c")),
+        Check(id="a4.tutorial.default_sizes", part="d", points=1,
+              claim="TutorialNet() is the tutorial's network",
+              run=run_parameters("tutorial"), judge=judge_parameters("tutorial")),
+        Check(id="a4.tutorial.core_structure", part="d", points=1,
+              claim="TutorialNet(**TUTORIAL_NET_CONFIG) keeps two convolutions and three linear layers",
+              run=run_tutorial_structure, judge=judge_tutorial_structure),
+        Check(id="a4.tutorial.checkpoint_train_accuracy", part="d", points=3, timeout=120.0,
+              artifacts=("a4_d.pt",), data=(cifar10.DATASET,),
+              claim="a4_d.pt (TutorialNet(**TUTORIAL_NET_CONFIG)) reaches at least 0.87 train accuracy",
+              run=run_checkpoint("d", "train"), expected=expected_checkpoint("d", "train"),
+              judge=judge_checkpoint("d")),
+        Check(id="a4.fgsm.formula", part="e", points=3,
+              claim="fgsm returns x + epsilon * sign(grad_x CrossEntropy(model(x), y)) for one image",
+              run=run_fgsm(1, FGSM_EPSILON), expected=expected_fgsm(1, FGSM_EPSILON), judge=judge_fgsm(1, FGSM_EPSILON)),
+        Check(id="a4.fgsm.batch", part="e", points=2,
+              claim="fgsm follows the formula for a batch of images with different labels",
+              run=run_fgsm(FGSM_BATCH, FGSM_EPSILON), expected=expected_fgsm(FGSM_BATCH, FGSM_EPSILON),
+              judge=judge_fgsm(FGSM_BATCH, FGSM_EPSILON)),
+        Check(id="a4.fgsm.epsilon_zero", part="e", points=1,
+              claim="fgsm with epsilon 0 returns x",
+              run=run_fgsm(2, 0.0), expected=expected_fgsm(2, 0.0), judge=judge_fgsm(2, 0.0)),
+        Check(id="a4.fgsm.no_side_effects", part="e", points=2,
+              claim="fgsm leaves the model's parameters, their .grad, its mode and the input unchanged",
+              run=run_side_effects, judge=judge_side_effects),
+        Check(id="a4.fgsm.flips_trained_predictions", part="e", points=2, timeout=120.0,
+              artifacts=("a4_d.pt",), data=(cifar10.DATASET,),
+              claim="fgsm changes the class of at least one of four correctly classified training images",
+              run=run_flips, expected=expected_flips, judge=judge_flips),
+    ),
+)
