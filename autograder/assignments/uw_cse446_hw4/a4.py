@@ -332,9 +332,12 @@ def expected_checkpoint(part: str, split: str):
     return expected
 
 
-# The handout's targets, met by the reference with room (docs/uw-cse446-hw4-a4.md): part (c)
-# "at least 70%" test accuracy, part (d) "a train accuracy of at least 87%".
-TARGETS = {"c": ("test", 0.70), "d": ("train", 0.87)}
+# Part (d): the handout's "train accuracy of at least 87%"; the reference reaches 0.990.
+# Part (c): the handout's "at least 70%" is for the exact test images. The only full test set here is
+# the lossy JPEG copy, on which the reference ConvPool(128, 5, 4) reaches 0.6993 (0.7168 on held-out
+# JPEG training images; ConvPool(128, 5, 3) 0.6975): the target is that less a margin of 0.03, so that
+# a model that meets the handout's 70 % on the exact images is not failed by the JPEG noise.
+TARGETS = {"c": ("test", 0.67), "d": ("train", 0.87)}
 
 
 def judge_checkpoint(part: str):
@@ -352,8 +355,8 @@ def judge_checkpoint(part: str):
             return Verdict.passed(f"{file} ({builder}(**{name})): {where} {accuracy:.4f} (at least {target:.2f} "
                                   f"needed).", details=detail)
         counts = np.bincount(predicted, minlength=10)
-        return Verdict.failed(f"{file} ({builder}(**{name})): {where} {accuracy:.4f}; the handout asks for at least "
-                              f"{target:.2f}.", details=(*detail, f"Predictions per class: {counts.tolist()}."),
+        return Verdict.failed(f"{file} ({builder}(**{name})): {where} {accuracy:.4f}; at least {target:.2f} is "
+                              f"needed.", details=(*detail, f"Predictions per class: {counts.tolist()}."),
                               hint="The grader feeds images normalised as in the tutorial: ToTensor(), then "
                                    "Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)). Train with the same, tune "
                                    f"{name}, and save torch.save(model.state_dict(), {file!r}).")
@@ -511,7 +514,12 @@ def judge_flips(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     if got["chosen"] < 4:
         return Verdict.failed(f"Only {got['chosen']} of the first 200 training images tried are classified correctly "
                               f"by a4_d.pt; the attack needs four.")
-    labels = expected["labels"][got["indices"]]
+    indices = np.asarray(got["indices"])
+    if indices.dtype.kind not in "iu" or indices.shape != (4,) or indices.min() < 0 \
+            or indices.max() >= len(expected["labels"]) or len(set(indices.tolist())) != 4:
+        return Verdict.failed("The attack's four images could not be identified: the student half returned "
+                              "indices that are not four distinct training images.")
+    labels = expected["labels"][indices]
     pixels = [f"{round(e * 0.5 * 255)}/255" for e in ATTACK_EPSILONS]
     details = []
     for epsilon, shown, distance, predicted in zip(ATTACK_EPSILONS, pixels, got["distance"], got["attacked"]):
@@ -561,7 +569,7 @@ PROBLEM = Problem(
               run=run_forward("convpool"), expected=expected_forward("convpool"), judge=judge_forward("convpool")),
         Check(id="a4.convpool.checkpoint_test_accuracy", part="c", points=4, timeout=120.0,
               artifacts=("a4_c.pt",), data=(cifar10.DATASET,),
-              claim="a4_c.pt (ConvPool(**CONV_POOL_CONFIG)) reaches at least 0.70 test accuracy",
+              claim="a4_c.pt (ConvPool(**CONV_POOL_CONFIG)) reaches at least 0.67 test accuracy",
               run=run_checkpoint("c", "test"), expected=expected_checkpoint("c", "test"), judge=judge_checkpoint("c")),
         Check(id="a4.tutorial.default_sizes", part="d", points=1,
               claim="TutorialNet() is the tutorial's network",
