@@ -85,6 +85,16 @@ def test_official_batches_are_checked_against_their_md5(tmp_path):
         cifar10.load(tmp_path / "cifar10", "test")
 
 
+def test_the_shared_jpeg_tars_are_checked_against_their_sha256(tmp_path):
+    cifar10.write_fake_cifar10(tmp_path, layout="tar", n_train=1, n_test=1, image_format="jpg")
+    folder = tmp_path / "cifar10"
+    (folder / "cifar10-test.tar").rename(folder / "cifar10-test-jpeg.tar")  # the shared copy's name
+    (folder / _synthetic.MARKER).unlink()
+    with pytest.raises(DataError, match="cifar10-test-jpeg.tar is corrupt or a different version: its sha256 is "
+                                        ".* expected 8395bf458a8b5c70"):
+        cifar10.load(folder, "test")
+
+
 def test_the_official_archive_is_read_in_place(tmp_path):
     cifar10.write_fake_cifar10(tmp_path, layout="python", n_train=2, n_test=2)
     folder = tmp_path / "cifar10"

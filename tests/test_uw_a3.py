@@ -279,6 +279,16 @@ def test_hard_coded_class_count_and_resnets_fc(layers_grade):
     assert "fc.weight, fc.bias get no gradient: the model's forward never uses them" in step.feedback.hint
 
 
+def test_feature_extractor_with_resnets_fc_keeps_1000_outputs(grade_a3, ref):  # noqa: F811
+    g = grade_a3(faulty(
+        ref, ("model.classifier[6] = nn.Linear(4096, num_classes)\n    return model\n\n\ndef fine_tune_model",
+              "model.fc = nn.Linear(4096, num_classes)\n    return model\n\n\ndef fine_tune_model")))
+    assert lost(g) == {"a3.extractor.only_new_layer_trainable", "a3.extractor.new_layer_linear_4096_to_n",
+                       "a3.extractor.output_shape", "a3.extractor.step_changes_only_new_layer"}
+    assert "returns shape (3, 1000) for 3 images of 3x64x64; expected (3, 10)" in \
+        by_id(g, "a3.extractor.output_shape").feedback.summary
+
+
 def test_freezing_after_replacing_a_softmax_and_an_optimiser_of_the_new_layer_alone(grade_a3, ref):  # noqa: F811
     g = grade_a3(faulty(
         ref,

@@ -169,6 +169,28 @@ def test_a_network_that_fgsm_cannot_move_fails_the_flip_check(grade_a4, ref, fak
     assert "True labels: ['cat', 'cat', 'cat', 'cat']" in message
 
 
+def test_fgsm_returning_the_step_alone_loses_every_fgsm_check(grade_a4, ref):
+    g = grade_a4(faulty(ref, ("return (x + epsilon * grad.sign()).detach()",
+                              "return (epsilon * grad.sign()).detach()")))
+    assert lost(g) == FORMULA_CHECKS | {"a4.fgsm.epsilon_zero", "a4.fgsm.flips_trained_predictions"}
+    assert "The step alone came back" in text_of(by_id(g, "a4.fgsm.epsilon_zero"))
+    assert "an FGSM step moves each pixel by at most epsilon" in \
+        text_of(by_id(g, "a4.fgsm.flips_trained_predictions"))
+
+
+def test_logistic_regression_without_bias_and_a_hidden_layer_ignoring_m(grade_a4, ref):
+    g = grade_a4(faulty(ref, ("self.linear = nn.Linear(3 * 32 * 32, 10)", "self.linear = nn.Linear(3 * 32 * 32, 10, bias=False)"),
+                         ("self.hidden = nn.Linear(3 * 32 * 32, M)", "self.hidden = nn.Linear(3 * 32 * 32, 100)"),
+                         ("self.output = nn.Linear(M, 10)", "self.output = nn.Linear(100, 10)")))
+    assert lost(g) == {"a4.logistic.parameters", "a4.logistic.forward_formula", "a4.hidden.parameters",
+                       "a4.hidden.forward_formula"}
+    assert "LogisticRegression() has 30,720 parameters of shapes [(10, 3072)]; the handout's network has 30,730" in \
+        by_id(g, "a4.logistic.parameters").feedback.summary
+    assert "OneHiddenLayer(M=37) has 308,310 parameters" in by_id(g, "a4.hidden.parameters").feedback.summary
+    assert "has a parameter hidden.weight of shape (100, 3072), which the handout's formula does not have" in \
+        text_of(by_id(g, "a4.hidden.forward_formula"))
+
+
 def test_fgsm_without_the_sign_is_named(grade_a4, ref):
     g = grade_a4(faulty(ref, ("return (x + epsilon * grad.sign()).detach()",
                               "return (x + epsilon * grad).detach()")))

@@ -26,13 +26,14 @@ import gzip
 import hashlib
 import io
 import pickle
+import shutil
 import tarfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
-from autograder.data import DataError, _synthetic, sha256
+from autograder.data import DataError, _synthetic, verify
 
 DATASET = "cifar10"
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -81,7 +82,7 @@ def load(folder: Path, split: str, per_class: int | None = None) -> tuple[np.nda
         images, labels = _decode_all(_files_in_folder(images_folder), per_class)
     elif (tar := _tar_of(folder, split)) is not None:
         if checked and tar.name in TAR_SHA256:
-            _verify(tar, hashlib.sha256, TAR_SHA256[tar.name], sha256(tar))
+            verify(tar, TAR_SHA256[tar.name])
         images, labels = _decode_all(_members_of_tar(tar, split), per_class)
     else:
         raise DataError(f"{folder} holds no CIFAR-10 {split} set: expected {BATCH_FOLDER}/ (the official python "
@@ -126,7 +127,7 @@ def _from_batches(folder: Path, split: str, checked: bool) -> tuple[np.ndarray, 
                             f"{', '.join(BATCHES[split])} in {folder}")
         content = path.read_bytes()
         if checked:
-            _verify(path, hashlib.md5, BATCH_MD5[name], hashlib.md5(content).hexdigest())
+            _check_md5(str(path), name, content)
         parts.append(_parse_batch(str(path), content))
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
@@ -143,17 +144,18 @@ def _from_archive(path: Path, split: str, checked: bool) -> tuple[np.ndarray, np
                     raise DataError(f"{path} has no member {member}: it is not the official CIFAR-10 archive") \
                         from None
                 if checked:
-                    _verify(Path(f"{path}:{member}"), hashlib.md5, BATCH_MD5[name], hashlib.md5(content).hexdigest())
+                    _check_md5(f"{path}:{member}", name, content)
                 parts.append(_parse_batch(f"{path}:{member}", content))
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise DataError(f"{path} could not be read ({exc}); replace it with an intact copy") from None
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def _verify(path: Path, algorithm, expected: str, found: str) -> None:
-    if found != expected:
-        raise DataError(f"{path} is corrupt or a different version: its {algorithm().name} is {found}, "
-                        f"expected {expected}")
+def _check_md5(where: str, batch: str, content: bytes) -> None:
+    found = hashlib.md5(content).hexdigest()
+    if found != BATCH_MD5[batch]:
+        raise DataError(f"{where} is corrupt or a different version: its md5 is {found}, "
+                        f"expected {BATCH_MD5[batch]}")
 
 
 # --- image folders and tars of them --------------------------------------------------------------
@@ -279,7 +281,7 @@ def write_fake_cifar10(root: Path, layout: str = "folders", n_train: int = 20, n
             for split in SPLITS:
                 with tarfile.open(folder / f"cifar10-{split}.tar", "w") as tar:
                     tar.add(folder / split, arcname=split)
-                _remove_tree(folder / split)
+                shutil.rmtree(folder / split)
     else:
         raise ValueError(f"Unknown layout {layout!r}. Valid values are folders, tar, python.")
     _synthetic.mark(folder)
@@ -315,8 +317,3 @@ def _write_batches(folder: Path, arrays: dict[str, tuple[np.ndarray, np.ndarray]
             (folder / name).write_bytes(pickle.dumps(entry, protocol=2))
     (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": list(CLASSES)}, protocol=2))
 
-
-def _remove_tree(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path)

@@ -6,7 +6,8 @@ classifier" tutorial: pixels / 255, then (x - 0.5) / 0.5. The formulas are check
 set by the grader, matched to the student's parameters by shape. The handout lets vec() flatten
 "in an arbitrary but consistent pattern": channel-major (torch.flatten of (C, H, W)) and
 channel-last (of (H, W, C)) are both accepted. Accuracies are computed here, in the parent, from
-the predictions the student's model returns; the labels never reach the student process.
+the predictions the student's model returns. Student code is handed images only, and for FGSM the
+training labels it needs as y. The worker does read the labels from disk: CIFAR-10's are public.
 """
 
 from __future__ import annotations
@@ -416,7 +417,9 @@ def judge_fgsm(n: int, epsilon: float):
                      "x + epsilon * grad": (x + epsilon * expected["gradient"],
                                             "The sign() is missing: the step is epsilon * sign(grad), every "
                                             "pixel moving by exactly epsilon."),
-                     "x": (x, "x came back unchanged: add epsilon * sign(grad) to it.")}
+                     "x": (x, "x came back unchanged: add epsilon * sign(grad) to it."),
+                     "epsilon * sign(grad)": (epsilon * expected["sign"],
+                                              "The step alone came back: return x + epsilon * sign(grad).")}
             for formula, (value, why) in wrong.items():
                 if np.allclose(attacked, value, atol=1e-5):
                     hint = f"It returns {formula}. {why}"
