@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,6 +63,13 @@ class GradingConfig(BaseModel):
         True, description="As root: run student code as an unprivileged user without network, and keep the "
                           "reference and expected values unreadable to it."
     )
+
+    @field_validator("data_root", "cache_dir", "reference_root")
+    @classmethod
+    def _absolute(cls, path: Path | None) -> Path | None:
+        """Paths as absolute: the worker runs in a folder of its own, where a relative path
+        (`AUTOGRADER_DATA_ROOT=../shared/data`) would point elsewhere."""
+        return None if path is None else Path(path).absolute()
 
     @classmethod
     def from_options(cls, **options: object) -> GradingConfig:

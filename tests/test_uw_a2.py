@@ -4,6 +4,8 @@ fault of a real submission loses exactly its checks, with a message that names i
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import torch
 from conftest import mutate
@@ -18,8 +20,10 @@ from uw_a2_a6_fixtures import (  # noqa: F401
 )
 
 from autograder.assignments.uw_cse446_hw4 import a2
-from autograder.config import REPO_ROOT
+from autograder.assignments import load_assignment
+from autograder.config import REPO_ROOT, GradingConfig
 from autograder.data import mnist
+from autograder.runner import grade
 
 FILE = "hw4_a2.py"
 ALL = {c.id for c in a2.PROBLEM.checks}
@@ -111,3 +115,18 @@ def test_trainer_that_never_steps(grade_a2, ref, tmp_path):
         by_id(g, "a2.relu.training_lowers_loss").feedback.summary
     assert "could not be loaded with torch.load(..., weights_only=True)" in \
         by_id(g, "a2.checkpoint_f1.test_error").feedback.summary
+
+
+def test_a_relative_data_root_is_read_from_where_it_was_given(ref, fake_root, tmp_path, monkeypatch):  # noqa: F811
+    """`AUTOGRADER_DATA_ROOT=../shared/data`: the worker runs in a folder of its own, so the path
+    must be made absolute where it was given."""
+    monkeypatch.chdir(fake_root.parent)
+    config = GradingConfig(cache_dir=tmp_path / "cache", data_root=fake_root.name, problems=("a2",))
+    assert config.data_root == fake_root
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    (folder / FILE).write_text(ref)
+    for name, path in CHECKPOINTS.items():
+        shutil.copy(path, folder / name)
+    g = grade(folder, load_assignment("uw-cse446-hw4"), config)
+    assert lost(g) == set(), [(c.id, c.feedback.summary) for c in g.checks if c.score < c.max_score]
