@@ -29,7 +29,7 @@ VALIDATION_PER_CLASS, SEED, BATCH_SIZE = 500, 0, 128
 PLANS = {  # part: (builder, config name or kwargs, epochs, max lr, augment, checkpoint)
     "a": ("LogisticRegression", {}, 6, 2e-3, False, None),
     "b": ("OneHiddenLayer", {"M": 512}, 10, 1e-3, False, None),
-    "c": ("ConvPool", "CONV_POOL_CONFIG", 14, 3e-3, True, "a4_c.pt"),
+    "c": ("ConvPool", "CONV_POOL_CONFIG", 20, 3e-3, True, "a4_c.pt"),
     "d": ("TutorialNet", "TUTORIAL_NET_CONFIG", 12, 2e-3, False, "a4_d.pt"),
 }
 

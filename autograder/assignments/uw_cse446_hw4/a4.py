@@ -333,12 +333,10 @@ def expected_checkpoint(part: str, split: str):
     return expected
 
 
-# Part (d): the handout's "train accuracy of at least 87%"; the reference reaches 0.990.
-# Part (c): the handout's "at least 70%" is for the exact test images. The only full test set here is
-# the lossy JPEG copy, on which the reference ConvPool(128, 5, 4) reaches 0.6993 (0.7168 on held-out
-# JPEG training images; ConvPool(128, 5, 3) 0.6975): the target is that less a margin of 0.03, so that
-# a model that meets the handout's 70 % on the exact images is not failed by the JPEG noise.
-TARGETS = {"c": ("test", 0.67), "d": ("train", 0.87)}
+# The handout's targets: part (c) "at least 70%" test accuracy, part (d) "a train accuracy of at
+# least 87%". The reference meets them on the lossy JPEG copies, the only full CIFAR-10 here:
+# ConvPool(128, 5, 4) 0.7110 test accuracy, TutorialNet 0.990 train accuracy.
+TARGETS = {"c": ("test", 0.70), "d": ("train", 0.87)}
 
 
 def judge_checkpoint(part: str):
@@ -572,7 +570,7 @@ PROBLEM = Problem(
               run=run_forward("convpool"), expected=expected_forward("convpool"), judge=judge_forward("convpool")),
         Check(id="a4.convpool.checkpoint_test_accuracy", part="c", points=4, timeout=120.0,
               artifacts=("a4_c.pt",), data=(cifar10.DATASET,),
-              claim="a4_c.pt (ConvPool(**CONV_POOL_CONFIG)) reaches at least 0.67 test accuracy",
+              claim="a4_c.pt (ConvPool(**CONV_POOL_CONFIG)) reaches at least 0.70 test accuracy",
               run=run_checkpoint("c", "test"), expected=expected_checkpoint("c", "test"), judge=judge_checkpoint("c")),
         Check(id="a4.tutorial.default_sizes", part="d", points=1,
               claim="TutorialNet() is the tutorial's network",
