@@ -24,7 +24,7 @@ def _shipped_cache() -> Path | None:
 class GradingConfig(BaseModel):
     """Settings of one grading run. Unknown keys are an error that lists the valid ones."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
     data_root: Path | None = Field(
         default_factory=lambda: _env_path("AUTOGRADER_DATA_ROOT"),

@@ -121,6 +121,8 @@ def test_a_relative_data_root_is_read_from_where_it_was_given(ref, fake_root, tm
     """`AUTOGRADER_DATA_ROOT=../shared/data`: the worker runs in a folder of its own, so the path
     must be made absolute where it was given."""
     monkeypatch.chdir(fake_root.parent)
+    monkeypatch.setenv("AUTOGRADER_DATA_ROOT", fake_root.name)
+    assert GradingConfig().data_root == fake_root  # the default, read from the environment
     config = GradingConfig(cache_dir=tmp_path / "cache", data_root=fake_root.name, problems=("a2",))
     assert config.data_root == fake_root
     folder = tmp_path / "submission"
