@@ -25,6 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from autograder.inputs import InputSet
 from autograder.results import Feedback
 
 Outputs = Mapping[str, Any]
@@ -90,7 +91,11 @@ class Check(BaseModel):
                         "checkpoints suffice)."
     )
     data: tuple[str, ...] = Field(
-        (), description="Data sets (folders under the data root) this check reads, e.g. ('mnist',)."
+        (), description="Data sets (folders under the data root) this check's trusted side reads, e.g. ('mnist',)."
+    )
+    inputs: tuple[InputSet, ...] = Field(
+        (), description="Input sets the parent loads from the data sets and hands to the student half "
+                        "(`subject.inputs(name)`): the worker never reads the data root itself."
     )
 
     @model_validator(mode="after")
@@ -99,6 +104,13 @@ class Check(BaseModel):
         if (self.static is not None) != halves:
             return self
         raise ValueError(f"check {self.id!r} needs either `static`, or both `run` and `judge`")
+
+    @model_validator(mode="after")
+    def _inputs_declare_their_data(self) -> Check:
+        undeclared = sorted({i.dataset for i in self.inputs} - set(self.data))
+        if undeclared:
+            raise ValueError(f"check {self.id!r} has inputs from {undeclared}, which its `data` does not declare")
+        return self
 
     @field_validator("id")
     @classmethod

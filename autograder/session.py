@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autograder import faults, transport
+from autograder import faults, inputs, transport
 from autograder.config import GradingConfig
 from autograder.faults import Fault
 from autograder.isolation import Limits, give_to, student_identity
@@ -158,9 +158,14 @@ class WorkerSession:
         out_dir.mkdir(parents=True, exist_ok=True)
         give_to(self.identity, out_dir)
         timeout = check.timeout * self.config.timeout_scale
+        inputs_dir = None
+        if check.inputs:
+            inputs_dir = self.scratch / "inputs"
+            inputs.prepare(check.inputs, self.config.data_root, inputs_dir)
         request = RunRequest(assignment=self.assignment, check=check.id, half=half,
                              seed=check_seed(check), out_dir=str(out_dir),
                              data_root=str(self.config.data_root) if self.config.data_root else None,
+                             inputs_dir=str(inputs_dir) if inputs_dir else None,
                              timeout=timeout)
         log_start = self._log_size()
         try:

@@ -27,10 +27,11 @@ class Subject:
     (checkpoints) and the data root."""
 
     def __init__(self, modules: Mapping[str, ModuleType], folder: Path | None = None,
-                 data_root: Path | None = None):
+                 data_root: Path | None = None, inputs_dir: Path | None = None):
         self._modules = dict(modules)
         self.folder = folder
         self.data_root = data_root
+        self.inputs_dir = inputs_dir
 
     def path(self, name: str) -> Path:
         """A file of the submission other than a module, such as a checkpoint."""
@@ -39,10 +40,20 @@ class Subject:
         return self.folder / name
 
     def dataset(self, name: str) -> Path:
-        """The folder of a data set under the data root (the runner checked that it exists)."""
+        """The folder of a data set under the data root: trusted halves only (the reference's
+        expected values). A student half gets its data through `inputs`."""
         if self.data_root is None:
-            raise RuntimeError(f"no data root is set, but the check reads the data set {name!r}")
+            raise RuntimeError(f"the data set {name!r} was read by a half that has no data root; student "
+                               f"halves read data through subject.inputs()")
         return self.data_root / name
+
+    def inputs(self, name: str) -> dict[str, np.ndarray]:
+        """An input set the parent prepared for this check (see `autograder.inputs`)."""
+        from autograder import inputs
+
+        if self.inputs_dir is None:
+            raise RuntimeError(f"the input set {name!r} was read, but the check declares no inputs")
+        return inputs.read(self.inputs_dir, name)
 
     def module(self, name: str) -> ModuleType:
         try:

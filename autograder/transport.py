@@ -45,6 +45,7 @@ class RunRequest(BaseModel):
     seed: int
     out_dir: str
     data_root: str | None = None
+    inputs_dir: str | None = None
     timeout: float = Field(30.0, description="The parent's limit: the worker dumps its stack just before.")
 
 

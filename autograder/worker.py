@@ -109,7 +109,8 @@ class Worker:
         start = time.perf_counter()
         try:
             data_root = Path(request.data_root) if request.data_root else None
-            outputs = half(Subject(self.modules, self.student_dir, data_root))
+            inputs_dir = Path(request.inputs_dir) if request.inputs_dir else None
+            outputs = half(Subject(self.modules, self.student_dir, data_root, inputs_dir))
             seconds = time.perf_counter() - start
             manifest = transport.write_outputs(outputs, Path(request.out_dir))
         except BaseException as exc:  # noqa: BLE001 - every fault becomes a message for the parent
