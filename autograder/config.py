@@ -55,6 +55,11 @@ class GradingConfig(BaseModel):
     )
     threads: int = Field(1, ge=1, description="Torch and BLAS threads in the worker (fixed for determinism).")
     cpu_limit_s: int = Field(900, ge=10, description="CPU seconds one worker may use in all (RLIMIT_CPU).")
+    disk_limit_mb: int = Field(1024, ge=16, description="Disk the student's code may fill (its folders and, as "
+                                                         "root, its files in /tmp), in MiB.")
+    time_budget_s: float | None = Field(
+        None, gt=0, description="Seconds for the whole submission; default: the sum of the selected checks' "
+                                "limits and one import per module, times timeout_scale.")
     notebook_top_level: Literal["skip", "run"] = Field(
         "skip", description="Top-level code of notebook submissions: 'skip' keeps only imports, functions, "
                             "classes and constants; 'run' runs it all at import, under the import time limit."

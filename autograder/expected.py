@@ -17,14 +17,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from autograder import __version__, faults, transport
 from autograder.assignments import package_dir
 from autograder.config import GradingConfig
 from autograder.faults import Fault
-from autograder.isolation import closed_to_others
 from autograder.model import Assignment, Check
 from autograder.session import WorkerSession
-from autograder.transport import OutputsManifest
 
 
 def _versions() -> str:
@@ -54,21 +54,35 @@ def fingerprint(assignment: Assignment, config: GradingConfig, *, with_reference
     return digest.hexdigest()[:16]
 
 
-def missing_data(check: Check, config: GradingConfig, *, sandboxed: bool = False) -> Fault | None:
-    """The data sets a check reads must be under the data root (and, when the worker runs as the
-    unprivileged user, readable by it); if not, the instructor must act."""
+def missing_data(check: Check, config: GradingConfig) -> Fault | None:
+    """The data sets a check reads must be under the data root; if not, the instructor must act.
+    Only trusted code reads them (the parent's input sets, the reference's expected values)."""
     for name in check.data:
         if config.data_root is None or not (config.data_root / name).is_dir():
             where = f"under {config.data_root}" if config.data_root else "(no data root is set)"
             return faults.harness_fault(
                 f"the data set {name!r} it needs was not found {where}; the instructor must pass "
                 f"--data-root or set AUTOGRADER_DATA_ROOT")
-        closed = closed_to_others(config.data_root / name) if sandboxed else None
-        if closed is not None:
-            return faults.harness_fault(
-                f"the data set {name!r} is not readable by the sandbox's user: {closed} is closed to other "
-                f"users; the instructor must make it readable (chmod o+rx) or move the data root")
     return None
+
+
+def save_outputs(outputs: dict[str, Any], folder: Path) -> None:
+    """The reference's outputs on disk: JSON values and one `.npy` per array (root-only cache)."""
+    values = {k: v for k, v in outputs.items() if not isinstance(v, np.ndarray)}
+    arrays = {}
+    for i, (name, array) in enumerate((k, v) for k, v in outputs.items() if isinstance(v, np.ndarray)):
+        arrays[name] = f"a{i}.npy"
+        np.save(folder / arrays[name], array, allow_pickle=False)
+    manifest, _ = transport.pack_outputs(values)
+    (folder / "manifest.json").write_text(json.dumps({"values": manifest.values, "arrays": arrays}))
+
+
+def load_outputs(folder: Path) -> dict[str, Any]:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    outputs = transport.unpack_outputs(transport.OutputsManifest(values=manifest["values"]), lambda _: None)
+    for name, file in manifest["arrays"].items():
+        outputs[name] = np.load(folder / Path(file).name, allow_pickle=False)
+    return outputs
 
 
 class ExpectedValues:
@@ -96,10 +110,7 @@ class ExpectedValues:
 
     def _load(self, check: Check) -> dict[str, Any] | None:
         folder = self.folder(check)
-        manifest = folder / "manifest.json"
-        if not manifest.is_file():
-            return None
-        return transport.read_outputs(OutputsManifest.model_validate_json(manifest.read_text()), folder)
+        return load_outputs(folder) if (folder / "manifest.json").is_file() else None
 
     def cached(self, checks: list[Check]) -> bool:
         return all(c.static or (self.folder(c) / "manifest.json").is_file() for c in checks)
@@ -140,22 +151,20 @@ class ExpectedValues:
                     problem = self.assignment.problem_of(check)
                     result = missing_data(check, self.config) or session.ensure_imported(problem.files)
                     if result is None:
-                        out = scratch / "out" / check.id
-                        result = session.run(check, "expected", out, problem.files[0])
+                        result = session.run(check, "expected", problem.files[0])
                         if not isinstance(result, Fault):
-                            self._store(check, out, result.outputs)
+                            self._store(check, result.outputs)
                             result = result.outputs
                     computed[check.id] = result
             finally:
                 session.close()
         return computed
 
-    def _store(self, check: Check, out: Path, outputs: dict[str, Any]) -> None:
+    def _store(self, check: Check, outputs: dict[str, Any]) -> None:
         target = self.folder(check)
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{check.id}-"))
-        manifest = transport.write_outputs(dict(outputs), staging)
-        (staging / "manifest.json").write_text(json.dumps(manifest.model_dump()))
+        save_outputs(outputs, staging)
         try:
             staging.rename(target)
         except OSError:  # another run stored it first: theirs is identical

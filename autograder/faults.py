@@ -22,6 +22,7 @@ class Fault:
     outcome: Outcome
     feedback: Feedback
     debug: str = ""  # a traceback for instructors; never shown to students
+    budget_spent: bool = False  # stopped by the submission's time budget, not by its own limit
 
 
 Locate = Callable[[str, int], str]
@@ -64,13 +65,24 @@ def check_fault(error: ErrorInfo, file: str, locate: Locate = plain_location) ->
             return Fault(Outcome.error, Feedback(
                 summary=f"{who} ran out of memory (MemoryError) during this check.", details=_where(error, locate),
                 hint="The handout's sizes need little memory: look for an array far larger than intended."))
-        case "exception":
+        case "exception" if error.in_student_code:
             return Fault(Outcome.error, Feedback(
                 summary=f"{who} raised {error.message}",
                 details=_where(error, locate),
                 hint="Call it yourself on the handout's data to reproduce the error."), debug=error.traceback)
         case _:
-            return harness_fault(f"the check's own code failed: {error.message}", error.traceback)
+            # Raised in the grader's code while it used the student's objects. The same check passed
+            # on the reference, so what differs is the submission: a signature, a type, a shape.
+            return Fault(Outcome.error, Feedback(
+                summary=f"While the grader used your code from {file}, it raised {error.message}",
+                details=_grader_frame(error),
+                hint="Compare the signatures, return types and shapes of your functions and classes with the "
+                     "template's: the reference passes this check."), debug=error.traceback)
+
+
+def _grader_frame(error: ErrorInfo) -> tuple[str, ...]:
+    last = [line.strip() for line in error.traceback.splitlines() if line.strip().startswith("File ")]
+    return (f"It was raised at {last[-1]}",) if last else ()
 
 
 def import_fault(error: ErrorInfo, file: str, locate: Locate = plain_location) -> Fault:
@@ -142,6 +154,13 @@ def left_processes() -> str:
 def missing_file(message: str) -> Fault:
     return Fault(Outcome.error, Feedback(
         summary=message, hint="Name the file exactly as the handout does; it may sit in any folder of your upload."))
+
+
+def budget_spent(seconds: float) -> Fault:
+    return Fault(Outcome.timeout, Feedback(
+        summary=f"This check was not run to the end: the submission used up its {seconds:g} s of grading time.",
+        hint="Earlier checks took their whole time limits or crashed and restarted the grader's process: look "
+             "at their messages first."), budget_spent=True)
 
 
 def harness_fault(what: str, debug: str = "") -> Fault:

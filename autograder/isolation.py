@@ -1,30 +1,42 @@
-"""Which protections the worker runs under, applied where the platform allows, and reported.
+"""The operating system's side of the sandbox: identities, limits, kills and clean-up.
 
-As root (the Gradescope container), the worker drops to a dedicated unprivileged user after it
-has imported torch and the checks, in a network namespace of its own, so it can neither read the
-reference, the expected values nor the results folder, nor write outside its own folders, nor
-reach the network. As an ordinary user (an instructor's or a student's machine) it keeps the
-user's rights; the resource limits, the scrubbed environment and the kill of its whole process
-tree still apply. Every protection is listed in the report as on or off, with the reason.
+As root (the Gradescope container, a grading machine), every grading gets a user id of its own
+from a reserved range, held with a lock for as long as the grading runs. The worker drops to it
+after importing torch and the checks; the reference, the expected values, the data root and the
+results are closed to it. Because the id belongs to one grading alone, "every process of that
+student" is exactly "every process of that uid": they are killed by uid after each check (sparing
+the worker itself) and at the end, and whatever that uid left in /tmp, /var/tmp or /dev/shm is
+removed. As an ordinary user none of this applies; the report says so.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
+import fcntl
 import os
 import pwd
 import resource
-import subprocess
+import shutil
+import signal
+import stat
 import sys
-from dataclasses import dataclass
+import tempfile
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 
 from autograder.results import Protection
 
-STUDENT_USER = "autograder-student"
+UID_RANGE = range(61000, 62000)
+"""User ids reserved for gradings: above Debian's and Ubuntu's UID_MAX (60000) for people, below
+`nobody` (65534); an id that /etc/passwd names is never used."""
+
+SHARED_PLACES = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"), Path("/dev/mqueue"))
+"""World-writable places outside the grading's scratch where a student's process can leave files."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,8 @@ class Limits:
     open_files: int = 256
     file_bytes: int = 256 << 20
     processes: int = 64
+    disk_bytes: int = 1 << 30
+    disk_files: int = 20_000
 
     def apply(self) -> None:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -46,49 +60,109 @@ class Limits:
         if self.memory_bytes and sys.platform == "linux":  # macOS does not enforce RLIMIT_AS
             resource.setrlimit(resource.RLIMIT_AS, (self.memory_bytes, self.memory_bytes))
 
-    def describe(self) -> list[Protection]:
+    def describe(self, own_uid: bool) -> list[Protection]:
         address = f"{self.memory_bytes >> 20} MiB of address space" if self.memory_bytes else "no address-space limit"
-        resident = f"{self.resident_bytes >> 20} MiB resident (watched)" if self.resident_bytes else "resident memory not watched"
+        counted = ("every process of the grading's uid and its files in /dev/shm" if own_uid
+                   else "the worker's process tree")
+        resident = (f"{self.resident_bytes >> 20} MiB resident, counting {counted}" if self.resident_bytes
+                    else "resident memory not watched")
+        disk_where = "its folders and its files in /tmp and /var/tmp" if own_uid else "its folders"
         return [
             Protection(name="memory limit", active=bool(self.resident_bytes or self.memory_bytes),
                        detail=f"{resident}; " + (address if sys.platform == "linux" else "RLIMIT_AS is not enforced on this OS")),
             Protection(name="CPU time limit", active=True, detail=f"{self.cpu_seconds} s per worker"),
             Protection(name="open files", active=True, detail=f"at most {self.open_files}"),
             Protection(name="output size", active=True,
-                       detail=f"files and printed output at most {self.file_bytes >> 20} MiB"),
+                       detail=f"one file or printed output at most {self.file_bytes >> 20} MiB"),
+            Protection(name="disk quota", active=True,
+                       detail=f"at most {self.disk_bytes >> 20} MiB in {self.disk_files} files in {disk_where} (watched)"),
         ]
 
 
-@dataclass(frozen=True)
+# --- one identity per grading -----------------------------------------------------------------
+
+@dataclass
 class Identity:
-    """The user the worker drops to, when the grader runs as root."""
+    """A user id held by one grading, and the lock that holds it."""
 
     uid: int
     gid: int
-    name: str
+    _lock: int | None = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        return f"uid {self.uid}"
+
+    def release(self) -> None:
+        """Kill what is left of it, clean its files in shared places, and free the id."""
+        if self._lock is None:
+            return
+        kill_user(self.uid)
+        clean_shared_places(self.uid)
+        os.close(self._lock)
+        self._lock = None
 
 
-def student_identity() -> tuple[Identity | None, str]:
-    """The dedicated user (created if missing), or None and the reason it cannot be used."""
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        return None, "the grader does not run as root, so the code ran with the grader's own rights"
+def identity_unavailable() -> str | None:
+    """Why gradings cannot get identities of their own here, or None when they can."""
+    if sys.platform != "linux":
+        return "per-grading user ids are used on Linux only, so the code ran with the grader's own rights"
+    if os.geteuid() != 0:
+        return "the grader does not run as root, so the code ran with the grader's own rights"
     engine = Path(__file__).resolve().parent
-    unreadable = _closed_ancestor(Path(sys.prefix)) or _closed_ancestor(Path(np_path())) or _closed_ancestor(engine)
-    if unreadable:
-        return None, (f"{unreadable} is closed to other users, so an unprivileged user could not import Python "
-                      f"packages; allow traversal (chmod o+x {unreadable}) to enable this protection")
+    closed = _closed_ancestor(Path(sys.prefix)) or _closed_ancestor(Path(_numpy_dir())) or _closed_ancestor(engine)
+    if closed:
+        return (f"{closed} is closed to other users, so an unprivileged user could not import Python "
+                f"packages; allow traversal (chmod o+x {closed}) to enable this protection")
+    return None
+
+
+def acquire_identity() -> tuple[Identity | None, str]:
+    """A free uid of the reserved range, locked for this grading; or None and the reason."""
+    reason = identity_unavailable()
+    if reason:
+        return None, reason
     try:
-        entry = pwd.getpwnam(STUDENT_USER)
+        locks = _lock_folder()
+    except OSError as exc:
+        return None, f"no safe folder for the grading locks: {exc}"
+    for uid in UID_RANGE:
+        if _named_in_passwd(uid):
+            continue
+        fd = os.open(locks / str(uid), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        # A grader that died may have left processes or files of this uid: they go first.
+        kill_user(uid)
+        clean_shared_places(uid)
+        return Identity(uid=uid, gid=uid, _lock=fd), ""
+    return None, f"all {len(UID_RANGE)} reserved user ids are held by running gradings"
+
+
+def _lock_folder() -> Path:
+    """A folder only root can write, for the per-uid locks: /run where it exists, else the temp dir."""
+    base = Path("/run") if Path("/run").is_dir() and os.access("/run", os.W_OK) else Path(tempfile.gettempdir())
+    folder = base / "dl-autograder-uids"
+    with contextlib.suppress(FileExistsError):
+        folder.mkdir(mode=0o700)
+    info = folder.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != 0 or info.st_mode & 0o077:
+        raise OSError(f"{folder} is not a folder owned by root and closed to others")
+    return folder
+
+
+def _named_in_passwd(uid: int) -> bool:
+    try:
+        pwd.getpwuid(uid)
     except KeyError:
-        done = subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                               STUDENT_USER], capture_output=True, text=True)
-        if done.returncode not in (0, 9):  # 9: created meanwhile by another grader
-            return None, f"the user {STUDENT_USER} could not be created: {done.stderr.strip()}"
-        entry = pwd.getpwnam(STUDENT_USER)
-    return Identity(uid=entry.pw_uid, gid=entry.pw_gid, name=STUDENT_USER), ""
+        return False
+    return True
 
 
-def np_path() -> str:
+def _numpy_dir() -> str:
     import numpy
 
     return os.path.dirname(numpy.__file__)
@@ -102,65 +176,162 @@ def _closed_ancestor(path: Path) -> Path | None:
     return None
 
 
-def closed_to_others(folder: Path) -> Path | None:
-    """The first folder on the way to `folder`, or `folder` itself, that others cannot read through."""
-    closed = _closed_ancestor(folder)
-    if closed is None and folder.is_dir() and not folder.stat().st_mode & 0o004:
-        return folder
-    return closed
-
-
 def give_to(identity: Identity | None, *paths: Path) -> None:
-    """Let the worker's user own its own folders (and nothing else)."""
+    """Let the grading's uid own its own folders (and nothing else). Called on folders this
+    process has just created, before any student code ran: there is no link to follow yet."""
     if identity is None:
         return
     for path in paths:
-        os.chown(path, identity.uid, identity.gid)
+        os.chown(path, identity.uid, identity.gid, follow_symlinks=False)
         os.chmod(path, 0o700)
 
 
-def keep_private(*paths: Path) -> list[Protection]:
-    """As root, make folders the worker must not read accessible to their owner only."""
+def keep_private(*paths: Path | None) -> list[Protection]:
+    """As root, close folders the worker must not read to everyone but their owner."""
     report = []
     for path in paths:
-        if not path.exists():
+        if path is None or not path.exists():
             continue
         if os.geteuid() == 0:
-            os.chmod(path, 0o700)
-        private = path.stat().st_uid == 0 and not path.stat().st_mode & 0o077
-        report.append(Protection(name=f"{path.name} unreadable", active=private,
-                                 detail=f"{path} is root's alone" if private
-                                 else f"{path} is readable by the worker's user (not running as root)"))
+            os.chmod(path, stat.S_IMODE(path.stat().st_mode) & 0o700)
+        closed = not path.stat().st_mode & 0o007
+        report.append(Protection(name=f"{path.name} unreadable", active=closed and os.geteuid() == 0,
+                                 detail=f"{path} is closed to the grading's uid" if closed and os.geteuid() == 0
+                                 else f"{path} is readable by the student's code (not running as root)"))
     return report
 
 
-TOKEN_VARIABLE = "AUTOGRADER_WORKER"
-"""Set to a fresh token in each worker's environment, which everything it starts inherits."""
+# --- killing and cleaning by uid ------------------------------------------------------------------
 
-
-def kill_escaped(identity: Identity | None, token: str) -> list[int]:
-    """After a kill, also end what this worker started outside its session (setsid, double fork).
-
-    Only processes of the sandbox user that carry this worker's token are ended: other gradings
-    running on the same machine as the same user are left alone. A process that also scrubs its
-    environment escapes this, but not the user's process and CPU limits.
-    """
-    if identity is None:
-        return []
-    killed = []
+def processes_of(uid: int) -> list[psutil.Process]:
+    found = []
     for proc in psutil.process_iter(["uids"]):
-        with contextlib.suppress(psutil.Error):
-            if proc.info["uids"] and proc.info["uids"].real == identity.uid and \
-                    proc.environ().get(TOKEN_VARIABLE) == token:
-                proc.kill()
+        uids = proc.info["uids"]
+        if uids and uid in (uids.real, uids.effective, uids.saved):
+            found.append(proc)
+    return found
+
+
+def kill_user(uid: int, spare: int | None = None) -> list[int]:
+    """SIGKILL every process of `uid` (but `spare`), until none is left; returns their pids.
+
+    Without a process to spare, a child that becomes `uid` sends kill(-1, SIGKILL): the kernel
+    signals every process of that uid in one pass, so a fork bomb cannot outrun it.
+    """
+    killed: list[int] = []
+    if spare is None:
+        _kill_all_as(uid)
+    for _ in range(100):
+        remaining = [p for p in processes_of(uid) if p.pid != spare and p.status() != psutil.STATUS_ZOMBIE]
+        if not remaining:
+            break
+        for proc in remaining:
+            with contextlib.suppress(psutil.Error):
+                proc.send_signal(signal.SIGKILL)
                 killed.append(proc.pid)
+        time.sleep(0.002)
+    reap_orphans(uid)
     return killed
+
+
+def _kill_all_as(uid: int) -> None:
+    pid = os.fork()
+    if pid == 0:  # only async-signal-safe calls between fork and _exit
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def reap_orphans(uid: int) -> None:
+    """Collect this process's zombie children of `uid`: killed forks re-parented here (we are a
+    subreaper) would otherwise count against the uid's process limit. Workers are reaped by their
+    own `Worker`, which holds their exit status."""
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.Error, ChildProcessError):
+            if child.status() == psutil.STATUS_ZOMBIE and child.uids().real == uid and child.pid not in OWN_WORKERS:
+                os.waitpid(child.pid, os.WNOHANG)
+
+
+OWN_WORKERS: set[int] = set()
+"""Pids of this process's live workers."""
+
+
+def clean_shared_places(uid: int) -> list[str]:
+    """Remove what `uid` left in the world-writable places outside its scratch; its processes are
+    dead, so nothing changes under our feet, and nothing is followed through a link."""
+    removed = []
+    for place in SHARED_PLACES:
+        for path in _owned_entries(place, uid):
+            with contextlib.suppress(OSError):
+                if stat.S_ISDIR(path.lstat().st_mode):
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+                removed.append(str(path))
+    return removed
+
+
+def _owned_entries(place: Path, uid: int, depth: int = 2) -> list[Path]:
+    """Entries of `place` owned by `uid`, looking also inside world-writable folders of others
+    (such as /tmp/.X11-unix) down to `depth`."""
+    found = []
+    with contextlib.suppress(OSError), os.scandir(place) as entries:
+        for entry in entries:
+            with contextlib.suppress(OSError):
+                info = entry.stat(follow_symlinks=False)
+                if info.st_uid == uid:
+                    found.append(Path(entry.path))
+                elif depth > 1 and stat.S_ISDIR(info.st_mode) and info.st_mode & 0o002:
+                    found += _owned_entries(Path(entry.path), uid, depth - 1)
+    return found
+
+
+# --- what the grading's uid holds ---------------------------------------------------------------
+
+def resident_bytes(uid: int) -> int:
+    """Resident memory of every process of `uid`, plus its files in /dev/shm (which are memory)."""
+    total = 0
+    for proc in processes_of(uid):
+        with contextlib.suppress(psutil.Error):
+            total += proc.memory_info().rss
+    return total + sum(_size(p)[0] for p in _owned_entries(Path("/dev/shm"), uid))
+
+
+def disk_usage(uid: int | None, folders: tuple[Path, ...]) -> tuple[int, int]:
+    """Bytes and files under the grading's own folders and, with a uid, its files in /tmp and /var/tmp."""
+    paths = list(folders)
+    if uid is not None:
+        paths += [p for place in (Path("/tmp"), Path("/var/tmp")) for p in _owned_entries(place, uid)]
+    sizes = [_size(p) for p in paths]
+    return sum(s[0] for s in sizes), sum(s[1] for s in sizes)
+
+
+def _size(path: Path) -> tuple[int, int]:
+    """Allocated bytes and entries under `path`, links not followed."""
+    total, count = 0, 0
+    stack = [path]
+    while stack:
+        current = stack.pop()
+        with contextlib.suppress(OSError):
+            info = current.lstat()
+            total += info.st_blocks * 512
+            count += 1
+            if stat.S_ISDIR(info.st_mode):
+                with os.scandir(current) as entries:
+                    stack += [Path(e.path) for e in entries]
+    return total, count
 
 
 # --- inside the worker, after the trusted imports ------------------------------------------------
 
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
+_PR_SET_NO_NEW_PRIVS = 38
 
 
 def leave_network() -> str | None:
@@ -185,8 +356,25 @@ def leave_network() -> str | None:
 
 
 def drop_privileges(uid: int, gid: int, processes: int) -> None:
+    """Become the grading's uid for good: no groups, no way back, no setuid programs."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
     os.setgroups([])
-    os.setgid(gid)
-    os.setuid(uid)
-    # Counted per user, so only meaningful for the dedicated user: it stops a fork bomb.
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+    # Counted per user, so meaningful for the grading's own uid: it stops a fork bomb.
     resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+    if os.getuid() != uid or os.geteuid() != uid:
+        raise OSError(errno.EPERM, "the worker could not drop its privileges")
+
+
+def enter_student_environment(student_dir: Path, home: Path) -> None:
+    """The student's own folders for everything that writes: HOME, caches, temporary files."""
+    tmp = home / "tmp"
+    os.environ.update(HOME=str(home), TMPDIR=str(tmp), USER="student", LOGNAME="student",
+                      XDG_CACHE_HOME=str(home / ".cache"), XDG_CONFIG_HOME=str(home / ".config"),
+                      MPLCONFIGDIR=str(home / ".config" / "matplotlib"))
+    tempfile.tempdir = None  # computed again from TMPDIR
+    os.chdir(student_dir)

@@ -81,9 +81,11 @@ def grade(submission: Path, assignment: Assignment, config: GradingConfig,
         scratch = Path(tmp)
         folder = scratch / "submission"
         folder.mkdir()
+        # As root, closed to every grading's uid before any worker starts: held-out labels stay in the
+        # data root, which only trusted code reads.
+        private = keep_private(config.reference_root, config.cache_dir, config.data_root)
         session = WorkerSession(folder, scratch, config, assignment=assignment.id)
-        # As root this also closes the folders to the worker's user, before any worker starts.
-        private = keep_private(config.reference_root, config.cache_dir)
+        session.set_budget(time_budget(checks, assignment, config))
         try:
             if expected_values.cached(checks):
                 session.prestart()  # torch imports in the worker while this process stages and loads
@@ -94,7 +96,7 @@ def grade(submission: Path, assignment: Assignment, config: GradingConfig,
             for problem in (p for p in assignment.problems if config.problems is None or p.id in config.problems):
                 results = []
                 for check in (c for c in problem.checks if c.id in selected):
-                    result = _grade_check(check, problem.files, staged, session, expected[check.id], scratch)
+                    result = _grade_check(check, problem.files, staged, session, expected[check.id])
                     results.append(result)
                     if progress:
                         progress(result)
@@ -120,8 +122,8 @@ def _stage(submission: Path, assignment: Assignment, folder: Path, scratch: Path
     return staged
 
 
-def _grade_check(check: Check, files: tuple[str, ...], staged: Staged | None, session: WorkerSession, expected,
-                 scratch: Path) -> CheckResult:
+def _grade_check(check: Check, files: tuple[str, ...], staged: Staged | None, session: WorkerSession,
+                 expected) -> CheckResult:
     if isinstance(expected, Fault):
         return _from_fault(check, faults.harness_fault(
             f"the reference solution failed ({expected.feedback.summary})", expected.debug))
@@ -130,20 +132,30 @@ def _grade_check(check: Check, files: tuple[str, ...], staged: Staged | None, se
     unusable = [staged.unusable[f] for f in (*files, *check.artifacts) if f in staged.unusable]
     if unusable:
         return _from_fault(check, faults.missing_file(unusable[0]))
-    if check.static is not None:
-        sources = {f: (staged.folder / f).read_text(encoding="utf-8", errors="replace")
-                   for f in files if f.endswith(".py")}
+    if check.static is not None:  # the source as staged, before any student code could change it
+        sources = {f: staged.sources[f] for f in files if f in staged.sources}
         return _judge(check, lambda: check.static(sources, check), Ran({}, 0.0, ""))
-    absent = missing_data(check, session.config, sandboxed=session.identity is not None)
+    absent = missing_data(check, session.config)
     if absent:
         return _from_fault(check, absent)
     fault = session.ensure_imported(files)
     if fault is not None:
         return _from_fault(check, fault)
-    ran = session.run(check, "run", session.out / check.id, files[0])
+    ran = session.run(check, "run", files[0])
     if isinstance(ran, Fault):
         return _from_fault(check, ran)
     return _judge(check, lambda: check.judge(ran.outputs, expected, check), ran)
+
+
+def time_budget(checks: list[Check], assignment: Assignment, config: GradingConfig) -> float:
+    """The whole submission's time: every selected check's limit and one import of each module. A
+    submission that crashes its worker in every check pays each restart out of this, instead of
+    turning minutes into hours."""
+    if config.time_budget_s is not None:
+        return config.time_budget_s
+    modules = {f for c in checks if c.static is None for f in assignment.problem_of(c).files if f.endswith(".py")}
+    own = sum(c.timeout for c in checks if c.static is None)
+    return (own + config.import_timeout * len(modules)) * config.timeout_scale + config.start_timeout
 
 
 def grade_safely(submission: Path, assignment: Assignment, config: GradingConfig,

@@ -1,8 +1,11 @@
 """Starting, talking to and killing the worker process that runs untrusted code.
 
-The worker runs in its own session (so the whole process tree can be killed at once), with a
-scrubbed environment, its own working folder, and resource limits. A request that outlives its
-timeout kills the worker; the caller restarts it for the next check.
+The worker is started by root (where the grader runs as root) in isolated mode (`python -I`),
+from a folder only root can write, with a fixed import path: nothing a student wrote is read or
+run before it drops to the grading's own uid. It runs in its own session with a scrubbed
+environment and resource limits. The parent waits on the reply pipe with a deadline, watching
+memory and disk meanwhile; a request that outlives its limit kills every process of the
+grading's uid, and the caller restarts the worker for the next check.
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-import secrets
 import select
 import signal
 import subprocess
@@ -22,10 +24,14 @@ import psutil
 from pydantic import BaseModel
 
 from autograder import transport
-from autograder.isolation import TOKEN_VARIABLE, Identity, Limits, kill_escaped
+from autograder.isolation import OWN_WORKERS, Identity, Limits, disk_usage, kill_user, resident_bytes
 from autograder.transport import Ready, Reply
 
-_KEEP_ENV = ("PATH", "LANG", "LC_ALL", "HOME", "TMPDIR", "SYSTEMROOT")
+_KEEP_ENV = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")
+
+_BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv.pop(1)); from autograder.worker import main; main()"
+"""`python -I -c` puts neither the current folder nor any PYTHON* variable on the path: the
+engine's own folder is the only addition."""
 
 
 class WorkerTimeout(Exception):
@@ -55,23 +61,25 @@ def describe_exit(returncode: int | None) -> str:
 class Worker:
     """One worker process over one folder of modules."""
 
-    def __init__(self, student_dir: Path, log_path: Path, *, limits: Limits, assignment: str,
-                 identity: Identity | None = None, isolate_network: bool = False, tmp_dir: Path | None = None,
-                 threads: int = 1, torch: bool = True, start_timeout: float = 120.0):
+    def __init__(self, student_dir: Path, home: Path, log_path: Path, *, limits: Limits, assignment: str,
+                 identity: Identity | None = None, isolate_network: bool = False, threads: int = 1,
+                 torch: bool = True, start_timeout: float = 120.0, cwd: Path | None = None):
         self.student_dir = student_dir
+        self.home = home
         self.log_path = log_path
         self.limits = limits
         self.assignment = assignment
         self.identity = identity
         self.isolate_network = isolate_network
-        self.tmp_dir = tmp_dir
         self.threads = threads
         self.torch = torch
         self.start_timeout = start_timeout
+        self.cwd = cwd or log_path.parent
         self.process: subprocess.Popen | None = None
         self.ready: Ready | None = None
         self.start_seconds = 0.0
         self._buffer = b""
+        self._next_disk_look = 0.0
 
     # --- life cycle ---------------------------------------------------------------------------
 
@@ -85,15 +93,11 @@ class Worker:
         cmd_read, self._cmd_write = os.pipe()
         self._reply_read, reply_write = os.pipe()
         env = {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
+        # HOME is root's folder until the privileges go; then the worker points it at the student's.
         env.update(PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS=str(self.threads),
-                   MKL_NUM_THREADS=str(self.threads), PYTHONPATH=os.pathsep.join(_engine_path()),
-                   HOME=str(self.student_dir))
-        if self.tmp_dir is not None:
-            env["TMPDIR"] = str(self.tmp_dir)
-        self.token = secrets.token_hex(8)
-        env[TOKEN_VARIABLE] = self.token
-        args = [sys.executable, "-X", "utf8", "-m", "autograder.worker",
-                "--student-dir", str(self.student_dir), "--assignment", self.assignment,
+                   MKL_NUM_THREADS=str(self.threads), HOME=str(self.cwd), MPLBACKEND="Agg")
+        args = [sys.executable, "-I", "-X", "utf8", "-c", _BOOTSTRAP, _engine_dir(),
+                "--student-dir", str(self.student_dir), "--home", str(self.home), "--assignment", self.assignment,
                 "--cmd-fd", str(cmd_read), "--reply-fd", str(reply_write), "--threads", str(self.threads),
                 "--nproc", str(self.limits.processes)]
         if not self.torch:
@@ -106,16 +110,16 @@ class Worker:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                pass_fds=(cmd_read, reply_write), cwd=self.student_dir, env=env,
+                pass_fds=(cmd_read, reply_write), cwd=self.cwd, env=env,
                 start_new_session=True, preexec_fn=self.limits.apply,
             )
-        _WORKER_PIDS.add(self.process.pid)
+        OWN_WORKERS.add(self.process.pid)
         os.close(cmd_read)
         os.close(reply_write)
         self._buffer = b""
 
     def wait_ready(self) -> Ready:
-        self.ready = transport.decode(self._read_line(self.start_timeout), Ready)
+        self.ready = transport.decode(self._read_line(time.monotonic() + self.start_timeout), Ready)
         self.start_seconds = time.perf_counter() - self._begin
         return self.ready
 
@@ -123,19 +127,25 @@ class Worker:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def has_children(self) -> bool:
-        try:
-            return bool(psutil.Process(self.process.pid).children(recursive=True))
-        except (psutil.Error, AttributeError):
+    def end_strays(self) -> bool:
+        """After a check: kill every other process of the grading's uid (or, without one, of the
+        worker's tree). True when there were some."""
+        if self.process is None:
             return False
+        if self.identity is not None:
+            return bool(kill_user(self.identity.uid, spare=self.process.pid))
+        try:
+            children = psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.Error:
+            return False
+        for child in children:
+            with contextlib.suppress(psutil.Error):
+                child.kill()
+        _reap([c.pid for c in children])
+        return bool(children)
 
     def kill(self) -> None:
-        """Kill the worker and everything it started, and reap them.
-
-        This process is a child subreaper (Linux), so whatever the worker forked is re-parented
-        here when the worker dies, instead of lingering as zombies that would still count against
-        the sandbox user's process limit.
-        """
+        """Kill the worker and everything of its uid (or, without one, its session and tree)."""
         if self.process is None:
             return
         try:  # listed first: once the worker is dead its orphans are no longer its children
@@ -148,26 +158,14 @@ class Worker:
             with contextlib.suppress(psutil.Error):
                 child.kill()
         self.process.wait()
-        _WORKER_PIDS.discard(self.process.pid)
-        escaped = kill_escaped(self.identity, self.token)
-        _reap([p.pid for p in descendants] + escaped + self._late_orphans())
+        OWN_WORKERS.discard(self.process.pid)
+        if self.identity is not None:
+            kill_user(self.identity.uid)
+        _reap([p.pid for p in descendants])
         for fd in (self._cmd_write, self._reply_read):
             with contextlib.suppress(OSError):
                 os.close(fd)
         self.process = None
-
-    def _late_orphans(self) -> list[int]:
-        """Zombies of the sandbox user re-parented here that no worker of this process owns:
-        forks made between listing the tree and killing it."""
-        if self.identity is None:
-            return []
-        orphans = []
-        for child in psutil.Process().children():
-            with contextlib.suppress(psutil.Error):
-                if child.pid not in _WORKER_PIDS and child.status() == psutil.STATUS_ZOMBIE \
-                        and child.uids().real == self.identity.uid:
-                    orphans.append(child.pid)
-        return orphans
 
     def close(self) -> None:
         # No graceful exit: nothing of the worker's is needed any more, and tearing torch down
@@ -176,47 +174,87 @@ class Worker:
 
     # --- requests -----------------------------------------------------------------------------
 
-    def request(self, message: BaseModel, timeout: float) -> Reply:
+    def request(self, message: BaseModel, timeout: float, budget_left: int = transport.MAX_GRADING_BYTES
+                ) -> tuple[Reply, dict | None]:
+        """Send a request; return the reply and, for a run that succeeded, its outputs."""
+        deadline = time.monotonic() + timeout
         try:
             os.write(self._cmd_write, transport.encode(message))
         except BrokenPipeError:
             raise self._died() from None
-        return transport.decode(self._read_line(timeout), Reply)
+        reply = transport.decode(self._read_line(deadline), Reply)
+        if not (reply.ok and reply.outputs):
+            return reply, None
+        try:
+            transport.check_sizes(reply.outputs, budget_left)
+        except transport.TransportError:
+            self.kill()  # its bytes are still in the pipe: this worker cannot be talked to any more
+            raise
+        return reply, transport.unpack_outputs(reply.outputs, lambda view: self._read_into(view, deadline))
 
-    def _read_line(self, timeout: float) -> bytes:
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self._buffer:
+    def _wait_readable(self, deadline: float) -> None:
+        """Block until the reply pipe has data, watching the worker meanwhile."""
+        while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self.kill()
                 raise WorkerTimeout()
             ready, _, _ = select.select([self._reply_read], [], [], min(remaining, _WATCH_EVERY))
-            if not ready:
-                self._watch_memory()
-                continue
+            if ready:
+                return
+            self._watch()
+
+    def _read_line(self, deadline: float) -> bytes:
+        while b"\n" not in self._buffer:
+            self._wait_readable(deadline)
             chunk = os.read(self._reply_read, 1 << 16)
             if not chunk:
                 raise self._died()
             self._buffer += chunk
             if len(self._buffer) > transport.MAX_MESSAGE_BYTES:
                 self.kill()
-                raise transport.TransportError("the worker sent a reply larger than 1 MB")
+                raise transport.TransportError("the worker sent a message larger than 1 MB")
         line, _, self._buffer = self._buffer.partition(b"\n")
         return line
 
-    def _watch_memory(self) -> None:
-        """Kill the worker when its process tree holds more resident memory than allowed.
+    def _read_into(self, view: memoryview, deadline: float) -> None:
+        """Fill `view` from the pipe (the bytes of one declared array)."""
+        taken = min(len(self._buffer), len(view))
+        view[:taken] = self._buffer[:taken]
+        self._buffer = self._buffer[taken:]
+        while taken < len(view):
+            self._wait_readable(deadline)
+            n = os.readv(self._reply_read, [view[taken:]])
+            if n == 0:
+                raise self._died()
+            taken += n
+
+    def _watch(self) -> None:
+        """Kill the worker when it holds more memory or disk than allowed.
 
         The address-space limit alone cannot keep a worker inside a small container (torch
-        reserves far more address space than it uses), so resident memory is watched as well.
+        reserves far more address space than it uses), so resident memory is watched as well:
+        of every process of the grading's uid (escaped or not) and its files in /dev/shm.
         """
-        limit = self.limits.resident_bytes
-        if not limit or self.process is None:
+        if self.process is None:
             return
-        if tree_rss(self.process.pid) > limit:
-            self.kill()
-            raise WorkerDied(None, read_tail(self.log_path, 2000),
-                             f"the worker used more than {limit >> 20} MiB of memory and was stopped")
+        limit = self.limits.resident_bytes
+        if limit:
+            used = resident_bytes(self.identity.uid) if self.identity else tree_rss(self.process.pid)
+            if used > limit:
+                self._stop(f"the worker used more than {limit >> 20} MiB of memory and was stopped")
+        now = time.monotonic()
+        if now >= self._next_disk_look:
+            self._next_disk_look = now + _DISK_EVERY
+            used_bytes, files = disk_usage(self.identity.uid if self.identity else None,
+                                           (self.student_dir, self.home))
+            if used_bytes > self.limits.disk_bytes or files > self.limits.disk_files:
+                self._stop(f"it wrote more than {self.limits.disk_bytes >> 20} MiB or {self.limits.disk_files} "
+                           f"files to disk, the most a grading may, and was stopped")
+
+    def _stop(self, reason: str) -> None:
+        self.kill()
+        raise WorkerDied(None, read_tail(self.log_path, 2000), reason)
 
     def _died(self) -> WorkerDied:
         returncode = self.process.wait() if self.process else None
@@ -245,10 +283,10 @@ def _reap(pids: list[int]) -> None:
 
 
 _PR_SET_CHILD_SUBREAPER = 36
-_WORKER_PIDS: set[int] = set()
-"""Workers of this process: their exit status belongs to their own Worker, never to `_reap`."""
 _WATCH_EVERY = 0.05
 """Seconds between two looks at the worker's memory while waiting for it."""
+_DISK_EVERY = 1.0
+"""Seconds between two looks at its disk use (a walk of its folders)."""
 
 
 def tree_rss(pid: int) -> int:
@@ -265,14 +303,14 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def _engine_path() -> list[str]:
-    """The worker imports the engine from where the parent did, and nothing from the cwd."""
-    root = Path(__file__).resolve().parent.parent
-    return [str(root)]
+def _engine_dir() -> str:
+    """The folder holding the `autograder` package the parent imported (a checkout or site-packages)."""
+    return str(Path(__file__).resolve().parent.parent)
 
 
 def read_tail(path: Path, limit: int, start: int = 0) -> str:
-    """At most `limit` characters of `path` from byte `start`, keeping the end."""
+    """At most `limit` characters of `path` from byte `start`, keeping the end. `path` is the
+    worker's log, which the parent created in a folder only it can write."""
     try:
         with open(path, "rb") as f:
             f.seek(0, os.SEEK_END)

@@ -1,7 +1,15 @@
 """One worker kept alive over one folder of modules: imports once, restarts only after a fault.
 
 Both grading (student code) and computing expected values (reference code) go through here, so
-the two run the same halves in the same way.
+the two run the same halves in the same way. A grading's scratch folder belongs to root and holds:
+
+    submission/   the staged files            (the grading's uid, 0700)
+    home/         HOME and home/tmp TMPDIR    (the grading's uid, 0700)
+    inputs/       input sets for data checks  (root, readable)
+    worker.log    what the worker printed     (root; the worker writes it through its stdout)
+
+so that the worker can change nothing the parent reads, and the parent reads nothing the worker
+wrote except the log, through a descriptor it opened itself.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from typing import Any
 from autograder import faults, inputs, transport
 from autograder.config import GradingConfig
 from autograder.faults import Fault
-from autograder.isolation import Limits, give_to, student_identity
+from autograder.isolation import Identity, Limits, acquire_identity, give_to
 from autograder.model import Check
 from autograder.results import Protection
 from autograder.sandbox import Worker, WorkerDied, WorkerTimeout, read_tail
@@ -40,7 +48,8 @@ class Ran:
 
 
 class WorkerSession:
-    """`trusted` sessions run the reference: no drop of privileges, no network isolation."""
+    """`trusted` sessions run the reference: no identity of their own, no network isolation, and
+    the data root at hand."""
 
     def __init__(self, folder: Path, scratch: Path, config: GradingConfig, *, assignment: str,
                  trusted: bool = False):
@@ -48,34 +57,44 @@ class WorkerSession:
         self.scratch = scratch
         self.config = config
         self.assignment = assignment
+        self.trusted = trusted
         self.log = scratch / "worker.log"
         self.worker: Worker | None = None
         self.imported: set[str] = set()
         self.broken: dict[str, Fault] = {}
         self.start_seconds = 0.0
         self.import_seconds = 0.0
-        self.trusted = trusted
+        self.deadline = float("inf")
+        self.budget = 0.0
+        self.bytes_left = transport.MAX_GRADING_BYTES
         self.locate: faults.Locate = faults.plain_location  # notebooks map lines back to cells
+        self.identity: Identity | None
         self.identity, self.no_identity_reason = (
             (None, "isolation is switched off (trusted or --no-isolation)") if trusted or not config.isolate
-            else student_identity())
+            else acquire_identity())
         mb = config.memory_limit_mb
         rss = config.resident_limit_mb
         self.limits = Limits(memory_bytes=mb << 20 if mb else None, resident_bytes=rss << 20 if rss else None,
-                             cpu_seconds=config.cpu_limit_s)
-        self.tmp = scratch / "tmp"
-        self.tmp.mkdir(exist_ok=True)
-        self.out = scratch / "out"
-        self.out.mkdir(exist_ok=True)
+                             cpu_seconds=config.cpu_limit_s, disk_bytes=config.disk_limit_mb << 20)
+        self.home = scratch / "home"
+        self.home.mkdir()
+        (self.home / "tmp").mkdir()
+        self.inputs = scratch / "inputs"
         if self.identity is not None:
-            os.chmod(scratch, 0o711)  # the worker's user may pass through, not list
-            give_to(self.identity, folder, self.tmp, self.out)
+            os.chmod(scratch, 0o711)  # the grading's uid may pass through, not list
+            give_to(self.identity, folder, self.home, self.home / "tmp")
+
+    def set_budget(self, seconds: float) -> None:
+        """The whole submission's time, checks, imports and restarts together."""
+        self.budget = seconds
+        self.deadline = time.monotonic() + seconds
 
     def prestart(self) -> None:
         """Spawn the worker now and let it import torch while the caller does other work."""
-        self.worker = Worker(self.folder, self.log, limits=self.limits, assignment=self.assignment,
+        self.worker = Worker(self.folder, self.home, self.log, limits=self.limits, assignment=self.assignment,
                              identity=self.identity, isolate_network=not self.trusted and self.config.isolate,
-                             tmp_dir=self.tmp, threads=self.config.threads, start_timeout=self.config.start_timeout)
+                             threads=self.config.threads, start_timeout=self.config.start_timeout,
+                             cwd=self.scratch)
         self.worker.spawn()
         self.imported = set()
 
@@ -94,18 +113,31 @@ class WorkerSession:
     def protections(self) -> list[Protection]:
         """What the student's code ran under, for the report (after at least one start)."""
         ready = self.worker.ready if self.worker else None
-        user = (Protection(name="unprivileged user", active=True, detail=f"ran as {self.identity.name}")
-                if self.identity else
-                Protection(name="unprivileged user", active=False, detail=self.no_identity_reason))
+        own = self.identity is not None
+        user = (Protection(name="unprivileged user", active=True,
+                           detail=f"ran as {self.identity.name}, this grading's own, without groups or setuid")
+                if own else Protection(name="unprivileged user", active=False, detail=self.no_identity_reason))
         network = Protection(name="no network", active=bool(ready and ready.network_isolated),
                              detail="an empty network namespace" if ready and ready.network_isolated
                              else (ready.network_detail if ready else "the worker did not start"))
-        fixed = [Protection(name="scrubbed environment", active=True, detail="PATH, locale and a private HOME only"),
-                 Protection(name="own working folder", active=True, detail="only the submission's named files"),
-                 Protection(name="process tree killed", active=True,
-                            detail="after a timeout or crash, the worker's session"
-                                   + (" and every process of its user" if self.identity else ""))]
-        return [user, network, *self.limits.describe(), *fixed]
+        fixed = [
+            Protection(name="isolated start", active=True,
+                       detail="python -I from a folder only the grader writes: nothing of the student's is "
+                              "imported before the privileges go"),
+            Protection(name="scrubbed environment", active=True, detail="PATH, locale and a private HOME only"),
+            Protection(name="own working folder", active=True, detail="only the submission's named files"),
+            Protection(name="outputs over a pipe", active=True,
+                       detail="sizes checked before reading; the grader opens no file the student's code wrote"),
+            Protection(name="processes killed", active=True,
+                       detail="after every check and at the end, every process of the grading's uid" if own
+                       else "after a timeout or crash, the worker's session and process tree"),
+            Protection(name="shared places cleaned", active=own,
+                       detail="what the grading's uid left in /tmp, /var/tmp, /dev/shm is removed" if own
+                       else "without a uid of its own, files left in /tmp cannot be told apart"),
+            Protection(name="time budget", active=self.budget > 0,
+                       detail=f"{self.budget:g} s for the whole submission" if self.budget else "none set"),
+        ]
+        return [user, network, *self.limits.describe(own), *fixed]
 
     def _worker(self) -> Worker:
         if self.worker is None or not self.worker.alive:
@@ -118,73 +150,79 @@ class WorkerSession:
     def close(self) -> None:
         if self.worker is not None:
             self.worker.close()
+        if self.identity is not None:
+            self.identity.release()
+
+    def _time_for(self, own_limit: float) -> tuple[float, bool]:
+        """The limit of the next request, and whether the submission's budget is what bounds it."""
+        left = self.deadline - time.monotonic()
+        return (left, True) if left < own_limit else (own_limit, False)
 
     def ensure_imported(self, files: tuple[str, ...]) -> Fault | None:
         """Import the problem's modules once per worker; a module that failed stays failed."""
-        self._worker()  # a worker restarted after a fault has imported nothing yet
         for file in (f for f in files if f.endswith(".py")):
             module = file.removesuffix(".py")
             if module in self.broken:
                 return self.broken[module]
-            if module in self.imported:
+            if self.worker is not None and self.worker.alive and module in self.imported:
                 continue
             fault = self._import(module, file)
             if fault is not None:
-                self.broken[module] = fault
+                if not fault.budget_spent:  # a later worker, with time left, may still import it
+                    self.broken[module] = fault
                 return fault
             self.imported.add(module)
         return None
 
     def _import(self, module: str, file: str) -> Fault | None:
-        worker = self._worker()
-        request = ImportRequest(module=module, path=str(self.folder / file), timeout=self.config.import_timeout)
+        limit, by_budget = self._time_for(self.config.import_timeout)
+        if limit <= 0:
+            return faults.budget_spent(self.budget)
         start = time.perf_counter()
+        worker = self._worker()  # a worker restarted after a fault has imported nothing yet
+        request = ImportRequest(module=module, path=str(self.folder / file), timeout=limit)
         log_start = self._log_size()
         try:
-            reply = worker.request(request, self.config.import_timeout)
+            reply, _ = worker.request(request, limit)
         except WorkerTimeout:
-            return faults.import_timeout(file, self.config.import_timeout, self._stuck_at(log_start))
+            return (faults.budget_spent(self.budget) if by_budget else
+                    faults.import_timeout(file, limit, self._stuck_at(log_start)))
         except WorkerDied as died:
             return faults.import_crash(file, str(died), died.log_tail)
         except TransportError as exc:
+            self.worker.kill()
             return faults.import_crash(file, str(exc), "")
         finally:
             self.import_seconds += time.perf_counter() - start
         return None if reply.ok else faults.import_fault(reply.error, file, self.locate)
 
-    def run(self, check: Check, half: str, out_dir: Path, file: str) -> Ran | Fault:
-        """Run one half of `check`; the outputs are loaded without pickle."""
+    def run(self, check: Check, half: str, file: str) -> Ran | Fault:
+        """Run one half of `check`; its outputs come back over the pipe."""
+        limit, by_budget = self._time_for(check.timeout * self.config.timeout_scale)
+        if limit <= 0:
+            return faults.budget_spent(self.budget)
         worker = self._worker()
-        out_dir.mkdir(parents=True, exist_ok=True)
-        give_to(self.identity, out_dir)
-        timeout = check.timeout * self.config.timeout_scale
-        inputs_dir = None
         if check.inputs:
-            inputs_dir = self.scratch / "inputs"
-            inputs.prepare(check.inputs, self.config.data_root, inputs_dir)
-        request = RunRequest(assignment=self.assignment, check=check.id, half=half,
-                             seed=check_seed(check), out_dir=str(out_dir),
-                             data_root=str(self.config.data_root) if self.config.data_root else None,
-                             inputs_dir=str(inputs_dir) if inputs_dir else None,
-                             timeout=timeout)
+            inputs.prepare(check.inputs, self.config.data_root, self.inputs)
+        request = RunRequest(assignment=self.assignment, check=check.id, half=half, seed=check_seed(check),
+                             data_root=str(self.config.data_root) if self.trusted and self.config.data_root else None,
+                             inputs_dir=str(self.inputs) if check.inputs else None, timeout=limit)
         log_start = self._log_size()
         try:
-            reply = worker.request(request, timeout)
+            reply, outputs = worker.request(request, limit, self.bytes_left)
         except WorkerTimeout:
-            return faults.timeout_fault(timeout, self._stuck_at(log_start))
+            return faults.budget_spent(self.budget) if by_budget else faults.timeout_fault(
+                limit, self._stuck_at(log_start))
         except WorkerDied as died:
             return faults.crash_fault(str(died), died.log_tail)
         except TransportError as exc:
             self.worker.kill()
-            return faults.crash_fault(f"it sent an unreadable reply ({exc})", "")
+            return faults.unreadable_outputs(str(exc))
         printed = read_tail(self.log, 4000, start=log_start)
-        if worker.has_children():  # forks left behind could answer for the worker later: end them all
-            worker.kill()
+        if worker.end_strays():  # what it left running could act for it later: end it all
             printed = (printed + "\n" + faults.left_processes()).strip()
         if not reply.ok:
             return faults.check_fault(reply.error, file, self.locate)
-        try:
-            outputs = transport.read_outputs(reply.outputs, out_dir)
-        except TransportError as exc:
-            return faults.unreadable_outputs(str(exc))
-        return Ran(outputs=outputs, seconds=reply.seconds, printed=printed)
+        if reply.outputs is not None:
+            self.bytes_left -= reply.outputs.nbytes
+        return Ran(outputs=outputs or {}, seconds=reply.seconds, printed=printed)

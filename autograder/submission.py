@@ -37,6 +37,8 @@ class Staged:
     notes: list[str] = field(default_factory=list)
     notebooks: dict[str, Converted] = field(default_factory=dict)
     """Module file name -> the notebook it was made from, for locating lines in cells."""
+    sources: dict[str, str] = field(default_factory=dict)
+    """Module file name -> its text as staged, read before any student code ran (static checks)."""
 
     def locate(self, file: str, line: int) -> str:
         """'hw3_p1.py, line 12', or the notebook cell that line came from."""
@@ -79,6 +81,8 @@ def stage(source: Path, assignment: Assignment, dest: Path, scratch: Path,
             staged.notes.append(f"{name} was found {len(paths)} times with the same contents; graded {shown[0]}.")
         shutil.copyfile(paths[0], dest / name)
         staged.found[name] = shown[0]
+        if name.endswith(".py"):
+            staged.sources[name] = (dest / name).read_text(encoding="utf-8", errors="replace")
     for problem in assignment.problems:  # the grader's own copies of the handout's starter files
         for name in problem.provided:
             shutil.copyfile(problem.provided_dir / name, dest / name)
@@ -102,6 +106,7 @@ def _stage_notebook(name: str, paths: list[Path], root: Path, dest: Path, staged
         staged.unusable[name] = str(exc)
         return
     (dest / name).write_text(converted.source, encoding="utf-8")
+    staged.sources[name] = converted.source
     staged.found[name] = shown[0]
     staged.notebooks[name] = converted
     staged.notes.extend(converted.notes)

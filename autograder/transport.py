@@ -1,29 +1,39 @@
 """What crosses between the parent and the worker, and how.
 
-Control messages are single JSON lines on a dedicated pipe, validated by pydantic on arrival.
-Arrays travel as `.npy` files in a folder the parent names, loaded with `allow_pickle=False`;
-other values as JSON. Nothing from the worker is ever unpickled.
+Everything travels over two pipes the parent created; the parent opens no file the worker could
+have touched. Control messages are single JSON lines, validated by pydantic on arrival. A reply
+that returns arrays declares each one's dtype and shape in its JSON line, and the raw bytes follow
+on the same pipe: the parent checks every declared size against its limits *before* it allocates
+anything, then reads exactly that many bytes into a fresh array. There is no file format to parse
+(no `.npy` header, no pickle), and only plain numeric dtypes exist on the parent's side.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import re
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 MAX_MESSAGE_BYTES = 1 << 20
-"""A reply line longer than this is a fault of the worker, not a message."""
+"""A JSON line longer than this is a fault of the worker, not a message."""
 
 MAX_ARRAY_BYTES = 256 << 20
-"""One returned array larger than this is refused before it is loaded."""
+"""One returned array larger than this is refused before it is read."""
 
-_ARRAY_FILE = re.compile(r"^a[0-9]{1,4}\.npy$")
+MAX_CHECK_BYTES = 256 << 20
+"""All the arrays of one reply together: the judge holds one check's outputs at a time, so this
+bounds the parent's memory whatever the worker declares."""
+
+MAX_GRADING_BYTES = 1 << 30
+"""All the arrays of one grading together: bounds the time a submission can spend in transfers."""
+
+DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+          "float16", "float32", "float64")
+"""The only element types that cross: plain numbers, little-endian, nothing with a Python object."""
 
 JSONValue = None | bool | int | float | str | list[Any] | dict[str, Any]
 
@@ -43,8 +53,7 @@ class RunRequest(BaseModel):
     check: str
     half: Literal["run", "expected"]
     seed: int
-    out_dir: str
-    data_root: str | None = None
+    data_root: str | None = Field(None, description="Only for trusted halves (the reference's expected values).")
     inputs_dir: str | None = None
     timeout: float = Field(30.0, description="The parent's limit: the worker dumps its stack just before.")
 
@@ -59,16 +68,40 @@ class Where(BaseModel):
 
 
 class ErrorInfo(BaseModel):
-    kind: Literal["not_implemented", "submission", "exception", "exit", "harness"]
+    kind: Literal["not_implemented", "submission", "exception", "exit"]
     message: str = Field(max_length=20_000)
     exception: str = ""
     where: Where | None = None
     traceback: str = Field("", max_length=50_000)
+    in_student_code: bool = Field(True, description="The exception passed through a frame of the student's files.")
+
+
+class ArraySpec(BaseModel):
+    """What the worker declares about an array before its bytes follow."""
+
+    dtype: Literal[DTYPES]  # type: ignore[valid-type]
+    shape: tuple[int, ...] = Field(max_length=32)
+
+    @field_validator("shape")
+    @classmethod
+    def _non_negative(cls, shape: tuple[int, ...]) -> tuple[int, ...]:
+        if any(n < 0 for n in shape):
+            raise ValueError("negative dimension")
+        return shape
+
+    @property
+    def nbytes(self) -> int:
+        """Exact, in Python integers: a declared 10**12 x 10**12 does not wrap around."""
+        return math.prod(self.shape) * np.dtype(self.dtype).itemsize
 
 
 class OutputsManifest(BaseModel):
     values: dict[str, Any] = Field(default_factory=dict, description="JSON outputs.")
-    arrays: dict[str, str] = Field(default_factory=dict, description="Output name -> .npy file name.")
+    arrays: dict[str, ArraySpec] = Field(default_factory=dict, description="Arrays, whose bytes follow in order.")
+
+    @property
+    def nbytes(self) -> int:
+        return sum(spec.nbytes for spec in self.arrays.values())
 
 
 class Reply(BaseModel):
@@ -102,23 +135,28 @@ def decode(line: bytes, model: type[BaseModel]) -> Any:
         raise TransportError(f"malformed message from the worker: {exc.errors()[0]['msg']}") from None
 
 
-# --- outputs --------------------------------------------------------------------------------
+# --- outputs, worker side ---------------------------------------------------------------------
 
-def write_outputs(outputs: Any, out_dir: Path) -> OutputsManifest:
-    """Worker side: arrays to .npy files, everything else must be JSON."""
+def pack_outputs(outputs: Any) -> tuple[OutputsManifest, list[memoryview]]:
+    """Arrays as declared specs plus their bytes, in order; everything else must be plain JSON."""
     if not isinstance(outputs, dict):
         raise TypeError(f"a check's student half must return a dict, not {type(outputs).__name__}")
     manifest = OutputsManifest()
-    for i, (name, value) in enumerate(outputs.items()):
+    payload = []
+    for name, value in outputs.items():
         if isinstance(value, np.ndarray):
-            if value.dtype.kind not in "biuf":
-                raise TypeError(f"output {name!r} has dtype {value.dtype}; only numbers cross to the judge")
-            file = f"a{i}.npy"
-            np.save(out_dir / file, value, allow_pickle=False)
-            manifest.arrays[name] = file
+            array = _plain(name, value)
+            manifest.arrays[name] = ArraySpec(dtype=array.dtype.name, shape=array.shape)
+            payload.append(memoryview(array.reshape(-1)).cast("B"))
         else:
             manifest.values[name] = _json_value(name, value)
-    return manifest
+    return manifest, payload
+
+
+def _plain(name: str, value: np.ndarray) -> np.ndarray:
+    if value.dtype.kind not in "biuf" or value.dtype.name not in DTYPES:
+        raise TypeError(f"output {name!r} has dtype {value.dtype}; only plain numbers cross to the judge")
+    return np.require(value, dtype=value.dtype.newbyteorder("<"), requirements="C")
 
 
 def _json_value(name: str, value: Any) -> Any:
@@ -130,26 +168,32 @@ def _json_value(name: str, value: Any) -> Any:
     return value
 
 
-def read_outputs(manifest: OutputsManifest, out_dir: Path) -> dict[str, Any]:
-    """Parent side: load what the manifest names, refusing anything but plain numeric arrays."""
+# --- outputs, parent side ---------------------------------------------------------------------
+
+def check_sizes(manifest: OutputsManifest, budget_left: int) -> None:
+    """Refuse, before anything is allocated, what exceeds the limits."""
+    for name, spec in manifest.arrays.items():
+        if spec.nbytes > MAX_ARRAY_BYTES:
+            raise TransportError(f"output {name!r} would be {spec.nbytes >> 20} MiB; at most "
+                                 f"{MAX_ARRAY_BYTES >> 20} MiB is read")
+    if manifest.nbytes > MAX_CHECK_BYTES:
+        raise TransportError(f"the outputs of this check would be {manifest.nbytes >> 20} MiB together; at most "
+                             f"{MAX_CHECK_BYTES >> 20} MiB is read per check")
+    if manifest.nbytes > budget_left:
+        raise TransportError(f"this submission has already returned close to {MAX_GRADING_BYTES >> 20} MiB of "
+                             f"outputs, the most one grading reads")
+
+
+def unpack_outputs(manifest: OutputsManifest, read_into: Callable[[memoryview], None]) -> dict[str, Any]:
+    """Values from the manifest, arrays read straight into fresh plain ndarrays (sizes already checked)."""
     outputs: dict[str, Any] = {}
     for name, value in manifest.values.items():
         if isinstance(value, dict) and set(value) == {"__float__"}:
             value = float(value["__float__"])
         outputs[name] = value
-    for name, file in manifest.arrays.items():
-        if not _ARRAY_FILE.match(file):
-            raise TransportError(f"output {name!r} names an unexpected file {file!r}")
-        path = out_dir / file
-        if path.is_symlink() or not path.is_file():
-            raise TransportError(f"output {name!r}: {file} is missing or not a plain file")
-        if os.path.getsize(path) > MAX_ARRAY_BYTES:
-            raise TransportError(f"output {name!r} is larger than {MAX_ARRAY_BYTES >> 20} MB")
-        try:
-            array = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise TransportError(f"output {name!r} is not a valid .npy array: {exc}") from None
-        if array.dtype.kind not in "biuf":
-            raise TransportError(f"output {name!r} has dtype {array.dtype}, not a number type")
-        outputs[name] = array
+    for name, spec in manifest.arrays.items():
+        array = np.empty(spec.shape, dtype=np.dtype(spec.dtype).newbyteorder("<"))
+        if array.nbytes:
+            read_into(memoryview(array.reshape(-1)).cast("B"))
+        outputs[name] = array.astype(array.dtype.newbyteorder("="), copy=False)
     return outputs

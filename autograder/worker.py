@@ -37,11 +37,11 @@ class Worker:
 
     # --- replies ------------------------------------------------------------------------------
 
-    def send(self, message: transport.BaseModel) -> None:
-        data = transport.encode(message)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.reply_fd, view):]
+    def send(self, message: transport.BaseModel, payload: list[memoryview] = ()) -> None:
+        """One JSON line, then the bytes of the arrays it declares."""
+        for data in (memoryview(transport.encode(message)), *payload):
+            while data:
+                data = data[os.write(self.reply_fd, data):]
 
     def _student_frames(self, tb: TracebackType | None) -> list[tuple[traceback.FrameSummary, str]]:
         """The frames in the student's files, each with its qualified name ('Encoder.__init__')."""
@@ -63,7 +63,9 @@ class Worker:
                          where=where, traceback=shown[-50_000:])
 
     def classify(self, exc: BaseException) -> ErrorInfo:
-        """Sort an exception into the closed set of error kinds the parent reports."""
+        """Sort an exception into the closed set of error kinds the parent reports. Whatever
+        happens in this process while a student's module is loaded is the student's: only the
+        parent decides that the grader itself failed."""
         if isinstance(exc, SubmissionError):
             return self._error("submission", str(exc), exc)
         if isinstance(exc, NotImplementedError):
@@ -74,8 +76,9 @@ class Worker:
             text = (exc.text or "").strip()
             where = Where(file=Path(exc.filename or "?").name, line=exc.lineno or 0, function="<module>", code=text)
             return ErrorInfo(kind="exception", message=f"{exc.msg}", exception="SyntaxError", where=where)
-        kind = "exception" if self._student_frames(exc.__traceback__) or isinstance(exc, ImportError) else "harness"
-        return self._error(kind, f"{type(exc).__name__}: {exc}", exc)
+        info = self._error("exception", f"{type(exc).__name__}: {exc}", exc)
+        info.in_student_code = bool(self._student_frames(exc.__traceback__))
+        return info
 
     # --- requests -----------------------------------------------------------------------------
 
@@ -96,11 +99,11 @@ class Worker:
         self.modules[request.module] = module
         return Reply(ok=True, seconds=time.perf_counter() - start)
 
-    def do_run(self, request: RunRequest) -> Reply:
+    def do_run(self, request: RunRequest) -> tuple[Reply, list[memoryview]]:
         with stack_dump_before(request.timeout):
             return self._run(request)
 
-    def _run(self, request: RunRequest) -> Reply:
+    def _run(self, request: RunRequest) -> tuple[Reply, list[memoryview]]:
         from autograder.assignments import load_assignment
 
         check = load_assignment(request.assignment).check(request.check)
@@ -112,22 +115,23 @@ class Worker:
             inputs_dir = Path(request.inputs_dir) if request.inputs_dir else None
             outputs = half(Subject(self.modules, self.student_dir, data_root, inputs_dir))
             seconds = time.perf_counter() - start
-            manifest = transport.write_outputs(outputs, Path(request.out_dir))
+            manifest, payload = transport.pack_outputs(outputs)
         except BaseException as exc:  # noqa: BLE001 - every fault becomes a message for the parent
-            return Reply(ok=False, seconds=time.perf_counter() - start, error=self.classify(exc))
+            return Reply(ok=False, seconds=time.perf_counter() - start, error=self.classify(exc)), []
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
-        return Reply(ok=True, seconds=seconds, outputs=manifest)
+        return Reply(ok=True, seconds=seconds, outputs=manifest), payload
 
     def serve(self, commands) -> None:
         for line in commands:
             op = transport.decode(line, _Op).op
             if op == "exit":
                 return
-            request = transport.decode(line, ImportRequest if op == "import" else RunRequest)
-            reply = self.do_import(request) if op == "import" else self.do_run(request)
-            self.send(reply)
+            if op == "import":
+                self.send(self.do_import(transport.decode(line, ImportRequest)))
+            else:
+                self.send(*self.do_run(transport.decode(line, RunRequest)))
 
 
 class _Op(transport.BaseModel):
@@ -153,9 +157,13 @@ def seed_everything(seed: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Started by the parent as `python -I -c BOOTSTRAP ENGINE_DIR ...`: isolated mode, so that
+    nothing from the current folder, the user's site-packages or PYTHON* variables is imported
+    while this process may still be root."""
     global _torch
-    parser = argparse.ArgumentParser(prog="python -m autograder.worker")
+    parser = argparse.ArgumentParser(prog="autograder worker")
     parser.add_argument("--student-dir", type=Path, required=True)
+    parser.add_argument("--home", type=Path, required=True, help="The student's HOME and TMPDIR parent")
     parser.add_argument("--cmd-fd", type=int, required=True)
     parser.add_argument("--reply-fd", type=int, required=True)
     parser.add_argument("--threads", type=int, default=1)
@@ -181,6 +189,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.user:
         uid, gid = (int(x) for x in args.user.split(":"))
         isolation.drop_privileges(uid, gid, args.nproc)
+    isolation.enter_student_environment(args.student_dir, args.home)
     sys.path.insert(0, str(args.student_dir))
     sys.argv = ["student"]
     worker = Worker(args.student_dir, args.reply_fd)
@@ -189,7 +198,3 @@ def main(argv: list[str] | None = None) -> None:
                                 network_isolated=network_off is None, network_detail=network_off or ""))
     with os.fdopen(args.cmd_fd, "rb") as commands:
         worker.serve(commands)
-
-
-if __name__ == "__main__":
-    main()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from autograder.assignments import load_assignment
 from autograder.config import REPO_ROOT, GradingConfig
+from autograder.isolation import identity_unavailable
 from autograder.results import Grade
 from autograder.runner import grade
 
@@ -75,3 +77,13 @@ def lost(g: Grade) -> set[str]:
 def by_id(g: Grade, check_id: str):
     return next(c for c in g.checks if c.id == check_id)
 
+
+
+needs_isolation = pytest.mark.skipif(identity_unavailable() is not None,
+                                     reason=f"the unprivileged sandbox is unavailable: {identity_unavailable()}")
+
+
+def grading_uid(g: Grade) -> int:
+    """The user id this grading's student code ran as (from its report)."""
+    user = next(p for p in g.protections if p.name == "unprivileged user")
+    return int(re.search(r"uid (\d+)", user.detail).group(1))

@@ -17,16 +17,14 @@ import pytest
 
 from autograder.assignments import load_assignment
 from autograder.assignments.umn_csci5527_hw3 import p1
-from autograder.isolation import student_identity
+from autograder.isolation import processes_of
 from autograder.runner import grade
-from conftest import HW3, by_id, lost, mutate, outcomes, reference_text
+from conftest import grading_uid, needs_isolation, HW3, by_id, lost, mutate, outcomes, reference_text
 
 FILE = "hw3_p1.py"
 ALL = {c.id for c in p1.PROBLEM.checks}
 FORWARD = {"p1.forward.handout_seed", "p1.forward.other_seeds"}
 BACKWARD = {"p1.backward.handout_seed", "p1.backward.other_seeds", "p1.autograd.agrees_with_backward"}
-needs_isolation = pytest.mark.skipif(student_identity()[0] is None,
-                                     reason=f"the unprivileged sandbox is unavailable: {student_identity()[1]}")
 
 
 @pytest.fixture(scope="module")
@@ -104,16 +102,12 @@ def test_memory_bomb_is_stopped_by_the_resident_memory_watch(grade_p1, reference
 
 @needs_isolation
 def test_fork_bomb_is_stopped_and_leaves_nothing_behind(grade_p1, reference):
-    import psutil
-
     bomb = "import os\nwhile True:\n    os.fork()"
     g = grade_p1({FILE: _forward_body(reference, bomb)}, timeout_scale=0.2)
     assert lost(g) == FORWARD
     assert outcomes(g)["p1.forward.handout_seed"] in {"error", "timeout", "crashed"}
     assert g.score == 4.5 - 0.75
-    uid = student_identity()[0].uid
-    left = [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == uid]
-    assert not left  # zombies included: they were re-parented to the grader and reaped
+    assert not processes_of(grading_uid(g))  # zombies included: re-parented to the grader and reaped
 
 
 def test_os_exit_at_import_is_reported(grade_p1, reference):

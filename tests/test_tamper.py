@@ -9,15 +9,12 @@ import sys
 import pytest
 
 from autograder.config import REPO_ROOT
-from autograder.isolation import student_identity
-from conftest import HW3, by_id, lost, mutate, reference_text
+from conftest import needs_isolation, HW3, by_id, lost, mutate, reference_text
 
 FILE = "hw3_p1.py"
 FORWARD = {"p1.forward.handout_seed", "p1.forward.other_seeds"}
 BACKWARD = {"p1.backward.handout_seed", "p1.backward.other_seeds", "p1.autograd.agrees_with_backward"}
 WRONG_V5_GRADIENT = ('g["V5"] = -g["D"]', 'g["V5"] = g["D"]')
-needs_isolation = pytest.mark.skipif(student_identity()[0] is None,
-                                     reason=f"the unprivileged sandbox is unavailable: {student_identity()[1]}")
 
 
 @pytest.fixture(scope="module")
@@ -87,17 +84,21 @@ def test_monkeypatching_numpy_torch_or_the_harness_changes_nothing(grade_p1, fau
 
 
 def test_a_crafted_pickle_in_a_returned_value_is_never_loaded(grade_p1, faulty, tmp_path):
+    """The student's code replaces the worker's packing with one that declares an object array and
+    sends a pickle as its bytes (bypassing pydantic's validation on its side)."""
     marker = tmp_path / "unpickled"
-    attack = ("\nimport numpy, os\n_save = numpy.save\n"
+    attack = ("\nimport pickle, autograder.transport as _t\n"
               "class Boom:\n    def __reduce__(self):\n"
               f"        return (open, ({str(marker)!r}, 'w'))\n"
-              "def _evil_save(file, arr, allow_pickle=False, **kw):\n"
-              "    _save(file, numpy.array([Boom()], dtype=object), allow_pickle=True)\n"
-              "numpy.save = _evil_save\n")
+              "def _evil_pack(outputs):\n"
+              "    blob = pickle.dumps([Boom()])\n"
+              "    spec = _t.ArraySpec.model_construct(dtype='object', shape=(len(blob),))\n"
+              "    return _t.OutputsManifest.model_construct(values={}, arrays={'V1': spec}), [memoryview(blob)]\n"
+              "_t.pack_outputs = _evil_pack\n")
     g = grade_p1({FILE: faulty + attack})
     assert lost(g) == {c.id for c in g.checks}
     assert by_id(g, "p1.forward.handout_seed").feedback.summary.startswith(
-        "The values returned during this check could not be read by the grader: output 'V1' is not a valid .npy array")
+        "The values returned during this check could not be read by the grader: malformed message")
     assert not marker.exists()
 
 
