@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from autograder.config import GradingConfig
+from autograder.isolation import keep_private
 from autograder.model import Assignment
 from autograder.results import Grade
 from autograder.runner import grade_safely, selected_checks
@@ -34,17 +35,46 @@ class ClassSummary(BaseModel):
     check_pass_rates: dict[str, float]
 
 
+_RESERVED = {"gradebook.csv", "class_summary.json"}
+"""Names of the class-level outputs: no student's folder may take them."""
+
+
 def submissions_in(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir()
-                  if not p.name.startswith(".") and (p.is_dir() or p.suffix in _SUBMISSION_SUFFIXES))
+                  if not p.name.startswith(".") and not p.is_symlink()
+                  and (p.is_dir() or p.suffix in _SUBMISSION_SUFFIXES))
+
+
+def student_names(submissions: list[Path]) -> dict[Path, str]:
+    """A distinct, printable name per submission, also its report folder's name: `alice/` and
+    `alice.zip` become `alice` and `alice.zip`; a name that is not valid UTF-8 keeps its readable
+    part; no student takes the name of a class-level output."""
+    names: dict[Path, str] = {}
+    taken = set(_RESERVED)
+    for submission in submissions:
+        full = _safe(submission.name)
+        short = _safe(submission.stem) if submission.is_file() else full
+        name = next(n for n in (short, full, *(f"{full}-{i}" for i in range(2, len(submissions) + 2)))
+                    if n not in taken)
+        taken.add(name)
+        names[submission] = name
+    return names
+
+
+def _safe(name: str) -> str:
+    readable = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    cleaned = "".join(c if c.isalnum() or c in "._-@+" else "_" for c in readable).strip(".")
+    return cleaned or "submission"
 
 
 def grade_class(folder: Path, assignment: Assignment, config: GradingConfig, out: Path,
                 progress: Callable[[str, Grade], None] | None = None) -> ClassSummary:
     out.mkdir(parents=True, exist_ok=True)
+    # As root, the class's uploads and reports are closed to every grading's uid: one student's
+    # code must not read another's work.
+    keep_private(folder, out)
     grades: dict[str, Grade] = {}
-    for submission in submissions_in(folder):
-        student = submission.stem if submission.is_file() else submission.name
+    for submission, student in student_names(submissions_in(folder)).items():
         grade = grade_safely(submission, assignment, config)
         target = out / student
         target.mkdir(exist_ok=True)

@@ -93,6 +93,7 @@ def grade(submission: Path, assignment: Assignment, config: GradingConfig,
             staged = _stage(submission, assignment, folder, scratch, grade.messages, config.notebook_top_level)
             if staged is not None:
                 session.locate = staged.locate
+                session.staged = {p.name for p in folder.iterdir()}
             for problem in (p for p in assignment.problems if config.problems is None or p.id in config.problems):
                 results = []
                 for check in (c for c in problem.checks if c.id in selected):

@@ -47,6 +47,10 @@ class WorkerDied(Exception):
         super().__init__(reason or describe_exit(returncode))
 
 
+class DiskQuotaExceeded(WorkerDied):
+    """The worker was stopped for what it wrote; the caller must clear it before a restart."""
+
+
 def describe_exit(returncode: int | None) -> str:
     if returncode is None:
         return "the worker stopped answering"
@@ -250,11 +254,11 @@ class Worker:
                                            (self.student_dir, self.home))
             if used_bytes > self.limits.disk_bytes or files > self.limits.disk_files:
                 self._stop(f"it wrote more than {self.limits.disk_bytes >> 20} MiB or {self.limits.disk_files} "
-                           f"files to disk, the most a grading may, and was stopped")
+                           f"files to disk, the most a grading may, and was stopped", DiskQuotaExceeded)
 
-    def _stop(self, reason: str) -> None:
+    def _stop(self, reason: str, error: type[WorkerDied] = WorkerDied) -> None:
         self.kill()
-        raise WorkerDied(None, read_tail(self.log_path, 2000), reason)
+        raise error(None, read_tail(self.log_path, 2000), reason)
 
     def _died(self) -> WorkerDied:
         returncode = self.process.wait() if self.process else None

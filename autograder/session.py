@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
 import zlib
 from dataclasses import dataclass
@@ -25,10 +26,10 @@ from typing import Any
 from autograder import faults, inputs, transport
 from autograder.config import GradingConfig
 from autograder.faults import Fault
-from autograder.isolation import Identity, Limits, acquire_identity, give_to
+from autograder.isolation import Identity, Limits, acquire_identity, clean_shared_places, give_to
 from autograder.model import Check
 from autograder.results import Protection
-from autograder.sandbox import Worker, WorkerDied, WorkerTimeout, read_tail
+from autograder.sandbox import DiskQuotaExceeded, Worker, WorkerDied, WorkerTimeout, read_tail
 from autograder.transport import ImportRequest, RunRequest, TransportError
 
 _FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+) in (?P<function>\S+)')
@@ -80,9 +81,24 @@ class WorkerSession:
         self.home.mkdir()
         (self.home / "tmp").mkdir()
         self.inputs = scratch / "inputs"
+        self.staged: set[str] = set()
         if self.identity is not None:
             os.chmod(scratch, 0o711)  # the grading's uid may pass through, not list
             give_to(self.identity, folder, self.home, self.home / "tmp")
+
+    def clear_writes(self) -> None:
+        """Remove what the student's code wrote (every process of it is dead): all of HOME, what is
+        not a staged file in the submission's folder, and its files in shared places."""
+        for folder, keep in ((self.home, {"tmp"}), (self.home / "tmp", set()), (self.folder, self.staged)):
+            for entry in os.scandir(folder):
+                if entry.name in keep:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+        if self.identity is not None:
+            clean_shared_places(self.identity.uid)
 
     def set_budget(self, seconds: float) -> None:
         """The whole submission's time, checks, imports and restarts together."""
@@ -153,6 +169,10 @@ class WorkerSession:
         if self.identity is not None:
             self.identity.release()
 
+    def _after_death(self, died: WorkerDied) -> None:
+        if isinstance(died, DiskQuotaExceeded):  # else the next worker would be stopped for it again
+            self.clear_writes()
+
     def _time_for(self, own_limit: float) -> tuple[float, bool]:
         """The limit of the next request, and whether the submission's budget is what bounds it."""
         left = self.deadline - time.monotonic()
@@ -179,21 +199,23 @@ class WorkerSession:
         if limit <= 0:
             return faults.budget_spent(self.budget)
         start = time.perf_counter()
-        worker = self._worker()  # a worker restarted after a fault has imported nothing yet
         request = ImportRequest(module=module, path=str(self.folder / file), timeout=limit)
         log_start = self._log_size()
         try:
+            worker = self._worker()  # a worker restarted after a fault has imported nothing yet
             reply, _ = worker.request(request, limit)
         except WorkerTimeout:
             return (faults.budget_spent(self.budget) if by_budget else
                     faults.import_timeout(file, limit, self._stuck_at(log_start)))
         except WorkerDied as died:
+            self._after_death(died)
             return faults.import_crash(file, str(died), died.log_tail)
         except TransportError as exc:
             self.worker.kill()
             return faults.import_crash(file, str(exc), "")
         finally:
             self.import_seconds += time.perf_counter() - start
+        worker.end_strays()  # a process started at import could act for the student later
         return None if reply.ok else faults.import_fault(reply.error, file, self.locate)
 
     def run(self, check: Check, half: str, file: str) -> Ran | Fault:
@@ -201,7 +223,6 @@ class WorkerSession:
         limit, by_budget = self._time_for(check.timeout * self.config.timeout_scale)
         if limit <= 0:
             return faults.budget_spent(self.budget)
-        worker = self._worker()
         if check.inputs:
             inputs.prepare(check.inputs, self.config.data_root, self.inputs)
         request = RunRequest(assignment=self.assignment, check=check.id, half=half, seed=check_seed(check),
@@ -209,11 +230,13 @@ class WorkerSession:
                              inputs_dir=str(self.inputs) if check.inputs else None, timeout=limit)
         log_start = self._log_size()
         try:
+            worker = self._worker()
             reply, outputs = worker.request(request, limit, self.bytes_left)
         except WorkerTimeout:
             return faults.budget_spent(self.budget) if by_budget else faults.timeout_fault(
                 limit, self._stuck_at(log_start))
         except WorkerDied as died:
+            self._after_death(died)
             return faults.crash_fault(str(died), died.log_tail)
         except TransportError as exc:
             self.worker.kill()

@@ -57,10 +57,11 @@ class Worker:
         where = None
         if frames:
             f, qualname = frames[-1]
-            where = Where(file=Path(f.filename).name, line=f.lineno or 0, function=qualname, code=(f.line or "")[:300])
+            where = Where(file=Path(f.filename).name, line=f.lineno or 0, function=_encodable(qualname),
+                          code=_encodable((f.line or "")[:300]))
         shown = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-8))
-        return ErrorInfo(kind=kind, message=message[:20_000], exception=type(exc).__name__,
-                         where=where, traceback=shown[-50_000:])
+        return ErrorInfo(kind=kind, message=_encodable(message[:20_000]), exception=type(exc).__name__,
+                         where=where, traceback=_encodable(shown[-50_000:]))
 
     def classify(self, exc: BaseException) -> ErrorInfo:
         """Sort an exception into the closed set of error kinds the parent reports. Whatever
@@ -132,6 +133,11 @@ class Worker:
                 self.send(self.do_import(transport.decode(line, ImportRequest)))
             else:
                 self.send(*self.do_run(transport.decode(line, RunRequest)))
+
+
+def _encodable(text: str) -> str:
+    """A message may hold lone surrogates (a student's `raise ValueError('\\udcff')`): JSON cannot."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 class _Op(transport.BaseModel):
