@@ -19,7 +19,8 @@ from autograder.isolation import keep_private
 from autograder.model import Assignment
 from autograder.results import Grade
 from autograder.runner import grade_safely, selected_checks
-from autograder.writers import write_gradescope, write_html, write_summary
+from autograder.text import printable
+from autograder.writers import printable_json, write_gradescope, write_html, write_summary
 
 _SUBMISSION_SUFFIXES = {".zip", ".ipynb", ".py"}
 
@@ -88,19 +89,23 @@ def grade_class(folder: Path, assignment: Assignment, config: GradingConfig, out
     problems = list(dict.fromkeys(c.problem_id for c in checks))
     _write_gradebook(grades, problems, [c.id for c in checks], out / "gradebook.csv")
     summary = _summarise(assignment, grades)
-    (out / "class_summary.json").write_text(summary.model_dump_json(indent=2))
+    (out / "class_summary.json").write_text(printable_json(summary), encoding="utf-8")
     return summary
 
 
 def _write_gradebook(grades: dict[str, Grade], problems: list[str], checks: list[str], path: Path) -> None:
-    """One row per student: the total, each problem, each check; a column says if grading failed."""
-    with open(path, "w", newline="") as f:
+    """One row per student: the total, each problem, each check; a column says if grading failed.
+
+    Student names are the names of the upload's entries: printable, so that a non-UTF-8 name cannot
+    stop the gradebook from being written."""
+    with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["student", "score", "max_score", *problems, *checks, "autograder_error"])
         for student, grade in grades.items():
             by_problem = {p.id: p.score for p in grade.problems}
             by_check = {c.id: c.score for c in grade.checks}
-            writer.writerow([student, grade.score, grade.max_score, *(by_problem.get(p, "") for p in problems),
+            writer.writerow([printable(student), grade.score, grade.max_score,
+                             *(by_problem.get(p, "") for p in problems),
                              *(by_check.get(c, "") for c in checks),
                              "yes" if grade.harness_error or any(c.outcome.value == "harness_error" for c in grade.checks)
                              else ""])

@@ -18,6 +18,7 @@ from autograder.assignments import UnknownAssignment, assignment_ids, load_assig
 from autograder.config import REPO_ROOT, GradingConfig, config_errors
 from autograder.results import CheckResult, Grade, Outcome
 from autograder.runner import grade_safely, selected_checks
+from autograder.text import printable
 from autograder.writers import write_gradescope, write_html, write_summary
 
 EXIT_FULL_MARKS, EXIT_POINTS_LOST, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -45,26 +46,31 @@ def _progress(total: int):
     def show(result: CheckResult) -> None:
         done[0] += 1
         outcome = click.style(f"{result.outcome.value:<8}", fg=_COLOURS.get(result.outcome.value, "red"))
-        click.echo(f"[{done[0]:>3}/{total}] {outcome} {result.score:g}/{result.max_score:g}  {result.id}", err=True)
+        click.echo(f"[{done[0]:>3}/{total}] {outcome} {result.score:g}/{result.max_score:g}  "
+                   f"{printable(result.id)}", err=True)
 
     return show
 
 
 def _explain(grade: Grade) -> None:
-    """After the progress lines: what went wrong, check by check, then the total."""
+    """After the progress lines: what went wrong, check by check, then the total.
+
+    Feedback quotes the student's exception messages and source lines, and messages name the files
+    of the upload: all printed through `printable`, so that no escape sequence reaches the terminal.
+    """
     for check in grade.checks:
         if check.outcome is Outcome.passed:
             continue
         click.echo(f"\n{click.style(check.id, bold=True)} ({check.claim})")
-        click.echo(f"  {check.feedback.summary}")
+        click.echo(f"  {printable(check.feedback.summary)}")
         for line in check.feedback.details:
-            click.echo(f"  {line}")
+            click.echo(f"  {printable(line)}")
         if check.feedback.hint:
-            click.echo(f"  Hint: {check.feedback.hint}")
+            click.echo(f"  Hint: {printable(check.feedback.hint)}")
     for message in grade.messages:
-        click.echo(f"\nNote: {message}")
+        click.echo(f"\nNote: {printable(message)}")
     if grade.harness_error:
-        click.echo("\nThe autograder failed while grading:\n" + grade.harness_error, err=True)
+        click.echo("\nThe autograder failed while grading:\n" + printable(grade.harness_error), err=True)
     click.echo(f"\n{grade.title}: {grade.score:g} / {grade.max_score:g} points "
                f"({sum(c.outcome is Outcome.passed for c in grade.checks)} of {len(grade.checks)} checks passed "
                f"in {grade.timing.total:.1f} s)")
@@ -161,7 +167,7 @@ def batch(folder: Path, assignment_id: str, out: Path, quiet: bool, problems: tu
 
     def show(student: str, grade: Grade) -> None:
         if not quiet:
-            click.echo(f"{student:<30} {grade.score:>7g} / {grade.max_score:g}"
+            click.echo(f"{printable(student):<30} {grade.score:>7g} / {grade.max_score:g}"
                        + ("  AUTOGRADER ERROR" if grade.harness_error else ""), err=True)
 
     summary = grade_class(folder, assignment, config, out, progress=show)

@@ -13,6 +13,7 @@ from autograder.results import Grade
 from autograder.runner import grade_safely
 from autograder.writers import gradescope_results, render_html, write_gradescope
 from conftest import HW3, mutate, reference_text
+from markdown_view import shown_text
 
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "gradescope_results.schema.json").read_text())
 FILE = "hw3_p1.py"
@@ -39,7 +40,7 @@ def test_results_json_says_what_was_expected_and_where(faulty_grade):
     tests = gradescope_results(faulty_grade)["tests"]
     backward = next(t for t in tests if "[p1.backward.handout_seed]" in t["name"])
     assert backward["status"] == "failed"
-    assert "W3.g: expected shape (2, 3), got (3, 2)" in backward["output"]
+    assert "W3.g: expected shape (2, 3), got (3, 2)" in shown_text(backward["output"])  # feedback is escaped
 
 
 def test_harness_failure_still_writes_valid_results_that_say_so(p1_config, tmp_path, monkeypatch):

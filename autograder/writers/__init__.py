@@ -2,6 +2,7 @@
 
 from autograder.writers.gradescope import gradescope_results, write_gradescope
 from autograder.writers.html import render_html, write_html
-from autograder.writers.summary import write_summary
+from autograder.writers.summary import printable_json, write_summary
 
-__all__ = ["gradescope_results", "write_gradescope", "render_html", "write_html", "write_summary"]
+__all__ = ["gradescope_results", "write_gradescope", "render_html", "write_html", "write_summary",
+           "printable_json"]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.results import Grade, Outcome
+from autograder.text import printable
 from autograder.writers.templates import OUTCOME_LABELS, render
 
 
@@ -34,7 +35,7 @@ def gradescope_results(grade: Grade) -> dict[str, Any]:
             if check.debug:  # instructors see the traceback; students never do
                 tests.append({"name": f"Details for the instructor [{check.id}]", "number": f"{i}.{j}.1",
                               "score": 0.0, "max_score": 0.0, "status": "failed",
-                              "output": check.debug[-20_000:], "output_format": "text",
+                              "output": printable(check.debug)[-20_000:], "output_format": "text",
                               "visibility": "hidden", "tags": ["debug"]})
     if grade.harness_error:
         tests.append({"name": "The autograder failed", "number": "0", "score": 0.0, "max_score": 0.0,
@@ -43,7 +44,8 @@ def gradescope_results(grade: Grade) -> dict[str, Any]:
                                 "fault: tell your instructor, who will regrade it."})
         tests.append({"name": "Autograder failure, details for the instructor", "number": "0.1",
                       "score": 0.0, "max_score": 0.0, "status": "failed", "visibility": "hidden",
-                      "output_format": "text", "tags": ["debug"], "output": grade.harness_error[-20_000:]})
+                      "output_format": "text", "tags": ["debug"],
+                      "output": printable(grade.harness_error)[-20_000:]})
     return {
         "score": grade.score,
         "execution_time": max(0, round(grade.timing.total)),

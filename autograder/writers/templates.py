@@ -6,8 +6,10 @@ import functools
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
 from autograder.config import REPO_ROOT
+from autograder.text import markdown_code_block, markdown_text, printable
 
 REPORTS = REPO_ROOT / "reports"
 
@@ -17,12 +19,22 @@ OUTCOME_LABELS = {
 }
 
 
+def _printable_value(value: object) -> object:
+    """Applied to every value a template prints (before HTML escaping): no control character
+    reaches a page or a markdown output, whichever variable a template author forgets to filter.
+    Markup is ours, already escaped, and passes as it is."""
+    return printable(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+
 @functools.cache
 def environment(autoescape: bool) -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(REPORTS / "templates"),
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(REPORTS / "templates"), finalize=_printable_value,
         autoescape=autoescape, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
     )
+    # Markdown templates escape each student string where it lands; markup stays in the template.
+    env.filters.update(markdown_text=markdown_text, markdown_code_block=markdown_code_block)
+    return env
 
 
 def render(name: str, **context: object) -> str:
