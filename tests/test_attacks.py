@@ -9,6 +9,7 @@ saying why.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import textwrap
 import time
@@ -323,3 +324,94 @@ def test_crashing_every_check_after_a_slow_import_is_bounded_by_the_time_budget(
     spent = [c for c in g.checks if "used up its 8 s of grading time" in c.feedback.summary]
     assert spent and all(c.score == 0 for c in spent)
     assert_nothing_left(g)
+
+
+# --- a class, and the Gradescope container ----------------------------------------------------
+
+def test_one_student_cannot_reach_another_in_a_batch(p1_config, tmp_path, reference, faulty, drop):
+    """Alice's code leaves a process hunting for the next students' staged files and the gradebook;
+    beside her: alice.zip, a folder whose name is not UTF-8, one named like the gradebook."""
+    import csv
+    import json
+    import zipfile
+
+    from autograder.assignments import load_assignment
+    from autograder.batch import grade_class
+
+    out = tmp_path / "out"
+    hunt = textwrap.dedent(f"""
+        import glob, os, time
+        for _ in range(150):
+            for path in glob.glob("/tmp/autograder-*/submission/*.py") + [{str(out / "gradebook.csv")!r}]:
+                try:
+                    open(path, "w").write("def forward(*a):\\n    raise SystemExit\\n")
+                    open({str(drop / "reached")!r}, "a").write(path + "\\n")
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        """)
+    escape = ESCAPE.replace("loop = ", f"loop = {hunt!r} or ")
+    class_dir = tmp_path / "class"
+    for name, text in {"alice": reference + "\nMARK = None\n" + escape, "bob": faulty,
+                       "gradebook.csv": reference}.items():
+        (class_dir / name).mkdir(parents=True)
+        (class_dir / name / FILE).write_text(text)
+    with zipfile.ZipFile(class_dir / "alice.zip", "w") as zf:
+        zf.writestr(f"hw/{FILE}", faulty)
+    strange = os.fsencode(class_dir) + b"/caf\xe9"
+    os.mkdir(strange)
+    with open(strange + b"/" + FILE.encode(), "w") as f:
+        f.write(faulty)
+
+    summary = grade_class(class_dir, load_assignment(HW3), p1_config(), out)
+
+    rows = {r["student"]: float(r["score"]) for r in csv.DictReader(open(out / "gradebook.csv", encoding="utf-8"))}
+    assert rows == {"alice": 4.5, "alice.zip": 2.25, "bob": 2.25, "caf_": 2.25, "gradebook.csv-2": 4.5}
+    assert summary.submissions == 5 and not summary.harness_errors
+    assert json.loads((out / "class_summary.json").read_text())["submissions"] == 5
+    assert all((out / name / "results.json").is_file() for name in rows)
+    time.sleep(0.5)
+    assert not (drop / "reached").exists()
+
+
+def test_results_json_is_the_judges_in_the_gradescope_container(make_config, tmp_path_factory, faulty, drop):
+    """The built zip's run_autograder, in a temporary root standing for /autograder: the student
+    writes results.json, links the results folder away, and leaves a process to overwrite it after."""
+    import json
+    import subprocess
+    import sys
+
+    from autograder import gradescope
+    from autograder.assignments import load_assignment
+
+    home = Path(tempfile.mkdtemp(prefix="gradescope-", dir="/tmp"))
+    home.chmod(0o755)
+    zip_path, _ = gradescope.build(load_assignment(HW3), tmp_path_factory.mktemp("zip") / "autograder.zip",
+                                   make_config(problems=None))
+    gradescope.unpack(zip_path, home / "source")
+    (home / "submission").mkdir()
+    (home / "results").mkdir()
+    results = home / "results" / "results.json"
+    forged = json.dumps({"score": 100, "tests": []})
+    overwrite = f"try:\n    open({str(results)!r}, 'w').write({forged!r})\nexcept OSError:\n    pass"
+    attack = textwrap.dedent(f"""
+        import os
+        {overwrite.replace(chr(10), chr(10) + '        ')}
+        try:
+            os.symlink({str(home / "results")!r}, os.path.join(os.getcwd(), "results"))
+        except OSError:
+            pass
+        """) + f"\nMARK = {str(results)!r}\n" + ESCAPE
+    (home / "submission" / FILE).write_text(faulty + attack)
+    done = subprocess.run([str(home / "source" / "run_autograder")], capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "AUTOGRADER_HOME": str(home),
+                               "AUTOGRADER_PYTHON": sys.executable})
+    assert done.returncode == 0, done.stderr
+    time.sleep(0.5)
+    written = json.loads(results.read_text())
+    judged = json.loads((home / "results" / "summary.json").read_text())
+    assert written["score"] == judged["score"] == FAULTY_SCORE
+    p1 = [t for t in written["tests"] if "p1" in t["tags"]]
+    assert sum(t["score"] for t in p1) == FAULTY_SCORE and [t["status"] for t in p1].count("failed") == 3
+    assert results.stat().st_uid == 0 and (home / "results").stat().st_uid == 0
+    shutil.rmtree(home)
