@@ -203,6 +203,7 @@ class WorkerSession:
         log_start = self._log_size()
         try:
             worker = self._worker()  # a worker restarted after a fault has imported nothing yet
+            start = time.perf_counter()  # the worker's start is counted apart
             reply, _ = worker.request(request, limit)
         except WorkerTimeout:
             return (faults.budget_spent(self.budget) if by_budget else

@@ -1,6 +1,7 @@
 """Where the time and memory of grading one submission go (run on demand, not in CI).
 
     python benchmarks/bench_grading.py --assignment umn-csci5527-hw3 --repeat 5
+    git worktree add ../before HEAD~3 && python benchmarks/bench_grading.py --problem p1 --against ../before
     AUTOGRADER_DATA_ROOT=../shared/data python benchmarks/bench_grading.py --assignment uw-cse446-hw4 \
         --problem a1 --problem a5 --problem b1 --repeat 3
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -42,12 +44,17 @@ from autograder.sandbox import tree_rss
 REPO = Path(__file__).resolve().parent.parent
 
 
-def run_once(assignment: str, submission: Path, cache: Path, extra: tuple[str, ...] = ()) -> dict[str, float]:
+def run_once(assignment: str, submission: Path, cache: Path, extra: tuple[str, ...] = (),
+             checkout: Path = REPO) -> dict[str, float]:
+    """One `autograder grade` of `submission` with the engine of `checkout` (this one by default)."""
     with tempfile.TemporaryDirectory() as out:
+        os.chmod(out, 0o755)
+        before_run(checkout)
         start = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "autograder.cli", "grade", str(submission),
                                  "-a", assignment, "-o", out, "-q", "--cache-dir", str(cache), *extra],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=checkout,
+                                env={**os.environ, "PYTHONPATH": str(checkout)})
         peak = [0]
         in_use = psutil.virtual_memory().total - psutil.virtual_memory().available
         machine = [0]
@@ -80,6 +87,14 @@ def run_once(assignment: str, submission: Path, cache: Path, extra: tuple[str, .
     }
 
 
+def before_run(checkout: Path) -> None:
+    """An older engine (before per-grading uids) needs the data root readable by its sandbox user,
+    which the current one closes: open it again when comparing with one."""
+    root = os.environ.get("AUTOGRADER_DATA_ROOT")
+    if checkout != REPO and root and os.geteuid() == 0:
+        os.chmod(root, 0o755)
+
+
 def bare_torch_import() -> float:
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import torch"], check=True)
@@ -92,28 +107,45 @@ def main() -> None:
     parser.add_argument("--submission", type=Path, help="default: the bundled reference")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--problem", action="append", default=[], help="grade only this problem (repeatable)")
+    parser.add_argument("--against", type=Path, metavar="CHECKOUT",
+                        help="also time another checkout of this project (e.g. a git worktree of main), "
+                             "interleaved with this one's runs, and print the two side by side")
     args = parser.parse_args()
     extra = tuple(x for p in args.problem for x in ("--problem", p))
     submission = args.submission or REPO / "reference" / args.assignment
-    with tempfile.TemporaryDirectory() as cache:
-        cold = run_once(args.assignment, submission, Path(cache), extra)  # fills the cache; not in the medians
-        runs, bare = [], []
+    checkouts = {"this": REPO, **({"against": args.against.resolve()} if args.against else {})}
+    with tempfile.TemporaryDirectory() as caches:
+        caches_of = {name: Path(caches) / name for name in checkouts}
+        # the first run fills the cache; not in the medians
+        cold = {name: run_once(args.assignment, submission, caches_of[name], extra, c) for name, c in checkouts.items()}
+        runs: dict[str, list[dict]] = {name: [] for name in checkouts}
+        bare = []
         for _ in range(args.repeat):
-            runs.append(run_once(args.assignment, submission, Path(cache), extra))
+            for name, checkout in checkouts.items():
+                runs[name].append(run_once(args.assignment, submission, caches_of[name], extra, checkout))
             bare.append(bare_torch_import())
     torch_import = statistics.median(bare)
-    for run in runs:
-        run["beyond one torch import"] = run["total"] - torch_import
     print(f"{args.assignment}: grading {submission.relative_to(REPO) if submission.is_relative_to(REPO) else submission}"
           f"{' problems ' + ', '.join(args.problem) if args.problem else ''}, {args.repeat} runs, medians (min-max)")
-    print(f"  {'cold (values computed)':<20} {cold['total']:8.3f}")
-    print(f"  {'bare torch import':<20} {torch_import:8.3f}")
+    print(f"  {'bare torch import':<24} {torch_import:8.3f}")
+    for name, checkout_runs in runs.items():
+        print(f"  [{name}: {checkouts[name]}]")
+        report(checkout_runs, cold[name], torch_import)
+    if args.against:
+        this, other = (statistics.median(r["total"] for r in runs[n]) for n in ("this", "against"))
+        print(f"  total, this / against: {this / other:.3f} ({this - other:+.3f} s)")
+
+
+def report(runs: list[dict], cold: dict, torch_import: float) -> None:
+    for run in runs:
+        run["beyond one torch import"] = run["total"] - torch_import
+    print(f"  {'cold (values computed)':<24} {cold['total']:8.3f}")
     slow = runs[-1].pop("slow checks")
     for run in runs[:-1]:
         run.pop("slow checks")
     for key in runs[0]:
         values = [r[key] for r in runs]
-        print(f"  {key:<20} {statistics.median(values):8.3f}   ({min(values):.3f}-{max(values):.3f})")
+        print(f"  {key:<24} {statistics.median(values):8.3f}   ({min(values):.3f}-{max(values):.3f})")
     if slow:
         print("  checks over 0.3 s (last run): " + ", ".join(f"{k} {v} s" for k, v in slow.items()))
 
