@@ -415,3 +415,79 @@ def test_results_json_is_the_judges_in_the_gradescope_container(make_config, tmp
     assert sum(t["score"] for t in p1) == FAULTY_SCORE and [t["status"] for t in p1].count("failed") == 3
     assert results.stat().st_uid == 0 and (home / "results").stat().st_uid == 0
     shutil.rmtree(home)
+
+
+# --- scoring without solving ----------------------------------------------------------------------
+
+LABEL_THIEF = '''
+import inspect as _inspect, os as _os
+from pathlib import Path as _Path
+
+
+def _stolen_labels():
+    """Every way the model could find the held-out labels: the call stack, the environment, the
+    data root it knows from the course's set-up, the grader's own loaders."""
+    from autograder.data import mnist as _mnist
+    places = {_os.environ.get("AUTOGRADER_DATA_ROOT"), DATA_ROOT}
+    for frame in _inspect.stack():
+        for value in list(frame.frame.f_locals.values()):
+            for name in ("data_root", "inputs_dir", "folder"):
+                places.add(str(getattr(value, name, None)))
+    for place in filter(None, places):
+        for root in (_Path(place), _Path(place).parent):
+            try:
+                return _mnist.load_labels(root / _mnist.DATASET, "test")
+            except Exception:
+                pass
+            for found in root.rglob("*.npz") if root.is_dir() else ():
+                try:
+                    import numpy as _np
+                    data = _np.load(found)
+                    for key in data.files:
+                        if "label" in key:
+                            return data[key]
+                except Exception:
+                    pass
+    return None
+
+
+_honest_make_model = make_model
+
+
+def make_model():
+    model = _honest_make_model()
+    plain = model.forward
+    seen = [0]
+
+    def forward(x):
+        labels = _stolen_labels()
+        if labels is None:
+            return plain(x)
+        batch = torch.as_tensor(labels[seen[0]:seen[0] + len(x)]).long()
+        seen[0] += len(x)
+        return torch.nn.functional.one_hot(batch, 10).float() * 10
+
+    model.forward = forward
+    return model
+'''
+
+
+def test_an_untrained_model_cannot_read_the_held_out_labels(grade_hw3, synthetic_root, tmp_path):
+    """Untrained checkpoints, and a model that looks for the test labels wherever they could be."""
+    import importlib.util
+
+    import torch
+
+    spec = importlib.util.spec_from_file_location("hw3_p2_ref", REPO_ROOT / "reference" / HW3 / "hw3_p2.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    files = {"hw3_p2.py": reference_text(HW3, "hw3_p2.py") + f"\nDATA_ROOT = {str(synthetic_root)!r}\n" + LABEL_THIEF}
+    for name in ("p2_adagrad.pt", "p2_rmsprop.pt", "p2_adam.pt"):
+        torch.save(module.make_model().state_dict(), tmp_path / name)
+        files[name] = tmp_path / name
+    g = grade_hw3(files)
+    accuracy = by_id(g, "p2.checkpoints.accuracy_98")
+    assert accuracy.outcome.value == "failed", accuracy.feedback.summary
+    assert "98" in accuracy.feedback.summary
+    assert by_id(g, "p2.adagrad.matches_torch").outcome.value == "passed"
+    assert_nothing_left(g)
