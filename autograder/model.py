@@ -91,7 +91,8 @@ class Check(BaseModel):
                         "checkpoints suffice)."
     )
     data: tuple[str, ...] = Field(
-        (), description="Data sets (folders under the data root) this check's trusted side reads, e.g. ('mnist',)."
+        (), description="Data sets (folders under the data root) that this check's trusted side and input sets "
+                        "read, e.g. ('mnist',)."
     )
     inputs: tuple[InputSet, ...] = Field(
         (), description="Input sets the parent loads from the data sets and hands to the student half "
@@ -189,6 +190,15 @@ class Assignment(BaseModel):
         repeated = sorted({i for i in ids if ids.count(i) > 1})
         if repeated:
             raise ValueError(f"check ids declared twice: {repeated}")
+        return self
+
+    @model_validator(mode="after")
+    def _input_sets_named_once(self) -> Assignment:
+        # A grading prepares each input set once, under its name, for every check that declares it.
+        named: dict[str, InputSet] = {}
+        for input_set in (i for c in self.checks for i in c.inputs):
+            if named.setdefault(input_set.name, input_set) is not input_set:
+                raise ValueError(f"two different input sets are named {input_set.name!r}")
         return self
 
     @property

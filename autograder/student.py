@@ -24,7 +24,7 @@ class SubmissionError(Exception):
 
 class Subject:
     """The imported modules of one submission (the student's, or the reference), its other files
-    (checkpoints) and the data root."""
+    (checkpoints), the input sets prepared for the check, and (trusted halves only) the data root."""
 
     def __init__(self, modules: Mapping[str, ModuleType], folder: Path | None = None,
                  data_root: Path | None = None, inputs_dir: Path | None = None):
@@ -47,8 +47,9 @@ class Subject:
                                f"halves read data through subject.inputs()")
         return self.data_root / name
 
-    def inputs(self, name: str) -> dict[str, np.ndarray]:
-        """An input set the parent prepared for this check (see `autograder.inputs`)."""
+    def inputs(self, name: str) -> dict[str, np.ndarray | Path]:
+        """An input set the parent prepared for this check (see `autograder.inputs`): its arrays,
+        and the paths of the whole files it hands over (pretrained weights, word vectors)."""
         from autograder import inputs
 
         if self.inputs_dir is None:

@@ -23,7 +23,6 @@ from autograder.assignments.uw_cse446_hw4 import a6_inputs as inputs
 from autograder.assignments.uw_cse446_hw4.a6_training import train_topic_model
 from autograder.config import REPO_ROOT
 from autograder.data import agnews
-from autograder.student import Subject
 
 
 def main() -> None:
@@ -37,8 +36,8 @@ def main() -> None:
     import helper_code
     import hw4_a6
 
-    subject = Subject({"hw4_a6": hw4_a6}, data_root=args.data_root)
-    x, words = a6._real_corpus(subject)
+    counts, words = inputs.real_corpus(args.data_root)
+    x = counts.toarray()
     ref, ref_words = agnews.load_reference(args.data_root)
     tables = inputs.npmi_reference(ref, ref_words)
     for seed in range(args.seeds):

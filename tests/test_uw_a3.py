@@ -23,7 +23,7 @@ from uw_a3_fixtures import (  # noqa: F401
     text_of,
 )
 
-from autograder.assignments.uw_cse446_hw4 import a3, alexnet
+from autograder.assignments.uw_cse446_hw4 import a3, a3_inputs, alexnet
 from autograder.data import DataError, _synthetic
 
 FILE = "hw4_a3.py"
@@ -139,13 +139,13 @@ def test_weights_file_is_checked_against_the_hash_in_its_name(tmp_path):
     folder.mkdir()
     (folder / WEIGHTS_FILE).write_bytes(b"not the weights")
     with pytest.raises(DataError, match="which should start with 7be5be79"):
-        alexnet.weights_path(folder)
+        a3_inputs.weights_path(folder)
     _synthetic.mark(folder)  # the tests' stand-in: no hash, but it must still be AlexNet's state_dict
     torch.save({"weight": torch.zeros(2)}, folder / WEIGHTS_FILE)
     with pytest.raises(DataError, match="is not a state_dict of torchvision's AlexNet"):
-        alexnet.pretrained_alexnet(folder)
+        alexnet.pretrained_alexnet(a3_inputs.weights_path(folder))
     with pytest.raises(DataError, match=f"needs {WEIGHTS_FILE}"):
-        alexnet.weights_path(tmp_path / "elsewhere")
+        a3_inputs.weights_path(tmp_path / "elsewhere")
 
 
 # --- gradings ----------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from autograder.data import DataError, _synthetic, verify
+from autograder.inputs import InputSet
 
 DATASET = "cifar10"
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -88,6 +89,37 @@ def load(folder: Path, split: str, per_class: int | None = None) -> tuple[np.nda
         raise DataError(f"{folder} holds no CIFAR-10 {split} set: expected {BATCH_FOLDER}/ (the official python "
                         f"batches), {ARCHIVE}, folders {split}/<class>/*.png|jpg, or a tar of such folders")
     return _first_per_class(images, labels, per_class) if per_class else (images, labels)
+
+
+# --- input sets: what a student's process may see ------------------------------------------------
+
+def unlabelled_order(images: np.ndarray) -> np.ndarray:
+    """Indices that sort `images` by the sha256 of their pixels: an order that follows from the
+    images alone. Image folders and their tars give a split class by class, and `per_class` sorts
+    every layout so: in that order, an image's position tells its label."""
+    digests = [hashlib.sha256(image.tobytes()).digest() for image in images]
+    return np.array(sorted(range(len(images)), key=digests.__getitem__), dtype=np.int64)
+
+
+def load_test(folder: Path, per_class: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """`load(folder, "test", per_class)` in `unlabelled_order`: the order test images are graded in."""
+    images, labels = load(folder, "test", per_class=per_class)
+    order = unlabelled_order(images)
+    return images[order], labels[order]
+
+
+def test_images(name: str, per_class: int | None = None) -> InputSet:
+    """An input set of the test images of `load_test` (uint8, key "images"), without their labels."""
+    return InputSet(name, DATASET, lambda root: {"images": load_test(Path(root) / DATASET, per_class)[0]})
+
+
+def training_set(name: str, per_class: int) -> InputSet:
+    """An input set of the first `per_class` training images of each class (uint8, key "images") and
+    their labels (int64, key "labels"): training labels are the student's to see."""
+    def load_train(root: Path) -> dict[str, np.ndarray]:
+        images, labels = load(Path(root) / DATASET, "train", per_class=per_class)
+        return {"images": images, "labels": labels}
+    return InputSet(name, DATASET, load_train)
 
 
 # --- the official python batches ---------------------------------------------------------------

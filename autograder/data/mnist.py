@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from autograder.data import DataError, _synthetic, locate
+from autograder.inputs import InputSet
 
 DATASET = "mnist"
 
@@ -107,6 +108,14 @@ def load(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     if len(images) != len(labels):
         raise DataError(f"{folder}: the {split} split has {len(images)} images but {len(labels)} labels")
     return images, labels
+
+
+def _test_images(root: Path) -> dict[str, np.ndarray]:
+    return {"images": load_images(Path(root) / DATASET, "test")}
+
+
+TEST_IMAGES = InputSet("mnist-test-images", DATASET, _test_images)
+"""The 10,000 test images, uint8 (10000, 28, 28) in the data set's order; never their labels."""
 
 
 def _split(split: str) -> tuple[str, str]:

@@ -31,8 +31,9 @@ def split_path(root: Path | None, split: str) -> Path:
     return verify(path, None if is_synthetic(path.parent) else SPLITS[split])
 
 
-def read_split(path: Path) -> tuple[list[list[str]], np.ndarray]:
-    """(token lists, int64 labels) of one `.tsv` file."""
+def read_rows(path: Path) -> tuple[list[str], np.ndarray]:
+    """(sentences, int64 labels) of one `.tsv` file; each sentence stripped, its tokens joined by
+    single spaces as in the file."""
     sentences, labels = [], []
     with open(path, encoding="utf-8", newline="") as f:
         reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
@@ -42,19 +43,24 @@ def read_split(path: Path) -> tuple[list[list[str]], np.ndarray]:
         for line, row in enumerate(reader, start=2):
             if len(row) != 2 or row[1] not in ("0", "1"):
                 raise DataError(f"{path}, line {line}: expected 'sentence<TAB>0 or 1', got {row!r}")
-            sentences.append(row[0].strip().split(" "))
+            sentences.append(row[0].strip())
             labels.append(int(row[1]))
     return sentences, np.asarray(labels, dtype=np.int64)
 
 
-def read_sentences(path: Path) -> list[list[str]]:
-    """The token lists of one `.tsv` file, without its labels (for the student's process)."""
-    with open(path, encoding="utf-8", newline="") as f:
-        reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        header = next(reader, None)
-        if header != HEADER:
-            raise DataError(f"{path} should start with the header 'sentence<TAB>label', not {header!r}")
-        return [row[0].strip().split(" ") for row in reader]
+def tokens(sentence: str) -> list[str]:
+    """A sentence's tokens, split on single spaces as the starter `util.py` splits them."""
+    return sentence.split(" ")
+
+
+def read_split(path: Path) -> tuple[list[list[str]], np.ndarray]:
+    """(token lists, int64 labels) of one `.tsv` file."""
+    sentences, labels = read_rows(path)
+    return [tokens(s) for s in sentences], labels
+
+
+def load_rows(root: Path | None, split: str) -> tuple[list[str], np.ndarray]:
+    return read_rows(split_path(root, split))
 
 
 def load_split(root: Path | None, split: str) -> tuple[list[list[str]], np.ndarray]:

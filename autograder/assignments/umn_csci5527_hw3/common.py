@@ -19,8 +19,9 @@ BATCH = 1000
 
 
 def test_images(subject: Subject) -> np.ndarray:
-    """MNIST's 10,000 test images as float32 (10000, 784) in [0, 1]. Never the labels."""
-    images = mnist.load_images(subject.dataset(mnist.DATASET), "test")
+    """MNIST's 10,000 test images as float32 (10000, 784) in [0, 1], from the input set
+    `mnist.TEST_IMAGES` (the check must declare it). Never the labels."""
+    images = subject.inputs(mnist.TEST_IMAGES.name)["images"]
     return images.reshape(len(images), -1).astype(np.float32) / 255.0
 
 

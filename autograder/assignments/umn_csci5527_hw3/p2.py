@@ -546,6 +546,7 @@ PROBLEM = Problem(
         Check(id="p2.checkpoints.accuracy_98", part="e", points=1.0, timeout=120.0,
               claim="at least two of p2_adagrad.pt, p2_rmsprop.pt, p2_adam.pt reach 98% MNIST test accuracy",
               run=run_checkpoints, expected=expected_labels, judge=judge_checkpoints,
-              optional_artifacts=tuple(CHECKPOINTS.values()), data=(mnist.DATASET,)),
+              optional_artifacts=tuple(CHECKPOINTS.values()), data=(mnist.DATASET,),
+              inputs=(mnist.TEST_IMAGES,)),
     ),
 )

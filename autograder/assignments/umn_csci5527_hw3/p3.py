@@ -418,6 +418,6 @@ PROBLEM = Problem(
         Check(id="p3.autoencoder.beats_pca30", part="b", points=1.5, timeout=120.0,
               claim="p3_autoencoder.pt reconstructs the MNIST test images with a lower squared error than 30-component PCA",
               run=run_reconstructions, expected=expected_reconstructions, judge=judge_beats_pca,
-              artifacts=("p3_autoencoder.pt",), data=(mnist.DATASET,)),
+              artifacts=("p3_autoencoder.pt",), data=(mnist.DATASET,), inputs=(mnist.TEST_IMAGES,)),
     ),
 )

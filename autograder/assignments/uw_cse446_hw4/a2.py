@@ -262,7 +262,7 @@ CHECKPOINT = {"F1": "a2_f1_h128.pt", "F2": "a2_f2_h128.pt"}
 
 
 def _test_images(subject: Subject) -> np.ndarray:
-    pixels = mnist.load_images(subject.dataset(mnist.DATASET), "test")[:TEST_IMAGES]
+    pixels = subject.inputs(mnist.TEST_IMAGES.name)["images"][:TEST_IMAGES]
     return pixels.reshape(len(pixels), -1).astype(np.float32) / 255.0
 
 
@@ -339,11 +339,11 @@ PROBLEM = Problem(
               claim="reconstruction_error equals F.mse_loss(model(X), X)",
               run=run_error, expected=expected_error, judge=judge_error),
         Check(id="a2.checkpoint_f1.test_error", part="c", points=1.5, timeout=60.0,
-              artifacts=(CHECKPOINT["F1"],), data=(mnist.DATASET,),
+              artifacts=(CHECKPOINT["F1"],), data=(mnist.DATASET,), inputs=(mnist.TEST_IMAGES,),
               claim="a2_f1_h128.pt reaches a test reconstruction error near the reference's",
               run=run_checkpoint("F1"), expected=expected_checkpoint("F1"), judge=judge_checkpoint("F1")),
         Check(id="a2.checkpoint_f2.test_error", part="c", points=1.5, timeout=60.0,
-              artifacts=(CHECKPOINT["F2"],), data=(mnist.DATASET,),
+              artifacts=(CHECKPOINT["F2"],), data=(mnist.DATASET,), inputs=(mnist.TEST_IMAGES,),
               claim="a2_f2_h128.pt reaches a test reconstruction error near the reference's",
               run=run_checkpoint("F2"), expected=expected_checkpoint("F2"), judge=judge_checkpoint("F2")),
     ),

@@ -17,18 +17,19 @@ depend on the widths. Each check builds its own model: a fault
 costs only its checks.
 
 With the ImageNet weights and CIFAR-10 under the data root, two more checks train each reading for
-a small fixed budget and compare the test accuracy with the reference's under the same budget.
+a small fixed budget and compare the test accuracy with the reference's under the same budget. The
+parent hands the worker the weights file, the training images with their labels and the test images
+without theirs (`a3_inputs`); the test labels come from the trusted half, and the judge scores.
 """
 
 from __future__ import annotations
 
 import difflib
-import functools
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from autograder.assignments.uw_cse446_hw4 import a3_inputs
 from autograder.data import cifar10
 from autograder.model import Check, Outputs, Problem, Verdict
 from autograder.student import Subject, SubmissionError, to_array
@@ -387,10 +388,8 @@ def judge_fine_tune_step(got: Outputs, expected: Outputs, check: Check) -> Verdi
 
 # --- with the pretrained weights: budgeted training on CIFAR-10 ------------------------------------
 
-WEIGHTS_DATASET = "alexnet-weights"  # alexnet.WEIGHTS_DATASET (that module imports torch)
 LR = 1e-3
 """The learning rate of PyTorch's transfer-learning tutorial, which the handout follows."""
-TRAIN_PER_CLASS, TEST_PER_CLASS = 20, 20
 BATCH = 25
 EPOCHS = {EXTRACTOR: 3, FINE_TUNE: 1}
 """Fine-tuning steps through all 61 million weights (3 to 4 times a frozen step's cost): one epoch."""
@@ -400,23 +399,15 @@ MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 """ImageNet's statistics, which AlexNet's weights expect."""
 
 
-def _cifar(subject: Subject, split: str, per_class: int):
-    """(images (n, 3, 64, 64) float, upscaled and normalised as for ImageNet, labels int64)."""
-    return _prepared(subject.dataset(cifar10.DATASET), split, per_class)
-
-
-@functools.lru_cache(maxsize=2)
-def _prepared(folder: Path, split: str, per_class: int):
-    """Read and prepared once per worker: both CIFAR-10 checks train on the same images (decoding the
-    shared JPEG tar takes seconds). Batches are taken as copies, so the model cannot change these."""
+def _upscaled(pixels: np.ndarray):
+    """uint8 images (n, 32, 32, 3) as float (n, 3, 64, 64), upscaled and normalised as for ImageNet.
+    Batches are taken from these as copies, so the model cannot change them."""
     import torch
     import torch.nn.functional as F
 
-    pixels, labels = cifar10.load(folder, split, per_class=per_class)
     x = torch.from_numpy(pixels).permute(0, 3, 1, 2).float() / 255.0
     x = F.interpolate(x, size=(SIZE, SIZE), mode="bilinear", align_corners=False)
-    x = (x - torch.tensor(MEAN).view(1, 3, 1, 1)) / torch.tensor(STD).view(1, 3, 1, 1)
-    return x, torch.from_numpy(labels)
+    return (x - torch.tensor(MEAN).view(1, 3, 1, 1)) / torch.tensor(STD).view(1, 3, 1, 1)
 
 
 def _budget(builder: str, images: int) -> str:
@@ -430,9 +421,10 @@ def run_accuracy(builder: str):
 
         from autograder.assignments.uw_cse446_hw4.alexnet import pretrained_alexnet
 
-        train_x, train_y = _cifar(subject, "train", TRAIN_PER_CLASS)
-        test_x, _ = _cifar(subject, "test", TEST_PER_CLASS)
-        pretrained = pretrained_alexnet(subject.dataset(WEIGHTS_DATASET))
+        train = subject.inputs(a3_inputs.TRAIN.name)
+        train_x, train_y = _upscaled(train["images"]), torch.from_numpy(train["labels"])
+        test_x = _upscaled(subject.inputs(a3_inputs.TEST.name)["images"])
+        pretrained = pretrained_alexnet(subject.inputs(a3_inputs.WEIGHTS.name)["weights"])
         torch.manual_seed(BUILD_SEED)
         model = subject.call(MODULE, builder, pretrained, NUM_CLASSES)
         if not isinstance(model, torch.nn.Module):
@@ -453,7 +445,7 @@ def run_accuracy(builder: str):
 
 def expected_accuracy(builder: str):
     def expected(subject: Subject) -> Outputs:
-        _, labels = cifar10.load(subject.dataset(cifar10.DATASET), "test", per_class=TEST_PER_CLASS)
+        _, labels = cifar10.load_test(subject.dataset(cifar10.DATASET), a3_inputs.TEST_PER_CLASS)
         return {**run_accuracy(builder)(subject), "labels": labels}
     return expected
 
@@ -480,7 +472,8 @@ def judge_accuracy(builder: str):
     return judge
 
 
-DATA = (WEIGHTS_DATASET, cifar10.DATASET)
+DATA = (a3_inputs.WEIGHTS_DATASET, cifar10.DATASET)
+INPUTS = (a3_inputs.WEIGHTS, a3_inputs.TRAIN, a3_inputs.TEST)
 
 PROBLEM = Problem(
     id="a3",
@@ -499,7 +492,7 @@ PROBLEM = Problem(
         Check(id="a3.extractor.step_changes_only_new_layer", part="a", points=3, timeout=60.0,
               claim="one optimiser step leaves the pretrained weights unchanged and changes the new layer",
               run=run_step(EXTRACTOR), expected=_nothing, judge=judge_extractor_step),
-        Check(id="a3.extractor.pretrained_accuracy", part="a", points=3, timeout=180.0, data=DATA,
+        Check(id="a3.extractor.pretrained_accuracy", part="a", points=3, timeout=180.0, data=DATA, inputs=INPUTS,
               claim="from the pretrained weights, the feature extractor learns CIFAR-10 as well as the reference "
                     "under a fixed budget",
               run=run_accuracy(EXTRACTOR), expected=expected_accuracy(EXTRACTOR), judge=judge_accuracy(EXTRACTOR)),
@@ -515,7 +508,7 @@ PROBLEM = Problem(
         Check(id="a3.fine_tune.step_changes_every_weight", part="b", points=4, timeout=60.0,
               claim="one optimiser step changes every weight of the fine-tuned model",
               run=run_step(FINE_TUNE), expected=_nothing, judge=judge_fine_tune_step),
-        Check(id="a3.fine_tune.pretrained_accuracy", part="b", points=3, timeout=180.0, data=DATA,
+        Check(id="a3.fine_tune.pretrained_accuracy", part="b", points=3, timeout=180.0, data=DATA, inputs=INPUTS,
               claim="from the pretrained weights, fine-tuning learns CIFAR-10 as well as the reference under a "
                     "fixed budget",
               run=run_accuracy(FINE_TUNE), expected=expected_accuracy(FINE_TUNE), judge=judge_accuracy(FINE_TUNE)),

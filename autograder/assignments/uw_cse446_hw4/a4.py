@@ -6,14 +6,12 @@ classifier" tutorial: pixels / 255, then (x - 0.5) / 0.5. The formulas are check
 set by the grader, matched to the student's parameters by shape. The handout lets vec() flatten
 "in an arbitrary but consistent pattern": channel-major (torch.flatten of (C, H, W)) and
 channel-last (of (H, W, C)) are both accepted. Accuracies are computed here, in the parent, from
-the predictions the student's model returns. Student code is handed images only, and for FGSM the
-training labels it needs as y. The worker does read the labels from disk: CIFAR-10's are public.
+the predictions the student's model returns. The worker never reads the data root: the parent hands
+it the graded training images with their labels (FGSM needs them as y) and the test images without
+theirs, in an order that does not tell them; the test labels come from the trusted half.
 """
 
 from __future__ import annotations
-
-import functools
-from pathlib import Path
 
 import numpy as np
 
@@ -287,16 +285,19 @@ TRAIN_PER_CLASS = 1000
 """Part (d)'s train accuracy is measured on the first 1000 training images of each class (10,000)."""
 EVAL_BATCH = 100
 """Images per forward pass: ConvPool(128, 5, 4) holds 128 x 28 x 28 activations (400 KB) per image."""
+GRADED = {"train": cifar10.training_set("cifar10-train-1000-per-class", TRAIN_PER_CLASS),
+          "test": cifar10.test_images("cifar10-test")}
+"""The graded images of each split, uint8 (n, 32, 32, 3) (31 MB for 10,000 images, against 123 MB
+normalised; normalised a batch at a time): the training images with their labels, the 10,000 test
+images without theirs, in an order that does not tell them (`cifar10.load_test`)."""
 
 
-@functools.lru_cache(maxsize=2)
-def images(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """The graded images of `split` as uint8 pixels (n, 32, 32, 3), and their labels.
-
-    Cached: the student half and the flip check read the same ones, once per worker. Kept as
-    uint8 (31 MB for 10,000 images, against 123 MB normalised) and normalised a batch at a time.
-    """
-    return cifar10.load(folder, split, per_class=TRAIN_PER_CLASS if split == "train" else None)
+def graded_labels(subject: Subject, split: str) -> np.ndarray:
+    """Trusted halves only: the labels of the graded images of `split`, in their order (the test
+    labels from the data root; the training labels from the input set, as the parent wrote it)."""
+    if split == "train":
+        return subject.inputs(GRADED["train"].name)["labels"]
+    return cifar10.load_test(subject.dataset(cifar10.DATASET))[1]
 
 
 def normalise(pixels: np.ndarray) -> np.ndarray:
@@ -326,15 +327,14 @@ def predictions(model, x: np.ndarray, what: str) -> np.ndarray:
 def run_checkpoint(part: str, split: str):
     def run(subject: Subject) -> Outputs:
         file, builder, name = CHECKPOINTS[part]
-        x, _ = images(subject.dataset(cifar10.DATASET), split)
+        x = subject.inputs(GRADED[split].name)["images"]
         return {"predictions": predictions(graded_model(subject, part), x, f"{builder}(**{name}) from {file}")}
     return run
 
 
 def expected_checkpoint(part: str, split: str):
     def expected(subject: Subject) -> Outputs:
-        _, labels = images(subject.dataset(cifar10.DATASET), split)
-        return {**run_checkpoint(part, split)(subject), "labels": labels}
+        return {**run_checkpoint(part, split)(subject), "labels": graded_labels(subject, split)}
     return expected
 
 
@@ -495,7 +495,8 @@ def run_flips(subject: Subject) -> Outputs:
     import torch
 
     model = graded_model(subject, "d")
-    x, labels = images(subject.dataset(cifar10.DATASET), "train")
+    train = subject.inputs(GRADED["train"].name)
+    x, labels = train["images"], train["labels"]
     order = attack_candidates(labels)[:200]
     right = order[predictions(model, x[order], "TutorialNet") == labels[order]][:4]
     if len(right) == 0:
@@ -513,8 +514,7 @@ def run_flips(subject: Subject) -> Outputs:
 
 
 def expected_flips(subject: Subject) -> Outputs:
-    _, labels = images(subject.dataset(cifar10.DATASET), "train")
-    return {"labels": labels}
+    return {"labels": graded_labels(subject, "train")}
 
 
 def judge_flips(got: Outputs, expected: Outputs, check: Check) -> Verdict:
@@ -575,7 +575,7 @@ PROBLEM = Problem(
               claim="ConvPool computes W_2 vec(MaxPool(relu(Conv2d(x, W_1) + b_1))) + b_2 for given weights",
               run=run_forward("convpool"), expected=expected_forward("convpool"), judge=judge_forward("convpool")),
         Check(id="a4.convpool.checkpoint_test_accuracy", part="c", points=4, timeout=120.0,
-              artifacts=("a4_c.pt",), data=(cifar10.DATASET,),
+              artifacts=("a4_c.pt",), data=(cifar10.DATASET,), inputs=(GRADED["test"],),
               claim="a4_c.pt (ConvPool(**CONV_POOL_CONFIG)) reaches at least 0.70 test accuracy",
               run=run_checkpoint("c", "test"), expected=expected_checkpoint("c", "test"), judge=judge_checkpoint("c")),
         Check(id="a4.tutorial.default_sizes", part="d", points=1,
@@ -585,7 +585,7 @@ PROBLEM = Problem(
               claim="TutorialNet(**TUTORIAL_NET_CONFIG) keeps two convolutions and three linear layers",
               run=run_tutorial_structure, judge=judge_tutorial_structure),
         Check(id="a4.tutorial.checkpoint_train_accuracy", part="d", points=3, timeout=120.0,
-              artifacts=("a4_d.pt",), data=(cifar10.DATASET,),
+              artifacts=("a4_d.pt",), data=(cifar10.DATASET,), inputs=(GRADED["train"],),
               claim="a4_d.pt (TutorialNet(**TUTORIAL_NET_CONFIG)) reaches at least 0.87 train accuracy",
               run=run_checkpoint("d", "train"), expected=expected_checkpoint("d", "train"),
               judge=judge_checkpoint("d")),
@@ -603,7 +603,7 @@ PROBLEM = Problem(
               claim="fgsm leaves the model's parameters, their .grad, its mode and the input unchanged",
               run=run_side_effects, judge=judge_side_effects),
         Check(id="a4.fgsm.flips_trained_predictions", part="e", points=2, timeout=120.0,
-              artifacts=("a4_d.pt",), data=(cifar10.DATASET,),
+              artifacts=("a4_d.pt",), data=(cifar10.DATASET,), inputs=(GRADED["train"],),
               claim="fgsm changes the class of at least one of four correctly classified training images",
               run=run_flips, expected=expected_flips, judge=judge_flips),
     ),

@@ -413,14 +413,14 @@ def run_budgeted_training(subject: Subject) -> Outputs:
     from autograder.assignments.uw_cse446_hw4.a5_training import train_and_predict
 
     model_class = subject.function(MODULE, MODEL)
-    return {"dev outputs": train_and_predict(model_class, subject.dataset("sst2").parent)}
+    return {"dev outputs": train_and_predict(model_class, subject.inputs(inputs.SST2_BUDGET.name))}
 
 
 def expected_budgeted_training(subject: Subject) -> Outputs:
     from autograder.data import sst2
 
     out = run_budgeted_training(subject)
-    _, labels = sst2.load_split(subject.dataset("sst2").parent, "dev")
+    _, labels = sst2.load_rows(subject.dataset(sst2.DATASET).parent, "dev")
     return {**out, "dev labels": labels}
 
 
@@ -512,6 +512,7 @@ PROBLEM = Problem(
               claim="the training constants are usable numbers, with NUM_EPOCHS at most 16",
               run=run_constants, judge=judge_constants),
         Check(id="a5.training.dev_accuracy", part="d", points=10.0, timeout=180.0, data=("sst2",),
+              inputs=(inputs.SST2_BUDGET,),
               claim="after a fixed training budget on SST-2, the model reaches the dev accuracy of the reference "
                     "minus a margin",
               run=run_budgeted_training, expected=expected_budgeted_training, judge=judge_budgeted_training),

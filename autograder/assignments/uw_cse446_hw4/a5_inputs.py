@@ -1,4 +1,5 @@
-"""Fixed inputs of the A5 checks, made with numpy so that the judge can rebuild them without torch.
+"""Fixed inputs of the A5 checks, made with numpy so that the judge can rebuild them without torch,
+and the input set of the budgeted training on SST-2.
 
 A collate batch is a list of (token ids, label) pairs; ids start at 1 so that a 0 in the output
 can only be padding. The random batches are the property-based part: many shapes, one seed.
@@ -6,7 +7,12 @@ can only be padding. The random batches are the property-based part: many shapes
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+
+from autograder.data import glove, sst2
+from autograder.inputs import InputSet, Value, pack_texts
 
 Batch = list[tuple[np.ndarray, int]]
 
@@ -76,3 +82,17 @@ def token_batch(n: int, length: int, seed: int) -> np.ndarray:
     for row in range(1, n):
         ids[row, int(rng.integers(1, length + 1)):] = 0
     return ids
+
+
+# --- SST-2 for the budgeted training ----------------------------------------------------------------
+
+def _sst2_budget(root: Path) -> dict[str, Value]:
+    train, labels = sst2.load_rows(root, "train")
+    dev, _ = sst2.load_rows(root, "dev")
+    return {**pack_texts("train", train), "train labels": labels, **pack_texts("dev", dev),
+            "glove": glove.glove_path(root)}
+
+
+SST2_BUDGET = InputSet("sst2-budget", sst2.DATASET, _sst2_budget)
+"""The training sentences with their labels, the dev sentences without theirs, and the GloVe file
+(public vectors, verified here, handed over whole for the trusted `util.load_embedding_matrix`)."""

@@ -16,14 +16,13 @@ What is fixed, and why:
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from autograder.assignments.uw_cse446_hw4.starter import util
-from autograder.data import glove, sst2
+from autograder.data import sst2
+from autograder.inputs import unpack_texts
 
 STEPS = 500
 EPOCHS_AT_MOST = 8
@@ -79,16 +78,15 @@ def _flat(t) -> np.ndarray:
 
 
 class TrainingSet:
-    """The training file as token lists, with ids made on demand by the trusted util's own encoding
+    """The training sentences as token lists, with ids made on demand by the trusted util's own encoding
     (`SST2Dataset.build_vocab` and `tokens_to_indices`, so the vocabulary and ids are the starter's).
 
     `util.SST2Dataset` encodes all 67,349 sentences up front, about 140 MB of small tensors; the
     budget uses 16,000 of them, and Gradescope's container has 768 MB.
     """
 
-    def __init__(self, path: Path):
-        self.sentences, labels = sst2.read_split(path)
-        self.labels = torch.from_numpy(labels)
+    def __init__(self, sentences: list[list[str]], labels: np.ndarray):
+        self.sentences, self.labels = sentences, torch.from_numpy(labels)
         self.vocab = util.SST2Dataset.build_vocab(self.sentences)
 
     def __len__(self) -> int:
@@ -104,22 +102,20 @@ class TrainingSet:
         return self.tokens_to_indices(self.sentences[index]), self.labels[index].reshape(1)
 
 
-def load(root: Path):
-    """(training set, dev token ids, embedding matrix) from the data root, through the trusted util.py.
-
-    The dev set is encoded from its sentences alone: its labels stay out of this process's data
-    (the judge gets them from the trusted half).
-    """
-    train = TrainingSet(sst2.split_path(root, "train"))
-    dev = [train.tokens_to_indices(sentence) for sentence in sst2.read_sentences(sst2.split_path(root, "dev"))]
+def load(data: dict):
+    """(training set, dev token ids, embedding matrix) from the input set `a5_inputs.SST2_BUDGET`,
+    through the trusted util.py. The dev set holds sentences alone: its labels never reach this
+    process (the judge gets them from the trusted half)."""
+    train = TrainingSet([sst2.tokens(s) for s in unpack_texts(data, "train")], data["train labels"])
+    dev = [train.tokens_to_indices(sst2.tokens(s)) for s in unpack_texts(data, "dev")]
     torch.manual_seed(TORCH_SEED)  # the random rows of words missing from GloVe
-    matrix = util.load_embedding_matrix(train.vocab, glove.glove_path(root))
+    matrix = util.load_embedding_matrix(train.vocab, data["glove"])
     return train, dev, matrix
 
 
-def train_and_predict(model_class, root: Path) -> np.ndarray:
+def train_and_predict(model_class, data: dict) -> np.ndarray:
     """Dev-set outputs (N,) of `model_class` after the budget, in dev-file order."""
-    train, dev, matrix = load(root)
+    train, dev, matrix = load(data)
     torch.manual_seed(TORCH_SEED)
     model = model_class(matrix.clone())
     batches = length_bucketed_batches(train)

@@ -678,32 +678,21 @@ def judge_planted(got: Outputs, expected: Outputs, check: Check) -> Verdict:
 # reference's NPMI minus a margin that covers the spread between seeds, but never below a floor
 # above what random topics reach.
 REAL = {"h": 64, "T": 20, "steps": 500, "batch_size": 100, "lr": 0.01, "anneal_steps": 1000}
-REAL_SKIP, REAL_WORDS = 100, 1500
 REAL_MARGIN = 0.035
 REAL_FLOOR = 0.04
-
-
-def _real_corpus(subject: Subject) -> tuple[np.ndarray, list[str]]:
-    counts, words = agnews.load_dev(subject.dataset(agnews.DATASET).parent)
-    frequency = np.asarray((counts > 0).sum(axis=0)).ravel().astype(np.int64)
-    frequency[[j for j, w in enumerate(words) if w == agnews.UNKNOWN]] = -1
-    ranked = np.argsort(-frequency, kind="stable")
-    keep = np.sort(ranked[REAL_SKIP:REAL_SKIP + REAL_WORDS]) if len(ranked) > REAL_SKIP + 2 * inputs.T \
-        else np.sort(ranked[frequency[ranked] >= 0])  # a small synthetic corpus: every word
-    return counts[:, keep].toarray(), [words[j] for j in keep]
 
 
 def run_real(subject: Subject) -> Outputs:
     from autograder.assignments.uw_cse446_hw4.a6_training import train_topic_model
 
-    x, _ = _real_corpus(subject)
+    x = inputs.real_counts(subject.inputs(inputs.REAL_CORPUS.name))
     return train_topic_model(lambda V, h, T: subject.call(MODULE, "TopicModel", V, h, T), x, **REAL)
 
 
 def expected_real(subject: Subject) -> Outputs:
     """The reference's training, the words, and the reference corpus's co-occurrences of those words."""
     out = run_real(subject)
-    _, words = _real_corpus(subject)
+    words = subject.inputs(inputs.REAL_CORPUS.name)["words"].tolist()
     ref, ref_words = agnews.load_reference(subject.dataset(agnews.DATASET).parent)
     column = {w: j for j, w in enumerate(ref_words)}
     present = [w for w in words if w in column]
@@ -795,7 +784,7 @@ PROBLEM = Problem(
               claim="budgeted training on a corpus with planted topics recovers them (NPMI)",
               run=run_planted, judge=judge_planted),
         Check(id="a6.training.ag_news", part="e", points=2, timeout=120.0, data=(agnews.DATASET,),
-              visibility=Visibility.hidden,
+              inputs=(inputs.REAL_CORPUS,), visibility=Visibility.hidden,
               claim="budgeted training on AG News reaches an NPMI near the reference's",
               run=run_real, expected=expected_real, judge=judge_real),
     ),

@@ -9,12 +9,14 @@ Decoder's B is the one matrix with V * T = 44 entries.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
 from autograder.assignments.uw_cse446_hw4.starter import helper_code
 from autograder.data import agnews
+from autograder.inputs import InputSet
 
 V, H, T = 13, 7, 4
 VOCABULARY = ["apple", "bat", "cat", "dog", "egg", "fig", "gum", "hat", "ink", "jam", "kit", "lid", "mop"]
@@ -117,3 +119,38 @@ def top_of(matrix: np.ndarray, words: list[str], k: int = 10) -> list[list[str]]
 
 def npmi(matrix: np.ndarray, words: list[str], reference) -> float:
     return helper_code.compute_npmi(*reference, top_of(matrix, words))
+
+
+# --- the real corpus: AG News dev documents ---------------------------------------------------------
+
+REAL_SKIP, REAL_WORDS = 100, 1500
+"""The 1,500 most frequent words after the 100 most frequent, which otherwise fill every topic
+(said, new, reuters, quot...) within a budget of seconds."""
+
+
+def real_corpus(root: Path) -> tuple[sparse.csr_matrix, list[str]]:
+    """The dev documents' counts of the kept words (in vocabulary order), and those words."""
+    counts, words = agnews.load_dev(root)
+    frequency = np.asarray((counts > 0).sum(axis=0)).ravel().astype(np.int64)
+    frequency[[j for j, w in enumerate(words) if w == agnews.UNKNOWN]] = -1
+    ranked = np.argsort(-frequency, kind="stable")
+    keep = np.sort(ranked[REAL_SKIP:REAL_SKIP + REAL_WORDS]) if len(ranked) > REAL_SKIP + 2 * T \
+        else np.sort(ranked[frequency[ranked] >= 0])  # a small synthetic corpus: every word
+    return counts[:, keep].tocsr(), [words[j] for j in keep]
+
+
+def _real_corpus_arrays(root: Path) -> dict[str, np.ndarray]:
+    counts, words = real_corpus(root)
+    return {"data": counts.data, "indices": counts.indices, "indptr": counts.indptr,
+            "shape": np.array(counts.shape, dtype=np.int64), "words": np.array(words, dtype=str)}
+
+
+REAL_CORPUS = InputSet("ag-news-dev-kept-words", agnews.DATASET, _real_corpus_arrays)
+"""The dev documents' counts of the kept words as a CSR matrix (a dense one would be 60 MB), and
+the words. The corpus has no held-out part: topics are learned without labels."""
+
+
+def real_counts(values: dict) -> np.ndarray:
+    """The dense (documents, words) counts of `REAL_CORPUS`'s arrays."""
+    shape = tuple(int(n) for n in values["shape"])
+    return sparse.csr_matrix((values["data"], values["indices"], values["indptr"]), shape=shape).toarray()

@@ -12,7 +12,7 @@ weights. tests/test_uw_a3.py pins it to torchvision's architecture.
 The class is copied from torchvision/models/alexnet.py (torchvision 0.13 and later), Copyright (c)
 Soumith Chintala 2016, BSD 3-Clause License, https://github.com/pytorch/vision.
 
-Also here: where the pretrained weights live under the data root, and their check.
+Also here: loading the pretrained weights, from the file that `a3_inputs.WEIGHTS` hands over.
 """
 
 from __future__ import annotations
@@ -24,13 +24,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from autograder.data import DataError, _synthetic, locate, sha256
+from autograder.data import DataError
 
-WEIGHTS_DATASET = "alexnet-weights"
-WEIGHTS_FILE = "alexnet-owt-7be5be79.pth"
-"""torchvision's file for `AlexNet_Weights.IMAGENET1K_V1`; its name carries the first 8 hex digits
-of its sha256 (torch.hub's convention), which is what is checked."""
-WEIGHTS_SHA256_PREFIX = "7be5be79"
 MIN_SIZE = 63
 """The smallest input height and width AlexNet accepts (torchvision's docstring says so)."""
 
@@ -146,24 +141,13 @@ def alexnet(*, initialised: bool = True) -> nn.Module:
     return model
 
 
-def weights_path(folder: Path) -> Path:
-    """`alexnet-owt-7be5be79.pth` in `folder` (the data root's `alexnet-weights/`), checked against
-    the hash in its name, unless the folder is marked synthetic (the tests' seeded stand-in)."""
-    path = locate(folder.parent, folder.name, WEIGHTS_FILE)
-    if not _synthetic.is_synthetic(folder) and not sha256(path).startswith(WEIGHTS_SHA256_PREFIX):
-        raise DataError(f"{path} is corrupt or a different file: its sha256 is {sha256(path)}, which should start "
-                        f"with {WEIGHTS_SHA256_PREFIX}; download it again from "
-                        f"https://download.pytorch.org/models/{WEIGHTS_FILE}")
-    return path
-
-
-def pretrained_alexnet(folder: Path) -> nn.Module:
-    """AlexNet with the ImageNet weights of `folder` (read with weights_only: no pickled code).
+def pretrained_alexnet(path: Path) -> nn.Module:
+    """AlexNet with the ImageNet weights of the file `path` (read with weights_only: no pickled code),
+    which the parent verified (`a3_inputs.weights_path`) and handed over.
 
     The modules are made on the meta device and take the loaded tensors themselves (assign=True),
     so neither a random initialisation nor a second copy of the 61 million weights is made.
     """
-    path = weights_path(folder)
     build = torchvision_alexnet()
     with torch.device("meta"):
         model = build(weights=None) if build is not None else AlexNet()

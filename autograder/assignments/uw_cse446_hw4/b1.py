@@ -22,6 +22,7 @@ import numpy as np
 
 from autograder.assignments.uw_cse446_hw4 import b1_inputs as inputs
 from autograder.compare import Tolerance, compare_arrays
+from autograder.data import movielens
 from autograder.judges import values_match
 from autograder.model import Check, Outputs, Problem, Verdict, Visibility
 from autograder.source import unwritten
@@ -396,21 +397,22 @@ def judge_no_recommender_loaded(got: Outputs, expected: Outputs, check: Check) -
 
 # --- real data: the handout's split of u.data ---------------------------------------------------
 
-def _real(subject: Subject):
-    from autograder.data import movielens
+REAL_DATA = {"data": (movielens.DATASET,), "inputs": (inputs.REAL_SPLIT,)}
+"""What the b1.real.* checks read: u.data, through the input set of its handout split."""
 
-    data = movielens.load_ratings(subject.dataset("ml-100k").parent)
-    state = np.random.get_state()
-    train, test = movielens.handout_split(data)
-    np.random.set_state(state)
-    return train, test, int(data[:, 1].max()) + 1, int(data[:, 0].max()) + 1
+
+def _real(subject: Subject):
+    """(train rows, test (user, item) pairs, number of items, number of users) of the handout's split
+    of u.data, from the input set: the test ratings stay with the parent."""
+    split = subject.inputs(inputs.REAL_SPLIT.name)
+    return split["train"], split["test pairs"], int(split["num_items"]), int(split["num_users"])
 
 
 def _with_test_ratings(run):
     """The trusted half: the reference's outputs and the test rows, which the student's half never sees."""
     def expected(subject: Subject) -> Outputs:
-        _, test, _, _ = _real(subject)
-        return {**run(subject), "test rows": test}
+        data = movielens.load_ratings(subject.dataset(movielens.DATASET).parent)
+        return {**run(subject), "test rows": inputs.handout_split(data)[1]}
     return expected
 
 
@@ -543,7 +545,7 @@ PROBLEM = Problem(
         Check(id="b1.item_mean.values", part="a", points=2.0,
               claim="item_mean_estimator gives each item's mean train rating (unrated items: the global mean)",
               run=run_item_means, judge=judge_item_means),
-        Check(id="b1.real.item_mean_test_mse", part="a", points=1.0, data=("ml-100k",), timeout=60.0,
+        Check(id="b1.real.item_mean_test_mse", part="a", points=1.0, **REAL_DATA, timeout=60.0,
               claim="on the handout's split of u.data, the item-mean estimator has the reference's test MSE",
               run=run_real_item_means, expected=_with_test_ratings(run_real_item_means),
               judge=judge_real_item_means),
@@ -552,7 +554,7 @@ PROBLEM = Problem(
               run=run_svd_errors, judge=values_match(SVD_ORDER, RELATIVE, noun="error",
                                                      hints={SVD_ORDER[0]: "Fill unrated cells with 0 and keep the "
                                                             "top d singular values (scipy.sparse.linalg.svds(k=d))."})),
-        Check(id="b1.real.svd_test_mse", part="b", points=2.0, data=("ml-100k",), timeout=120.0,
+        Check(id="b1.real.svd_test_mse", part="b", points=2.0, **REAL_DATA, timeout=120.0,
               claim="on the handout's split of u.data, the zero-filled SVD has the reference's train and test MSE",
               run=run_real_svd, expected=_with_test_ratings(run_real_svd), judge=judge_real_svd),
         Check(id="b1.als.half_step_is_ridge", part="c", points=3.0,
@@ -569,7 +571,7 @@ PROBLEM = Problem(
               run=run_mse, judge=values_match(["mse on train", "mse on test"], RELATIVE, noun="value",
                                               hints={"mse on train": "Rows are [user, item, rating]: predict "
                                                      "U[item] . V[user]."})),
-        Check(id="b1.real.als_test_mse", part="c", points=2.0, data=("ml-100k",), timeout=120.0,
+        Check(id="b1.real.als_test_mse", part="c", points=2.0, **REAL_DATA, timeout=120.0,
               claim="on the handout's split, ALS (d=5, lam=10) reaches the reference's test MSE plus 0.1",
               run=run_real_als, expected=_with_test_ratings(run_real_als),
               judge=judge_real_factors("alternating_minimization", ALS)),
@@ -579,7 +581,7 @@ PROBLEM = Problem(
         Check(id="b1.sgd.fits_train", part="d", points=2.0,
               claim="sgd fits the training ratings better than the global mean",
               run=run_sgd_small, judge=judge_sgd_fits),
-        Check(id="b1.real.sgd_test_mse", part="d", points=5.0, data=("ml-100k",), timeout=120.0,
+        Check(id="b1.real.sgd_test_mse", part="d", points=5.0, **REAL_DATA, timeout=120.0,
               claim="on the handout's split, SGD (d=5, lam=10, lr=0.2) reaches the reference's test MSE plus 0.1",
               run=run_real_sgd, expected=_with_test_ratings(run_real_sgd), judge=judge_real_factors("sgd", SGD)),
         Check(id="b1.imports.no_recommender_package", part="d", points=0.5,
@@ -588,7 +590,7 @@ PROBLEM = Problem(
         Check(id="b1.imports.none_loaded_at_run_time", part="d", points=0.5,
               claim="no recommender package is held by hw4_b1 or loaded while its estimators run",
               run=run_no_recommender_loaded, judge=judge_no_recommender_loaded),
-        Check(id="b1.real.best_estimator", part="f", points=5.0, data=("ml-100k",), timeout=120.0,
+        Check(id="b1.real.best_estimator", part="f", points=5.0, **REAL_DATA, timeout=120.0,
               visibility=Visibility.visible, extra_credit=True,
               claim="extra credit: best_estimator reaches test MSE at most 0.9 on the handout's split",
               run=run_real_best, expected=_with_test_ratings(run_real_best), judge=judge_real_best),

@@ -6,7 +6,12 @@ evaluate a student's factors without running any of the student's code.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+
+from autograder.data import movielens
+from autograder.inputs import InputSet
 
 SMALL = dict(num_users=60, num_items=90, num_ratings=2400, seed=11)
 """A synthetic MovieLens in the handout's row format; the last 5% of items have no rating."""
@@ -62,3 +67,15 @@ def handout_split(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     finally:
         np.random.set_state(state)
     return data[perm[:num_train]], data[perm[num_train:]]
+
+
+def _handout_split_of_u_data(root: Path) -> dict[str, np.ndarray]:
+    data = movielens.load_ratings(root)
+    train, test = handout_split(data)
+    return {"train": train, "test pairs": test[:, :2].copy(),
+            "num_items": np.array(data[:, 1].max() + 1), "num_users": np.array(data[:, 0].max() + 1)}
+
+
+REAL_SPLIT = InputSet("ml-100k-handout-split", movielens.DATASET, _handout_split_of_u_data)
+"""The handout's split of the real `u.data` (seed 1, 80/20): the train rows [user, item, rating],
+the test rows' (user, item) pairs without their ratings, and the numbers of items and users."""
