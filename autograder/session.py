@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import time
+import traceback
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -225,7 +226,11 @@ class WorkerSession:
         if limit <= 0:
             return faults.budget_spent(self.budget)
         if check.inputs:
-            inputs.prepare(check.inputs, self.config.data_root, self.inputs)
+            try:
+                inputs.prepare(check.inputs, self.config.data_root, self.inputs)
+            except Exception as exc:  # noqa: BLE001 - the instructor's data, not the student's code
+                return faults.harness_fault(f"its inputs could not be prepared from the data root: {exc}",
+                                            traceback.format_exc())
         request = RunRequest(assignment=self.assignment, check=check.id, half=half, seed=check_seed(check),
                              data_root=str(self.config.data_root) if self.trusted and self.config.data_root else None,
                              inputs_dir=str(self.inputs) if check.inputs else None, timeout=limit)
