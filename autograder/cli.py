@@ -191,7 +191,7 @@ def demo(out: Path, cache_dir: Path | None, data_root: Path | None) -> None:
 
     Exits 0 when every reference scores full marks and every template scores 0.
     """
-    config = _config(cache_dir=cache_dir, data_root=data_root, skip_missing_data=True)
+    config = _config(cache_dir=cache_dir, data_root=data_root)
     healthy = True
     for aid in assignment_ids():
         assignment = _assignment(aid)
@@ -219,20 +219,26 @@ def gradescope() -> None:
               show_default=True, help="Where to write the zip.")
 @click.option("--data-root", type=click.Path(file_okay=False, path_type=Path),
               help="Data sets for the expected values of real-data checks [env AUTOGRADER_DATA_ROOT].")
-def gradescope_build(assignment_id: str, out: Path, data_root: Path | None) -> None:
+@click.option("--leave-out-missing-data", is_flag=True,
+              help="Build even when some checks' data sets are absent; those checks are then not graded.")
+def gradescope_build(assignment_id: str, out: Path, data_root: Path | None, leave_out_missing_data: bool) -> None:
     """Build autograder.zip (setup.sh, run_autograder, engine, precomputed expected values)."""
     from autograder import gradescope as packaging
 
     assignment = _assignment(assignment_id)
     try:
-        _, deferred = packaging.build(assignment, out, _config(data_root=data_root))
+        _, deferred = packaging.build(assignment, out, _config(data_root=data_root),
+                                      leave_out_missing_data=leave_out_missing_data)
+    except packaging.MissingData as exc:
+        click.echo(f"Error: nothing was built: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
     except RuntimeError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(EXIT_INTERNAL)
     click.echo(f"Wrote {out} ({out.stat().st_size >> 10} KiB). Upload it as the assignment's autograder.")
     if deferred:
-        click.echo(f"No data root held the data sets of {', '.join(deferred)}: their expected values will be "
-                   f"computed in the container, from the data sets under data/ in the zip.", err=True)
+        click.echo(f"Left out, their data sets being absent: {', '.join(deferred)}. Students see them as not "
+                   f"graded; add the data sets under data/ in the zip to grade them.", err=True)
 
 
 @main.command(name="student-bundle")

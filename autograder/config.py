@@ -40,9 +40,6 @@ class GradingConfig(BaseModel):
     )
     visible_only: bool = Field(False, description="Grade only the checks visible to students (the self-check).")
     problems: tuple[str, ...] | None = Field(None, description="Grade only these problem ids (default: all).")
-    skip_missing_data: bool = Field(
-        False, description="Leave out (instead of failing) the checks whose data sets are not under the data root."
-    )
     timeout_scale: float = Field(1.0, gt=0, description="Multiplies every check's timeout (slow machines).")
     import_timeout: float = Field(60.0, gt=0, description="Seconds a student module may take to import.")
     start_timeout: float = Field(120.0, gt=0, description="Seconds the worker may take to start (torch import).")

@@ -58,16 +58,18 @@ def fingerprint(assignment: Assignment, config: GradingConfig, *, with_reference
     return digest.hexdigest()[:16]
 
 
-def missing_data(check: Check, config: GradingConfig) -> Fault | None:
-    """The data sets a check reads must be under the data root; if not, the instructor must act.
+def missing_data(check: Check, config: GradingConfig) -> str | None:
+    """Which data set of `check` is absent from the data root, said plainly; None when all are there.
     Only trusted code reads them (the parent's input sets, the reference's expected values)."""
     for name in check.data:
         if config.data_root is None or not (config.data_root / name).is_dir():
-            where = f"under {config.data_root}" if config.data_root else "(no data root is set)"
-            return faults.harness_fault(
-                f"the data set {name!r} it needs was not found {where}; the instructor must pass "
-                f"--data-root or set AUTOGRADER_DATA_ROOT")
+            where = f"under {config.data_root}" if config.data_root else "here (no data root is set)"
+            return f"the data set {name!r} is not {where}"
     return None
+
+
+_PEAK = "peak.json"
+"""Beside a check's expected values: the reference's peak resident memory while computing them."""
 
 
 def save_outputs(outputs: dict[str, Any], folder: Path) -> None:
@@ -97,6 +99,8 @@ class ExpectedValues:
         self.config = config
         self.root = config.cache_dir / assignment.id / fingerprint(assignment, config)
         self.seconds = 0.0
+        self.peaks: dict[str, int] = {}
+        """Check id -> the reference's peak resident memory on it, where it was measured."""
 
     @functools.cache  # noqa: B019 - one ExpectedValues per grading; the data files do not change during it
     def folder(self, check: Check) -> Path:
@@ -114,7 +118,11 @@ class ExpectedValues:
 
     def _load(self, check: Check) -> dict[str, Any] | None:
         folder = self.folder(check)
-        return load_outputs(folder) if (folder / "manifest.json").is_file() else None
+        if not (folder / "manifest.json").is_file():
+            return None
+        if (folder / _PEAK).is_file():
+            self.peaks[check.id] = json.loads((folder / _PEAK).read_text())["resident_bytes"]
+        return load_outputs(folder)
 
     def cached(self, checks: list[Check]) -> bool:
         return all(c.static or (self.folder(c) / "manifest.json").is_file() for c in checks)
@@ -153,22 +161,25 @@ class ExpectedValues:
             try:
                 for check in checks:
                     problem = self.assignment.problem_of(check)
-                    result = missing_data(check, self.config) or session.ensure_imported(problem.files)
+                    absent = missing_data(check, self.config)
+                    result = faults.harness_fault(absent) if absent else session.ensure_imported(problem.files)
                     if result is None:
                         result = session.run(check, "expected", problem.files[0])
                         if not isinstance(result, Fault):
-                            self._store(check, result.outputs)
+                            self._store(check, result.outputs, result.peak_bytes)
+                            self.peaks[check.id] = result.peak_bytes
                             result = result.outputs
                     computed[check.id] = result
             finally:
                 session.close()
         return computed
 
-    def _store(self, check: Check, outputs: dict[str, Any]) -> None:
+    def _store(self, check: Check, outputs: dict[str, Any], peak_bytes: int) -> None:
         target = self.folder(check)
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{check.id}-"))
         save_outputs(outputs, staging)
+        (staging / _PEAK).write_text(json.dumps({"resident_bytes": peak_bytes}))
         try:
             staging.rename(target)
         except OSError:  # another run stored it first: theirs is identical

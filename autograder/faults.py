@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+import dataclasses
 from dataclasses import dataclass
 
 from autograder.results import Feedback, Outcome
@@ -23,6 +24,7 @@ class Fault:
     feedback: Feedback
     debug: str = ""  # a traceback for instructors; never shown to students
     budget_spent: bool = False  # stopped by the submission's time budget, not by its own limit
+    over_memory: bool = False  # the worker was stopped for its resident memory
 
 
 Locate = Callable[[str, int], str]
@@ -134,11 +136,21 @@ def timeout_fault(seconds: float, where: str | None = None) -> Fault:
         hint="Look for an endless loop, or work far slower than the handout needs (Python loops over elements)."))
 
 
-def crash_fault(reason: str, log_tail: str) -> Fault:
+def crash_fault(reason: str, log_tail: str, over_memory: bool = False) -> Fault:
     return Fault(Outcome.crashed, Feedback(
         summary=f"Your code ended the grader's process during this check: {reason}.",
         details=(_last_line(log_tail),) if log_tail.strip() else (),
-        hint="Look for os._exit, very large allocations or recursion without end."))
+        hint="Look for os._exit, very large allocations or recursion without end."), over_memory=over_memory)
+
+
+def with_reference_peak(fault: Fault, check_id: str, limit_mb: int | None, peak_bytes: int | None) -> Fault:
+    """A memory stop names the check, its budget and what the reference needs there."""
+    if not fault.over_memory or peak_bytes is None:
+        return fault
+    line = (f"On {check_id} the grader allows {limit_mb} MiB; the reference solution peaks at "
+            f"{peak_bytes / 2**20:.0f} MiB there.")
+    return dataclasses.replace(fault, feedback=fault.feedback.model_copy(
+        update={"details": (line, *fault.feedback.details)}))
 
 
 def unreadable_outputs(reason: str) -> Fault:

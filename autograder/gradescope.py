@@ -24,16 +24,26 @@ GRADESCOPE_RESIDENT_MB = 600
 _SOURCES = ("autograder", "reports", "pyproject.toml", "README.md")
 
 
-def build(assignment: Assignment, out: Path, config: GradingConfig) -> tuple[Path, list[str]]:
-    """Write `out` (autograder.zip); return its path and the checks left to compute in the container.
+class MissingData(Exception):
+    """Checks of the assignment need data sets that are not under the data root."""
 
-    Expected values are computed here, except for checks whose data set is not under the data
-    root: those are computed in the container from `data/`, which the instructor adds to the zip.
+
+def build(assignment: Assignment, out: Path, config: GradingConfig, *,
+          leave_out_missing_data: bool = False) -> tuple[Path, list[str]]:
+    """Write `out` (autograder.zip); return its path and the checks whose data set is absent.
+
+    Expected values are computed here. A zip whose checks' data sets are absent is refused, naming
+    them, unless the instructor chooses to leave those checks out: the container then shows them as
+    not graded (or, if the instructor adds the data sets under `data/` in the zip, computes them there).
     """
+    deferred = {c.id: reason for c in assignment.checks if (reason := missing_data(c, config))}
+    if deferred and not leave_out_missing_data:
+        raise MissingData(f"{'; '.join(sorted(set(deferred.values())))}, which {len(deferred)} checks need "
+                          f"({', '.join(deferred)}). Pass --data-root with those data sets, or "
+                          f"--leave-out-missing-data to build a zip that does not grade those checks.")
     with tempfile.TemporaryDirectory(prefix="autograder-gradescope-") as tmp:
         cache = Path(tmp) / "cache"
         build_config = config.model_copy(update={"cache_dir": cache})
-        deferred = [c.id for c in assignment.checks if missing_data(c, config)]
         ready = [c for c in assignment.checks if c.id not in deferred]
         failures = {cid: f.feedback.summary for cid, f in ExpectedValues(assignment, build_config)
                     .get(ready).items() if not isinstance(f, dict)}
@@ -50,7 +60,7 @@ def build(assignment: Assignment, out: Path, config: GradingConfig) -> tuple[Pat
                 info.external_attr = 0o755 << 16
                 zf.writestr(info, render(f"gradescope/{script}.j2", assignment=assignment.id,
                                          resident_mb=GRADESCOPE_RESIDENT_MB))
-    return out, deferred
+    return out, list(deferred)
 
 
 def add_tree(zf: zipfile.ZipFile, source: Path, arcname: str) -> None:

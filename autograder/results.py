@@ -46,6 +46,7 @@ class Outcome(str, enum.Enum):
     timeout = "timeout"  # the student half ran past its time limit
     crashed = "crashed"  # the worker process died (os._exit, a signal, out of memory)
     harness_error = "harness_error"  # the autograder itself failed: not the student's fault
+    left_out = "left_out"  # cannot run on this machine (its data set is absent): out of the total, shown
 
 
 class CheckResult(BaseModel):
@@ -132,4 +133,8 @@ class Grade(BaseModel):
     def full_marks(self) -> bool:
         """Every check passed, extra credit aside."""
         return self.harness_error is None and all(
-            c.outcome is Outcome.passed for c in self.checks if not c.extra_credit)
+            c.outcome is Outcome.passed for c in self.checks if not c.extra_credit and c.outcome is not Outcome.left_out)
+
+    @property
+    def left_out(self) -> list[CheckResult]:
+        return [c for c in self.checks if c.outcome is Outcome.left_out]

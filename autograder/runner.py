@@ -15,7 +15,7 @@ from autograder.faults import Fault
 from autograder.isolation import keep_private
 from autograder.model import Assignment, Check, Verdict, Visibility
 from autograder.notebooks import TopLevel
-from autograder.results import CheckResult, Grade, Outcome, ProblemResult, Timing
+from autograder.results import CheckResult, Feedback, Grade, Outcome, ProblemResult, Timing
 from autograder.session import Ran, WorkerSession
 from autograder.submission import Staged, SubmissionUnreadable, stage
 
@@ -29,8 +29,7 @@ def selected_checks(assignment: Assignment, config: GradingConfig) -> list[Check
                          f"{', '.join(p.id for p in assignment.problems)}")
     return [c for c in assignment.checks
             if (not config.visible_only or c.visibility is Visibility.visible)
-            and (config.problems is None or c.problem_id in config.problems)
-            and not (config.skip_missing_data and missing_data(c, config))]
+            and (config.problems is None or c.problem_id in config.problems)]
 
 
 def _result(check: Check, outcome: Outcome, fraction: float, feedback, *, seconds: float = 0.0,
@@ -41,6 +40,14 @@ def _result(check: Check, outcome: Outcome, fraction: float, feedback, *, second
         score=round(check.points * fraction, 6), max_score=check.points,
         feedback=feedback, seconds=seconds, student_output=printed, debug=debug, extra_credit=check.extra_credit,
     )
+
+
+def _left_out(check: Check, reason: str) -> CheckResult:
+    """A check this machine cannot run: shown, worth nothing either way, never the student's loss."""
+    result = _result(check, Outcome.left_out, 0.0, Feedback(
+        summary=f"Not graded here: {reason}. This check counts neither for nor against you in this total.",
+        hint="It runs on the course's grader, which has the data set."))
+    return result.model_copy(update={"max_score": 0.0})
 
 
 def _from_fault(check: Check, fault: Fault) -> CheckResult:
@@ -69,12 +76,11 @@ def grade(submission: Path, assignment: Assignment, config: GradingConfig,
     selected = {c.id for c in checks}
     grade = Grade(assignment=assignment.id, title=assignment.title, submission=str(submission),
                   problems=[], autograder_version=__version__)
-    if config.skip_missing_data:
-        left_out = [c.id for c in assignment.checks if missing_data(c, config)]
-        if left_out:
-            where = f"under {config.data_root}" if config.data_root else "(no data root is set)"
-            grade.messages.append(f"{len(left_out)} checks that read data sets were left out, their data is not "
-                                  f"{where}: {', '.join(left_out)}.")
+    absent = {c.id: reason for c in checks if (reason := missing_data(c, config))}
+    if absent:
+        grade.messages.append(f"{len(absent)} checks were left out of the total because they cannot run on this "
+                              f"machine ({'; '.join(sorted(set(absent.values())))}): {', '.join(absent)}.")
+    runnable = [c for c in checks if c.id not in absent]
     expected_values = ExpectedValues(assignment, config)
 
     with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
@@ -87,17 +93,20 @@ def grade(submission: Path, assignment: Assignment, config: GradingConfig,
         session = WorkerSession(folder, scratch, config, assignment=assignment.id)
         session.set_budget(time_budget(checks, assignment, config))
         try:
-            if expected_values.cached(checks):
+            if expected_values.cached(runnable):
                 session.prestart()  # torch imports in the worker while this process stages and loads
-            expected = expected_values.get(checks)
+            expected = expected_values.get(runnable)
             staged = _stage(submission, assignment, folder, scratch, grade.messages, config.notebook_top_level)
             if staged is not None:
                 session.locate = staged.locate
                 session.staged = {p.name for p in folder.iterdir()}
             for problem in (p for p in assignment.problems if config.problems is None or p.id in config.problems):
+                session.lighten()
                 results = []
                 for check in (c for c in problem.checks if c.id in selected):
-                    result = _grade_check(check, problem.files, staged, session, expected[check.id])
+                    result = (_left_out(check, absent[check.id]) if check.id in absent else
+                              _grade_check(check, problem.files, staged, session, expected[check.id],
+                                           expected_values.peaks.get(check.id)))
                     results.append(result)
                     if progress:
                         progress(result)
@@ -124,7 +133,7 @@ def _stage(submission: Path, assignment: Assignment, folder: Path, scratch: Path
 
 
 def _grade_check(check: Check, files: tuple[str, ...], staged: Staged | None, session: WorkerSession,
-                 expected) -> CheckResult:
+                 expected, reference_peak: int | None = None) -> CheckResult:
     if isinstance(expected, Fault):
         return _from_fault(check, faults.harness_fault(
             f"the reference solution failed ({expected.feedback.summary})", expected.debug))
@@ -136,15 +145,13 @@ def _grade_check(check: Check, files: tuple[str, ...], staged: Staged | None, se
     if check.static is not None:  # the source as staged, before any student code could change it
         sources = {f: staged.sources[f] for f in files if f in staged.sources}
         return _judge(check, lambda: check.static(sources, check), Ran({}, 0.0, ""))
-    absent = missing_data(check, session.config)
-    if absent:
-        return _from_fault(check, absent)
     fault = session.ensure_imported(files)
     if fault is not None:
         return _from_fault(check, fault)
     ran = session.run(check, "run", files[0])
     if isinstance(ran, Fault):
-        return _from_fault(check, ran)
+        return _from_fault(check, faults.with_reference_peak(ran, check.id, session.config.resident_limit_mb,
+                                                             reference_peak))
     return _judge(check, lambda: check.judge(ran.outputs, expected, check), ran)
 
 

@@ -47,6 +47,10 @@ class WorkerDied(Exception):
         super().__init__(reason or describe_exit(returncode))
 
 
+class OverMemory(WorkerDied):
+    """The worker was stopped for the memory it held."""
+
+
 class DiskQuotaExceeded(WorkerDied):
     """The worker was stopped for what it wrote; the caller must clear it before a restart."""
 
@@ -84,6 +88,8 @@ class Worker:
         self.start_seconds = 0.0
         self._buffer = b""
         self._next_disk_look = 0.0
+        self.peak_bytes = 0
+        """Largest resident memory seen during the last request (sampled while waiting for it)."""
 
     # --- life cycle ---------------------------------------------------------------------------
 
@@ -182,11 +188,13 @@ class Worker:
                 ) -> tuple[Reply, dict | None]:
         """Send a request; return the reply and, for a run that succeeded, its outputs."""
         deadline = time.monotonic() + timeout
+        self.peak_bytes = 0
         try:
             os.write(self._cmd_write, transport.encode(message))
         except BrokenPipeError:
             raise self._died() from None
         reply = transport.decode(self._read_line(deadline), Reply)
+        self.peak_bytes = max(self.peak_bytes, self.resident())  # a request shorter than one look
         if not (reply.ok and reply.outputs):
             return reply, None
         try:
@@ -243,10 +251,10 @@ class Worker:
         if self.process is None:
             return
         limit = self.limits.resident_bytes
-        if limit:
-            used = resident_bytes(self.identity.uid) if self.identity else tree_rss(self.process.pid)
-            if used > limit:
-                self._stop(f"the worker used more than {limit >> 20} MiB of memory and was stopped")
+        used = self.resident()
+        self.peak_bytes = max(self.peak_bytes, used)
+        if limit and used > limit:
+            self._stop(f"the worker used more than {limit >> 20} MiB of memory and was stopped", OverMemory)
         now = time.monotonic()
         if now >= self._next_disk_look:
             self._next_disk_look = now + _DISK_EVERY
@@ -255,6 +263,12 @@ class Worker:
             if used_bytes > self.limits.disk_bytes or files > self.limits.disk_files:
                 self._stop(f"it wrote more than {self.limits.disk_bytes >> 20} MiB or {self.limits.disk_files} "
                            f"files to disk, the most a grading may, and was stopped", DiskQuotaExceeded)
+
+    def resident(self) -> int:
+        """Resident memory of the grading: every process of its uid, or the worker's tree."""
+        if self.process is None:
+            return 0
+        return resident_bytes(self.identity.uid) if self.identity else tree_rss(self.process.pid)
 
     def _stop(self, reason: str, error: type[WorkerDied] = WorkerDied) -> None:
         self.kill()

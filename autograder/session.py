@@ -30,7 +30,7 @@ from autograder.faults import Fault
 from autograder.isolation import Identity, Limits, acquire_identity, clean_shared_places, give_to
 from autograder.model import Check
 from autograder.results import Protection
-from autograder.sandbox import DiskQuotaExceeded, Worker, WorkerDied, WorkerTimeout, read_tail
+from autograder.sandbox import DiskQuotaExceeded, OverMemory, Worker, WorkerDied, WorkerTimeout, read_tail
 from autograder.transport import ImportRequest, RunRequest, TransportError
 
 _FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+) in (?P<function>\S+)')
@@ -47,6 +47,7 @@ class Ran:
     outputs: dict[str, Any]
     seconds: float
     printed: str
+    peak_bytes: int = 0
 
 
 class WorkerSession:
@@ -170,6 +171,13 @@ class WorkerSession:
         if self.identity is not None:
             self.identity.release()
 
+    def lighten(self) -> None:
+        """Between problems: a worker holding more than half its memory limit is replaced by a fresh
+        one, so that memory a problem kept (its modules, torch's caches) is not charged to the next."""
+        limit = self.limits.resident_bytes
+        if limit and self.worker is not None and self.worker.alive and self.worker.resident() > limit // 2:
+            self.worker.kill()
+
     def _after_death(self, died: WorkerDied) -> None:
         if isinstance(died, DiskQuotaExceeded):  # else the next worker would be stopped for it again
             self.clear_writes()
@@ -243,7 +251,7 @@ class WorkerSession:
                 limit, self._stuck_at(log_start))
         except WorkerDied as died:
             self._after_death(died)
-            return faults.crash_fault(str(died), died.log_tail)
+            return faults.crash_fault(str(died), died.log_tail, over_memory=isinstance(died, OverMemory))
         except TransportError as exc:
             self.worker.kill()
             return faults.unreadable_outputs(str(exc))
@@ -254,4 +262,4 @@ class WorkerSession:
             return faults.check_fault(reply.error, file, self.locate)
         if reply.outputs is not None:
             self.bytes_left -= reply.outputs.nbytes
-        return Ran(outputs=outputs or {}, seconds=reply.seconds, printed=printed)
+        return Ran(outputs=outputs or {}, seconds=reply.seconds, printed=printed, peak_bytes=worker.peak_bytes)

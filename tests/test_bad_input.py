@@ -8,6 +8,7 @@ an endless loop inside a check, sys.exit at import, a zip with `../` paths (test
 from __future__ import annotations
 
 import os
+import re
 import stat
 import zipfile
 from pathlib import Path
@@ -98,6 +99,9 @@ def test_memory_bomb_is_stopped_by_the_resident_memory_watch(grade_p1, reference
     assert _summary(g, "p1.forward.handout_seed") == (
         "Your code ended the grader's process during this check: "
         "the worker used more than 600 MiB of memory and was stopped.")
+    named = by_id(g, "p1.forward.handout_seed").feedback.details[0]
+    assert re.fullmatch(r"On p1\.forward\.handout_seed the grader allows 600 MiB; the reference solution peaks at "
+                        r"\d+ MiB there\.", named), named
 
 
 @needs_isolation

@@ -105,8 +105,7 @@ def grade_a3(tmp_path_factory, a3_root):
     def run(text: str, data: bool = False) -> Grade:
         folder = tmp_path_factory.mktemp("submission")
         (folder / "hw4_a3.py").write_text(text)
-        config = GradingConfig(cache_dir=cache, data_root=a3_root if data else None, problems=("a3",),
-                               skip_missing_data=not data)
+        config = GradingConfig(cache_dir=cache, data_root=a3_root if data else None, problems=("a3",))
         return grade(folder, load_assignment(HW4), config)
 
     return run

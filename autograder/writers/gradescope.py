@@ -12,18 +12,20 @@ from autograder.writers.templates import OUTCOME_LABELS, render
 
 
 def _test(number: str, result, name: str) -> dict[str, Any]:
-    return {
+    test = {
         "name": name,
         "number": number,
         "score": result.score,
         "max_score": 0.0 if result.extra_credit else result.max_score,  # Gradescope's way of extra credit
-        "status": "passed" if result.outcome is Outcome.passed else "failed",
         "output": render("check_output.md.j2", feedback=result.feedback,
                          outcome_label=OUTCOME_LABELS[result.outcome.value], printed=result.student_output),
         "output_format": "md",
         "visibility": result.visibility,
         "tags": [result.problem, f"{result.problem}{result.part}", result.outcome.value],
     }
+    if result.outcome is not Outcome.left_out:  # without a status Gradescope shows neither pass nor fail
+        test["status"] = "passed" if result.outcome is Outcome.passed else "failed"
+    return test
 
 
 def gradescope_results(grade: Grade) -> dict[str, Any]:

@@ -16,6 +16,7 @@ REPORTS = REPO_ROOT / "reports"
 OUTCOME_LABELS = {
     "passed": "Passed", "partial": "Partly right", "failed": "Failed", "error": "Error",
     "timeout": "Timed out", "crashed": "Crashed", "harness_error": "Autograder error",
+    "left_out": "Not graded here",
 }
 
 
