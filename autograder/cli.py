@@ -118,6 +118,8 @@ _common = [
     click.option("--disk-limit-mb", type=int, help="Disk the student's code may fill, in MiB [default 1024]."),
     click.option("--notebook-top-level", type=click.Choice(["skip", "run"]),
                  help="Top-level code of notebook submissions: skip it (default) or run it at import."),
+    click.option("--no-namespaces", "namespaces", is_flag=True, flag_value=False, default=None,
+                 help="Only the first layer of the sandbox: no network or mount namespaces (what Docker may refuse)."),
     click.option("--no-isolation", "isolate", is_flag=True, flag_value=False, default=None,
                  help="As root, run student code with root's rights (for debugging the grader only)."),
     click.option("--quiet", "-q", is_flag=True, help="No progress lines."),

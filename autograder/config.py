@@ -61,6 +61,10 @@ class GradingConfig(BaseModel):
         "skip", description="Top-level code of notebook submissions: 'skip' keeps only imports, functions, "
                             "classes and constants; 'run' runs it all at import, under the import time limit."
     )
+    namespaces: bool = Field(
+        True, description="With isolation, also the second layer where the platform allows it: no network, and "
+                          "private /tmp, /var/tmp and /dev/shm (Linux namespaces)."
+    )
     isolate: bool = Field(
         True, description="As root: run student code as an unprivileged user without network, and keep the "
                           "reference and expected values unreadable to it."

@@ -35,6 +35,9 @@ UID_RANGE = range(61000, 62000)
 """User ids reserved for gradings: above Debian's and Ubuntu's UID_MAX (60000) for people, below
 `nobody` (65534); an id that /etc/passwd names is never used."""
 
+SHM_BYTES = 64 << 20
+"""/dev/shm of a worker's own mount namespace: Docker's default size (it is memory, not disk)."""
+
 SHARED_PLACES = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"), Path("/dev/mqueue"))
 """World-writable places outside the grading's scratch where a student's process can leave files."""
 
@@ -331,7 +334,42 @@ def _size(path: Path) -> tuple[int, int]:
 
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
+_CLONE_NEWNS = 0x00020000
+_MS_BIND, _MS_REC, _MS_PRIVATE, _MS_NOSUID, _MS_NODEV = 0x1000, 0x4000, 0x40000, 0x2, 0x4
 _PR_SET_NO_NEW_PRIVS = 38
+
+
+def private_shared_places(scratch: Path, size_bytes: int) -> str | None:
+    """Second layer, as root: a mount namespace of the worker's own, where /tmp, /var/tmp and
+    /dev/shm are fresh size-limited tmpfs that vanish with it (the grading's scratch, if it lives in
+    one of them, bound back at its path). Returns why not, or None when done."""
+    if sys.platform != "linux" or os.geteuid() != 0:
+        return "mount namespaces need Linux and root"
+    needed = [Path(p).resolve() for p in sys.path if p] + [Path(sys.prefix).resolve()]
+    places = [p for p in SHARED_PLACES[:3] if p.is_dir() and not any(n.is_relative_to(p) for n in needed)]
+    if not places:
+        return "the Python installation lives in /tmp"
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def mount(source: bytes | None, target: Path, fstype: bytes | None, flags: int, data: bytes | None) -> None:
+        if libc.mount(source, str(target).encode(), fstype, flags, data) != 0:
+            raise OSError(ctypes.get_errno(), f"mount on {target}: {os.strerror(ctypes.get_errno())}")
+
+    if libc.unshare(_CLONE_NEWNS) != 0:
+        return f"unshare(CLONE_NEWNS) refused: {os.strerror(ctypes.get_errno())}"
+    try:
+        mount(None, Path("/"), None, _MS_REC | _MS_PRIVATE, None)  # nothing mounted here leaks out
+        kept = os.open(scratch, os.O_PATH | os.O_DIRECTORY)
+        for place in places:
+            size = min(size_bytes, SHM_BYTES) if place == Path("/dev/shm") else size_bytes  # shm is memory
+            mount(b"tmpfs", place, b"tmpfs", _MS_NOSUID | _MS_NODEV, f"size={size},mode=1777".encode())
+            if scratch.is_relative_to(place):
+                scratch.mkdir(parents=True)
+                mount(f"/proc/self/fd/{kept}".encode(), scratch, None, _MS_BIND, None)
+        os.close(kept)
+    except OSError as exc:
+        return f"could not make {', '.join(map(str, places))} private: {exc}"
+    return None
 
 
 def leave_network() -> str | None:

@@ -70,7 +70,7 @@ class Worker:
     """One worker process over one folder of modules."""
 
     def __init__(self, student_dir: Path, home: Path, log_path: Path, *, limits: Limits, assignment: str,
-                 identity: Identity | None = None, isolate_network: bool = False, threads: int = 1,
+                 identity: Identity | None = None, namespaces: bool = False, threads: int = 1,
                  torch: bool = True, start_timeout: float = 120.0, cwd: Path | None = None):
         self.student_dir = student_dir
         self.home = home
@@ -78,7 +78,7 @@ class Worker:
         self.limits = limits
         self.assignment = assignment
         self.identity = identity
-        self.isolate_network = isolate_network
+        self.namespaces = namespaces
         self.threads = threads
         self.torch = torch
         self.start_timeout = start_timeout
@@ -112,8 +112,9 @@ class Worker:
                 "--nproc", str(self.limits.processes)]
         if not self.torch:
             args.append("--no-torch")
-        if self.isolate_network:
+        if self.namespaces:
             args.append("--no-network")
+            args += ["--private-tmp", str(self.limits.disk_bytes)]
         if self.identity is not None:
             args += ["--user", f"{self.identity.uid}:{self.identity.gid}"]
         self._begin = time.perf_counter()

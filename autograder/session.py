@@ -110,7 +110,8 @@ class WorkerSession:
     def prestart(self) -> None:
         """Spawn the worker now and let it import torch while the caller does other work."""
         self.worker = Worker(self.folder, self.home, self.log, limits=self.limits, assignment=self.assignment,
-                             identity=self.identity, isolate_network=not self.trusted and self.config.isolate,
+                             identity=self.identity,
+                             namespaces=not self.trusted and self.config.isolate and self.config.namespaces,
                              threads=self.config.threads, start_timeout=self.config.start_timeout,
                              cwd=self.scratch)
         self.worker.spawn()
@@ -138,6 +139,10 @@ class WorkerSession:
         network = Protection(name="no network", active=bool(ready and ready.network_isolated),
                              detail="an empty network namespace" if ready and ready.network_isolated
                              else (ready.network_detail if ready else "the worker did not start"))
+        private_tmp = Protection(
+            name="private /tmp", active=bool(ready and ready.private_tmp),
+            detail="/tmp, /var/tmp and /dev/shm are the worker's own tmpfs (a mount namespace), gone after it"
+            if ready and ready.private_tmp else (ready.private_tmp_detail if ready else "the worker did not start"))
         fixed = [
             Protection(name="isolated start", active=True,
                        detail="python -I from a folder only the grader writes: nothing of the student's is "
@@ -155,7 +160,7 @@ class WorkerSession:
             Protection(name="time budget", active=self.budget > 0,
                        detail=f"{self.budget:g} s for the whole submission" if self.budget else "none set"),
         ]
-        return [user, network, *self.limits.describe(own), *fixed]
+        return [user, network, private_tmp, *self.limits.describe(own), *fixed]
 
     def _worker(self) -> Worker:
         if self.worker is None or not self.worker.alive:

@@ -118,6 +118,8 @@ class Ready(BaseModel):
     uid: int
     network_isolated: bool = False
     network_detail: str = ""
+    private_tmp: bool = False
+    private_tmp_detail: str = ""
 
 
 class TransportError(Exception):

@@ -176,6 +176,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--assignment", required=True)
     parser.add_argument("--no-network", action="store_true")
+    parser.add_argument("--private-tmp", type=int, metavar="BYTES",
+                        help="as root: fresh /tmp, /var/tmp and /dev/shm of this size, in a mount namespace")
     parser.add_argument("--user", help="UID:GID to drop to after the trusted imports")
     parser.add_argument("--nproc", type=int, default=64)
     args = parser.parse_args(argv)
@@ -192,6 +194,8 @@ def main(argv: list[str] | None = None) -> None:
 
     load_assignment(args.assignment)
     network_off = isolation.leave_network() if args.no_network else "not requested"
+    tmp_shared = (isolation.private_shared_places(args.student_dir.parent, args.private_tmp) if args.private_tmp
+                  else "not requested")
     if args.user:
         uid, gid = (int(x) for x in args.user.split(":"))
         isolation.drop_privileges(uid, gid, args.nproc)
@@ -201,6 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     worker = Worker(args.student_dir, args.reply_fd)
     worker.send(transport.Ready(ready=True, python=sys.version.split()[0], uid=os.getuid(),
                                 torch=_torch.__version__ if _torch else None,
-                                network_isolated=network_off is None, network_detail=network_off or ""))
+                                network_isolated=network_off is None, network_detail=network_off or "",
+                                private_tmp=tmp_shared is None, private_tmp_detail=tmp_shared or ""))
     with os.fdopen(args.cmd_fd, "rb") as commands:
         worker.serve(commands)

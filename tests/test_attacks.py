@@ -141,7 +141,7 @@ if os.fork() == 0:
 
 def test_a_double_forked_setsid_process_with_no_environment_dies_with_the_grading(grade_p1, faulty, drop):
     mark = drop / "still-alive"
-    g = grade_p1({FILE: faulty + f"\nMARK = {str(mark)!r}\n" + ESCAPE})
+    g = grade_p1({FILE: faulty + f"\nMARK = {str(mark)!r}\n" + ESCAPE}, namespaces=False)  # the first layer alone
     assert g.score == FAULTY_SCORE
     assert_nothing_left(g)
     time.sleep(0.3)
@@ -172,9 +172,9 @@ def test_concurrent_gradings_cannot_see_each_other(grade_p1, faulty, drop):
         print("HUNT", sorted(set(seen)))
         """)
     with ThreadPoolExecutor(2) as pool:
-        waited = pool.submit(grade_p1, {FILE: patient})
+        waited = pool.submit(grade_p1, {FILE: patient}, namespaces=False)  # the first layer alone
         time.sleep(1.5)
-        hunted = pool.submit(grade_p1, {FILE: hunter})
+        hunted = pool.submit(grade_p1, {FILE: hunter}, namespaces=False)
         patient_grade, hunter_grade = waited.result(), hunted.result()
     assert patient_grade.score == hunter_grade.score == FAULTY_SCORE
     assert grading_uid(patient_grade) != grading_uid(hunter_grade)
@@ -293,7 +293,7 @@ def test_files_in_shared_places_are_removed_and_count_against_the_quota(grade_p1
             except OSError:
                 pass
         """)
-    g = grade_p1({FILE: litter})
+    g = grade_p1({FILE: litter}, namespaces=False)  # the first layer alone: the real /tmp, cleaned by uid
     uid = grading_uid(g)
     assert g.score == FAULTY_SCORE
     assert not [p for p in ("/tmp", "/var/tmp", "/dev/shm") if os.path.exists(f"{p}/litter-{uid}")]
@@ -305,7 +305,7 @@ def test_files_in_shared_places_are_removed_and_count_against_the_quota(grade_p1
                 f.flush()
                 time.sleep(0.1)
         """)
-    g = grade_p1({FILE: filler}, disk_limit_mb=32)
+    g = grade_p1({FILE: filler}, disk_limit_mb=32, namespaces=False)
     forward = by_id(g, "p1.forward.handout_seed")
     assert forward.outcome.value == "crashed"
     assert "wrote more than 32 MiB or 20000 files to disk" in forward.feedback.summary
@@ -363,7 +363,7 @@ def test_one_student_cannot_reach_another_in_a_batch(p1_config, tmp_path, refere
     with open(strange + b"/" + FILE.encode(), "w") as f:
         f.write(faulty)
 
-    summary = grade_class(class_dir, load_assignment(HW3), p1_config(), out)
+    summary = grade_class(class_dir, load_assignment(HW3), p1_config(namespaces=False), out)  # the first layer
 
     rows = {r["student"]: float(r["score"]) for r in csv.DictReader(open(out / "gradebook.csv", encoding="utf-8"))}
     assert rows == {"alice": 4.5, "alice.zip": 2.25, "bob": 2.25, "caf_": 2.25, "gradebook.csv-2": 4.5}
@@ -384,7 +384,8 @@ def test_results_json_is_the_judges_in_the_gradescope_container(make_config, tmp
     from autograder import gradescope
     from autograder.assignments import load_assignment
 
-    home = Path(tempfile.mkdtemp(prefix="gradescope-", dir="/tmp"))
+    # Outside /tmp, as /autograder is: the worker's private /tmp (second layer) must not hide it from the attack.
+    home = Path(tempfile.mkdtemp(prefix="gradescope-", dir=Path.home()))
     home.chmod(0o755)
     zip_path, _ = gradescope.build(load_assignment(HW3), tmp_path_factory.mktemp("zip") / "autograder.zip",
                                    make_config(problems=None), leave_out_missing_data=True)
@@ -490,4 +491,27 @@ def test_an_untrained_model_cannot_read_the_held_out_labels(grade_hw3, synthetic
     assert accuracy.outcome.value == "failed", accuracy.feedback.summary
     assert "98" in accuracy.feedback.summary
     assert by_id(g, "p2.adagrad.matches_torch").outcome.value == "passed"
+    assert_nothing_left(g)
+
+
+def test_the_second_layer_gives_the_worker_its_own_tmp(grade_p1, faulty):
+    """Where mount namespaces are allowed, what the student writes to /tmp and /dev/shm lives in
+    tmpfs of its own, gone with its last process; /dev/shm is capped at 64 MiB."""
+    name = f"second-layer-{os.getpid()}"
+    writes = in_forward(faulty, f"""
+        for _place in ("/tmp", "/dev/shm"):
+            open(_place + "/{name}", "w").write("x")
+        try:
+            open("/dev/shm/{name}-big", "wb").write(b"x" * (80 << 20))
+            print("SHM: 80 MiB written")
+        except OSError as exc:
+            print("SHM:", exc.strerror)
+        """)
+    g = grade_p1({FILE: writes})
+    private = next(p for p in g.protections if p.name == "private /tmp")
+    if not private.active:
+        pytest.skip(f"no mount namespace here: {private.detail}")
+    assert g.score == FAULTY_SCORE
+    assert "SHM: No space left on device" in by_id(g, "p1.forward.handout_seed").student_output
+    assert not os.path.exists(f"/tmp/{name}") and not os.path.exists(f"/dev/shm/{name}")
     assert_nothing_left(g)
