@@ -91,7 +91,6 @@ def grade(submission: Path, assignment: Assignment, config: GradingConfig,
         # data root, which only trusted code reads.
         private = keep_private(config.reference_root, config.cache_dir, config.data_root)
         session = WorkerSession(folder, scratch, config, assignment=assignment.id)
-        session.set_budget(time_budget(checks, assignment, config))
         try:
             if expected_values.cached(runnable):
                 session.prestart()  # torch imports in the worker while this process stages and loads
@@ -100,6 +99,8 @@ def grade(submission: Path, assignment: Assignment, config: GradingConfig,
             if staged is not None:
                 session.locate = staged.locate
                 session.staged = {p.name for p in folder.iterdir()}
+            # From here on the time is the submission's (computing expected values is not).
+            session.set_budget(time_budget(checks, assignment, config))
             for problem in (p for p in assignment.problems if config.problems is None or p.id in config.problems):
                 session.lighten()
                 results = []
