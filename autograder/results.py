@@ -62,6 +62,8 @@ class CheckResult(BaseModel):
     max_score: float = Field(ge=0)
     feedback: Feedback
     seconds: float = Field(0.0, description="Wall time of the student half.")
+    peak_mb: float = Field(0.0, description="Resident memory of the student's processes during the check, at its "
+                                            "largest sample (MiB).")
     student_output: str = Field("", description="What the student's code printed during the check (truncated).")
     debug: str = Field("", description="A traceback for instructors; never shown to students.")
     extra_credit: bool = Field(False, description="Its points come on top of the maximum.")

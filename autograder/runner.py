@@ -33,12 +33,13 @@ def selected_checks(assignment: Assignment, config: GradingConfig) -> list[Check
 
 
 def _result(check: Check, outcome: Outcome, fraction: float, feedback, *, seconds: float = 0.0,
-            printed: str = "", debug: str = "") -> CheckResult:
+            printed: str = "", debug: str = "", peak_bytes: int = 0) -> CheckResult:
     return CheckResult(
         id=check.id, problem=check.problem_id, part=check.part, claim=check.claim,
         visibility=check.visibility.value, outcome=outcome,
         score=round(check.points * fraction, 6), max_score=check.points,
         feedback=feedback, seconds=seconds, student_output=printed, debug=debug, extra_credit=check.extra_credit,
+        peak_mb=round(peak_bytes / 2**20, 1),
     )
 
 
@@ -65,7 +66,8 @@ def _judge(check: Check, decide: Callable[[], Verdict], ran: Ran) -> CheckResult
         outcome = Outcome.partial
     else:
         outcome = Outcome.failed
-    return _result(check, outcome, verdict.fraction, verdict.feedback, seconds=ran.seconds, printed=ran.printed)
+    return _result(check, outcome, verdict.fraction, verdict.feedback, seconds=ran.seconds, printed=ran.printed,
+                   peak_bytes=ran.peak_bytes)
 
 
 def grade(submission: Path, assignment: Assignment, config: GradingConfig,

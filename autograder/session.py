@@ -180,7 +180,8 @@ class WorkerSession:
         """Between problems: a worker holding more than half its memory limit is replaced by a fresh
         one, so that memory a problem kept (its modules, torch's caches) is not charged to the next."""
         limit = self.limits.resident_bytes
-        if limit and self.worker is not None and self.worker.alive and self.worker.resident() > limit // 2:
+        used = self.worker is not None and self.worker.alive and self.imported  # a fresh one stays
+        if limit and used and self.worker.resident() > limit // 2:
             self.worker.kill()
 
     def _after_death(self, died: WorkerDied) -> None:

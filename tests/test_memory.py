@@ -1,0 +1,32 @@
+"""Memory a problem leaves in the worker is not charged to the next one, and a memory stop says
+which check, under what budget, against what the reference needs."""
+
+from __future__ import annotations
+
+from autograder.assignments import load_assignment
+from autograder.config import REPO_ROOT
+from autograder.runner import grade
+from autograder.sandbox import Worker
+from conftest import HW3
+
+
+def test_a_worker_heavy_after_a_problem_is_replaced_before_the_next(monkeypatch, make_config):
+    limit_mb = 600
+    spawned = []
+    spawn = Worker.spawn
+    monkeypatch.setattr(Worker, "spawn", lambda self: (spawned.append(self), spawn(self))[1])
+    # Above half the limit, below the limit: kept through a problem, replaced between two.
+    monkeypatch.setattr(Worker, "resident", lambda self: int(0.75 * (limit_mb << 20)))
+    g = grade(REPO_ROOT / "reference" / HW3, load_assignment(HW3),
+              make_config(problems=("p1", "p2"), data_root=None, resident_limit_mb=limit_mb))
+    assert g.full_marks
+    assert len(spawned) == 2  # one worker per problem
+
+
+def test_a_light_worker_serves_every_problem(monkeypatch, make_config):
+    spawned = []
+    spawn = Worker.spawn
+    monkeypatch.setattr(Worker, "spawn", lambda self: (spawned.append(self), spawn(self))[1])
+    g = grade(REPO_ROOT / "reference" / HW3, load_assignment(HW3),
+              make_config(problems=("p1", "p2"), data_root=None, resident_limit_mb=2048))
+    assert g.full_marks and len(spawned) == 1
