@@ -10,11 +10,17 @@ from autograder.sandbox import Worker
 from conftest import HW3
 
 
+def _count(spawned: list, worker: Worker) -> None:
+    """Workers of the submission only (the reference's, computing expected values, are others)."""
+    if worker.student_dir.name == "submission":
+        spawned.append(worker)
+
+
 def test_a_worker_heavy_after_a_problem_is_replaced_before_the_next(monkeypatch, make_config):
     limit_mb = 600
     spawned = []
     spawn = Worker.spawn
-    monkeypatch.setattr(Worker, "spawn", lambda self: (spawned.append(self), spawn(self))[1])
+    monkeypatch.setattr(Worker, "spawn", lambda self: (_count(spawned, self), spawn(self))[1])
     # Above half the limit, below the limit: kept through a problem, replaced between two.
     monkeypatch.setattr(Worker, "resident", lambda self: int(0.75 * (limit_mb << 20)))
     g = grade(REPO_ROOT / "reference" / HW3, load_assignment(HW3),
@@ -26,7 +32,7 @@ def test_a_worker_heavy_after_a_problem_is_replaced_before_the_next(monkeypatch,
 def test_a_light_worker_serves_every_problem(monkeypatch, make_config):
     spawned = []
     spawn = Worker.spawn
-    monkeypatch.setattr(Worker, "spawn", lambda self: (spawned.append(self), spawn(self))[1])
+    monkeypatch.setattr(Worker, "spawn", lambda self: (_count(spawned, self), spawn(self))[1])
     g = grade(REPO_ROOT / "reference" / HW3, load_assignment(HW3),
               make_config(problems=("p1", "p2"), data_root=None, resident_limit_mb=2048))
     assert g.full_marks and len(spawned) == 1
