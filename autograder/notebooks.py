@@ -362,7 +362,8 @@ class _Scope:
         return False
 
     def safe(self, node: ast.expr | None) -> bool:
-        """Evaluating `node` runs none of the notebook's own code, and calls only imported functions on inert arguments."""
+        """Evaluating `node` runs none of the notebook's own code: it calls only imported functions, on
+        inert arguments."""
         match node:
             case None | ast.Constant():
                 return True

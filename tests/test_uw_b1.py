@@ -38,6 +38,15 @@ def test_reference_scores_full_marks(grade_hw4, ref):
     assert b1.max_score == 30.0 and b1.score == 35.0
 
 
+def test_plots_and_tables_cost_nothing_and_pass_the_ban(grade_hw4, ref):
+    """Real B1 solutions plot (the handout asks for it) and use pandas: neither is a recommender."""
+    plots = mutate(ref, "import numpy as np\n", "import numpy as np\nimport matplotlib.pyplot as plt\n"
+                   "import pandas as pd\nimport seaborn as sns\nfrom tqdm import tqdm\n")
+    g = grade_hw4({FILE: plots})
+    assert lost_in(g, "b1") == set()
+    assert by_id(g, STATIC).feedback.summary == "hw4_b1.py imports no recommender or matrix-factorisation package."
+
+
 def test_template_scores_zero_with_not_implemented(grade_hw4):
     g = grade_hw4({FILE: template(FILE)})
     assert lost_in(g, "b1") == ALL
