@@ -24,9 +24,10 @@ Top-level code is the instructor's choice (`notebook_top_level`):
   Python or an imported package (`torch.device("cpu")`, `torch.zeros(3, dtype=torch.float32)`);
   such a call runs whatever it does (`pd.read_csv("train.csv")` reads the file). Everything else
   (loops, a call on a line of its own like `plt.plot(x)`, calls of the notebook's own functions,
-  values made from them) becomes `pass`, and a note lists it by cell and line. A definition runs whole or not at all: one whose default value or class body needs code that did
-  not run does not run either (in Python its `def` would fail at import), and the note names it.
-  A kept definition's decorators are applied, as in Python: a decorator written in the notebook runs.
+  values made from them) becomes `pass`, and a note lists it by cell and line. A definition runs
+  whole or not at all: one whose default value or class body needs code that did not run does not
+  run either (in Python its `def` would fail at import), and the note names it. A kept definition's
+  decorators are applied, as in Python: a decorator written in the notebook runs.
 - `run`: keep all of it; it runs when the module is imported, under the import time limit.
 """
 
