@@ -6,6 +6,7 @@ from collections.abc import Callable
 import dataclasses
 from dataclasses import dataclass
 
+from autograder.packages import described
 from autograder.results import Feedback, Outcome
 from autograder.transport import ErrorInfo
 
@@ -13,6 +14,8 @@ _TOP_LEVEL_HINT = (
     'Code at the top level of a module runs when the grader imports it: move scripts, training '
     'loops and plots under `if __name__ == "__main__":`.'
 )
+_MISSING_PACKAGE_HINT = (f"The grader has Python's standard library, {described()}; "
+                        "import only what the handout allows.")
 HARNESS_HINT = "This is not your fault: tell your instructor, who will regrade it."
 
 
@@ -99,7 +102,7 @@ def import_fault(error: ErrorInfo, file: str, locate: Locate = plain_location) -
         return Fault(Outcome.error, Feedback(
             summary=f"{file} could not be imported: {error.message.split(': ', 1)[-1]}.",
             details=_where(error, locate),
-            hint="The grader has Python's standard library, numpy, scipy and torch; import only what the handout allows."))
+            hint=_MISSING_PACKAGE_HINT))
     if error.kind == "exit":
         return Fault(Outcome.error, Feedback(
             summary=f"{file} called {error.message} while being imported, so none of its functions could be graded.",

@@ -2,7 +2,8 @@
 it touches, and every other check is still graded.
 
 Covered elsewhere: a syntax error, a package the grader lacks, a missing file, a missing function,
-an endless loop inside a check, sys.exit at import, a zip with `../` paths (tests/test_faults.py).
+an endless loop inside a check, sys.exit at import, a zip with `../` paths (tests/test_faults.py);
+notebooks of every shape (tests/test_notebooks.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import stat
 import zipfile
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from autograder.assignments import load_assignment
@@ -173,48 +173,3 @@ def test_empty_submission_says_so(p1_config, tmp_path):
     g = grade(tmp_path, load_assignment(HW3), p1_config())
     assert g.score == 0 and g.messages == ["The submission is empty: it holds no files at all."]
     assert {c.feedback.summary for c in g.checks} == {"hw3_p1.py was not found in the submission."}
-
-
-def _notebook(tmp_path: Path, *cells: str) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
-    path = tmp_path / "hw3_p1.ipynb"
-    nbformat.write(nb, path)
-    return path
-
-
-def test_notebook_that_is_not_json_is_named(p1_config, tmp_path):
-    (tmp_path / "hw3_p1.ipynb").write_text('{"cells": [ this is not json')
-    g = grade(tmp_path, load_assignment(HW3), p1_config())
-    assert g.score == 0
-    assert g.checks[0].feedback.summary.startswith("hw3_p1.ipynb is not a valid notebook: it is not JSON (")
-
-
-def test_notebook_is_graded_without_magics_or_top_level_training(p1_config, tmp_path, reference):
-    definitions = reference.split('\n\nif __name__ == "__main__":')[0]
-    _notebook(tmp_path, "%matplotlib inline\n!pip install torch", definitions,
-              "%%time\nprint('slow')", "data = make_data()\nwhile True:\n    pass")
-    g = grade(tmp_path, load_assignment(HW3), p1_config())
-    assert g.score == g.max_score
-    assert g.messages == [
-        "hw3_p1.ipynb: IPython magics and shell lines were dropped (cells 1, 3).",
-        "hw3_p1.ipynb: top-level code was not run (cell 4 line 1, cell 4 line 2); only imports, functions, "
-        "classes and constants are graded. Put anything your functions need inside them.",
-    ]
-
-
-def test_notebook_errors_point_at_the_cell(p1_config, tmp_path, reference):
-    definitions = reference.split('\n\nif __name__ == "__main__":')[0]
-    broken = mutate(definitions, "    V1 = W1 @ X\n", "    V1 = W1 @ X.T\n")
-    _notebook(tmp_path, "import numpy as np", broken)
-    g = grade(tmp_path, load_assignment(HW3), p1_config())
-    line = broken.splitlines().index("    V1 = W1 @ X.T") + 1
-    assert by_id(g, "p1.forward.handout_seed").feedback.details[0].startswith(
-        f"hw3_p1.ipynb, cell 2, line {line}, in forward: `V1 = W1 @ X.T`")
-
-
-def test_notebook_top_level_code_runs_when_the_instructor_says_so(p1_config, tmp_path, reference):
-    definitions = reference.split('\n\nif __name__ == "__main__":')[0]
-    _notebook(tmp_path, definitions, "while True:\n    pass")
-    g = grade(tmp_path, load_assignment(HW3), p1_config(notebook_top_level="run", import_timeout=3))
-    assert g.score == 0 and set(outcomes(g).values()) == {"timeout"}

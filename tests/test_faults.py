@@ -71,6 +71,9 @@ def test_import_of_a_package_the_grader_lacks_is_named(grade_p1, reference):
     g = grade_p1({FILE: "import sklearn_not_here\n" + reference})
     assert lost(g) == ALL
     assert "No module named 'sklearn_not_here'" in g.checks[0].feedback.summary
+    assert g.checks[0].feedback.hint == (
+        "The grader has Python's standard library, numpy, scipy, torch, matplotlib, pandas, tqdm, seaborn, "
+        "sklearn (scikit-learn) and IPython; import only what the handout allows.")
 
 
 def test_missing_file_scores_zero_with_its_name(grade_p1):

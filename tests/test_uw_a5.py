@@ -85,6 +85,11 @@ def test_forward_returning_probabilities_with_bceloss_scores_full_marks(grade_hw
     assert "threshold 0.5" in by_id(g, "a5.accuracy.fraction_correct").feedback.summary
 
 
+def test_an_unused_import_of_a_course_package_costs_nothing(grade_hw4, ref):
+    g = grade_hw4({FILE: "import pandas as pd\nfrom tqdm import tqdm\n" + ref})
+    assert lost_in(g, "a5") == set()
+
+
 def test_lstm_with_two_layers_scores_full_marks(grade_hw4, ref):
     lstm = _apply(ref, [("        self.rnn = nn.GRU(embedding_dim, 64, batch_first=True)",
                          "        self.rnn = nn.LSTM(embedding_dim, 64, num_layers=2, batch_first=True)\n"

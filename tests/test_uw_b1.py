@@ -38,6 +38,15 @@ def test_reference_scores_full_marks(grade_hw4, ref):
     assert b1.max_score == 30.0 and b1.score == 35.0
 
 
+def test_plots_and_tables_cost_nothing_and_pass_the_ban(grade_hw4, ref):
+    """Real B1 solutions plot (the handout asks for it) and use pandas: neither is a recommender."""
+    plots = mutate(ref, "import numpy as np\n", "import numpy as np\nimport matplotlib.pyplot as plt\n"
+                   "import pandas as pd\nimport seaborn as sns\nfrom tqdm import tqdm\n")
+    g = grade_hw4({FILE: plots})
+    assert lost_in(g, "b1") == set()
+    assert by_id(g, STATIC).feedback.summary == "hw4_b1.py imports no recommender or matrix-factorisation package."
+
+
 def test_template_scores_zero_with_not_implemented(grade_hw4):
     g = grade_hw4({FILE: template(FILE)})
     assert lost_in(g, "b1") == ALL
@@ -111,9 +120,10 @@ FAULTS = {
         [("            U -= lr * (", "            U += lr * (")],
         {"b1.sgd.fits_train", "b1.real.sgd_test_mse"}, "b1.sgd.fits_train",
         ["sgd does not fit the training ratings"]),
-    "import_sklearn": (
+    "import_sklearn": (  # scikit-learn is installed for other problems; B1's ban holds, at both checks
         [("import numpy as np\n", "import numpy as np\nimport sklearn\n")],
-        ALL, STATIC, ["hw4_b1.py imports sklearn (line", "forbids precooked algorithms"]),
+        {STATIC, "b1.imports.none_loaded_at_run_time"}, STATIC,
+        ["hw4_b1.py imports sklearn (line", "forbids precooked algorithms"]),
     "recommender_loaded_while_running": (
         [("    rng = np.random.default_rng(seed)\n    U = sigma * rng.random((num_items, d))\n    V = sigma * "
           "rng.random((num_users, d))\n    users, items, ratings = train[:, 0], train[:, 1], train[:, 2].astype(float)\n"

@@ -9,6 +9,7 @@ import jinja2
 from markupsafe import Markup
 
 from autograder.config import REPO_ROOT
+from autograder.packages import COURSE_PACKAGES
 from autograder.text import markdown_code_block, markdown_text, printable
 
 REPORTS = REPO_ROOT / "reports"
@@ -35,6 +36,7 @@ def environment(autoescape: bool) -> jinja2.Environment:
     )
     # Markdown templates escape each student string where it lands; markup stays in the template.
     env.filters.update(markdown_text=markdown_text, markdown_code_block=markdown_code_block)
+    env.globals.update(course_packages=COURSE_PACKAGES)  # setup.sh and the bundle's README name them
     return env
 
 
