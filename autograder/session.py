@@ -241,7 +241,7 @@ class WorkerSession:
             return faults.budget_spent(self.budget)
         if check.inputs:
             try:
-                inputs.prepare(check.inputs, self.config.data_root, self.inputs)
+                inputs.prepare(check.inputs, self.config.data_root, self.inputs, self.config.cache_dir / "inputs")
             except Exception as exc:  # noqa: BLE001 - the instructor's data, not the student's code
                 return faults.harness_fault(f"its inputs could not be prepared from the data root: {exc}",
                                             traceback.format_exc())

@@ -246,3 +246,22 @@ def test_student_half_runs_without_the_data_root(assignment, check, data_root, t
                       inputs_dir=folder)
     outputs = check.run(subject)
     assert isinstance(outputs, dict) and outputs
+
+
+def test_a_cached_input_set_is_built_once_and_handed_to_every_grading(tmp_path):
+    calls = []
+
+    def load(root: Path) -> dict:
+        calls.append(root)
+        return {"images": np.arange(6, dtype=np.uint8).reshape(2, 3)}
+
+    (tmp_path / "data" / "toy").mkdir(parents=True)
+    (tmp_path / "data" / "toy" / "file.bin").write_bytes(b"x")
+    toy = inputs.InputSet(name="toy-images", dataset="toy", load=load)
+    for grading in ("ada", "bob"):
+        inputs.prepare([toy], tmp_path / "data", tmp_path / grading, cache=tmp_path / "cache")
+        assert inputs.read(tmp_path / grading, "toy-images")["images"].tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert len(calls) == 1
+    (tmp_path / "data" / "toy" / "file.bin").write_bytes(b"changed")  # another data set: built again
+    inputs.prepare([toy], tmp_path / "data", tmp_path / "cy", cache=tmp_path / "cache")
+    assert len(calls) == 2
