@@ -10,6 +10,8 @@ the dev labels come from the trusted half and never reach the student's process.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,13 +26,36 @@ MODEL = "RNNBinaryClassificationModel"
 HIDDEN_SIZE = 64
 CLOSE = Tolerance(atol=1e-5, rtol=1e-4)
 
-# Dev accuracy after the budget of a5_training (500 length-bucketed batches of 32, Adam 2e-3;
-# seconds on one thread). Measured with the 10,000-word GloVe subset (docs/uw-cse446-hw4.md):
-# the reference (GRU) 0.764, the same model with nn.LSTM 0.749, with nn.RNN 0.727. Any of the three
-# is a valid answer, so the margin below the reference covers the plain RNN with room to spare.
-ACCURACY_MARGIN = 0.10
-ACCURACY_FLOOR = 0.60
-"""Never below this, whatever the reference reached: chance on SST-2 dev is 0.51."""
+# Dev accuracy of SST-2 (872 sentences) after the budget of a5_training, from
+# `python benchmarks/uw_cse446_hw4_a5_dev_accuracy.py --seeds 20` with the 10,000-word GloVe subset:
+# the reference with each recurrent layer the handout allows, built under 20 torch seeds (seed 0 is
+# the grader's), with and without an unused module built first (which shifts the initialisation).
+#
+#   variant (20 seeds each)            min    p5     median  max
+#   GRU (the reference)                0.747  0.752  0.771   0.788
+#   GRU, an unused module built first  0.755  0.755  0.776   0.784
+#   LSTM                               0.729  0.735  0.756   0.782
+#   LSTM, an unused module built first 0.732  0.734  0.753   0.790
+#   RNN                                0.702  0.705  0.723   0.755
+#   RNN, an unused module built first  0.700  0.717  0.728   0.748
+#   faulty: constant output, or a recurrent layer that sees only the padding mask: 0.491 (every seed)
+#
+# The worst valid run of all 120 is 0.700 (610 of 872, a plain RNN; its 40 runs: mean 0.728,
+# standard deviation 0.014). The threshold is ACCURACY_MARGIN = 0.07 below it (61 sentences, 5 of
+# those standard deviations; 7 below the RNN's mean), and 0.14 above the faulty models. Before the
+# budget clipped gradients (a5_training.CLIP_NORM), 4 of 40 plain-RNN runs ended at 0.49-0.60,
+# where no threshold could tell them from a constant output.
+#
+# It is absolute, not relative to the reference's one run: a relative threshold moves with wherever
+# seed 0 happens to fall in the reference's distribution. With the full GloVe file (vectors for more
+# words) valid models should do at least as well (not measured: only the subset is here). The
+# reference's run is still made, shown to the student, and guards the data: where the reference
+# itself falls short, nobody is failed (judge_budgeted_training).
+WORST_VALID_RUN = 0.700
+ACCURACY_MARGIN = 0.07
+ACCURACY_THRESHOLD = round(WORST_VALID_RUN - ACCURACY_MARGIN, 3)
+FAULTY_RUN = 0.491
+"""A constant output, or a recurrent layer that never sees the embedding, after the same budget."""
 
 
 # --- a: collate_fn ------------------------------------------------------------------------------
@@ -187,10 +212,21 @@ def run_embedding(subject: Subject) -> Outputs:
         raise SubmissionError(f"{MODEL} has no `self.embedding` layer: keep the two provided lines that build "
                               "nn.Embedding and set its weight to the embedding matrix.")
     weight = to_array(embedding.weight, "model.embedding.weight")
+    calls = _calls_of(embedding)
     out_first = to_array(_forward(model, ids), "forward(inputs)")
     torch.manual_seed(7)
     out_second = to_array(_forward(_model(subject, second), ids), "forward(inputs)")
-    return {"weight": weight, "outputs, first matrix": out_first, "outputs, second matrix": out_second}
+    return {"weight": weight, "outputs, first matrix": out_first, "outputs, second matrix": out_second,
+            "embedding calls": len(calls)}
+
+
+def _calls_of(module) -> list:
+    """A list that grows by one each time `module` runs. Only the feedback reads it (whether forward
+    called self.embedding at all): the verdict rests on the outputs."""
+    calls: list = []
+    if hasattr(module, "register_forward_hook"):
+        module.register_forward_hook(lambda *_: calls.append(1))
+    return calls
 
 
 def judge_embedding(got: Outputs, expected: Outputs, check: Check) -> Verdict:
@@ -201,11 +237,26 @@ def judge_embedding(got: Outputs, expected: Outputs, check: Check) -> Verdict:
                               details=tuple(comparison.lines()),
                               hint="Keep `self.embedding.weight.data = embedding_matrix` from the template.")
     a, b = got["outputs, first matrix"], got["outputs, second matrix"]
-    if a.shape == b.shape and np.allclose(a, b, atol=1e-7):
-        return Verdict.failed("forward ignores the embedding matrix: two models built with different matrices "
-                              "(and the same seed) give the same outputs.",
-                              hint="Look the inputs up with self.embedding(inputs) and feed that to the RNN.")
-    return Verdict.passed("The embedding layer holds the given matrix, and forward uses it.")
+    if not (a.shape == b.shape and np.allclose(a, b, atol=1e-7)):
+        return Verdict.passed("The embedding layer holds the given matrix, and forward's outputs change with it.")
+    called = ("forward called self.embedding" if got["embedding calls"]
+              else "forward never called self.embedding")
+    if a.size > 1 and np.allclose(a, a.flat[0], atol=1e-7):
+        # Nothing reaches such an output, so it cannot show whether the embedding is used (a softmax
+        # over one column uses it, and still returns 1 for every sequence): say that, not "ignored".
+        return Verdict.failed(
+            f"forward returned the same output, {a.flat[0]:.6g}, for all {a.size} sequences (different ids and "
+            "lengths), with either embedding matrix: it did not change with the input or with the matrix, "
+            "so whether forward uses the embedding cannot be seen from it.",
+            details=(f"Measured: outputs on one batch of {a.size} sequences, from two models built with different "
+                     f"embedding matrices and the same seed; {called}.",),
+            hint="Make the output depend on the last hidden state. A softmax over a single column is always 1: "
+                 "for one prediction per sequence return the logit, or apply a sigmoid.")
+    return Verdict.failed(
+        "forward's outputs did not change when the embedding matrix changed: two models built with different "
+        f"matrices (and the same seed) gave the same outputs on {a.size} sequences.",
+        details=(f"The outputs differ from sequence to sequence (it is not a constant output); {called}.",),
+        hint="Look the inputs up with self.embedding(inputs) and feed that to the RNN.")
 
 
 SHAPES = ((4, 7), (9, 3), (2, 12))
@@ -367,12 +418,38 @@ def judge_accuracy(got: Outputs, expected: Outputs, check: Check) -> Verdict:
 
 # --- d: constants and budgeted training on the real data -----------------------------------------
 
+@dataclass(frozen=True)
+class Bound:
+    """What a training constant may be, and where that comes from: the message quotes `why`."""
+
+    low: float
+    high: float
+    integer: bool
+    why: str
+    low_open: bool = False
+
+    def allows(self, value: float) -> bool:
+        return (self.low < value if self.low_open else self.low <= value) and value <= self.high
+
+    def interval(self) -> str:
+        return (f"{'(' if self.low_open else '['}{self.low:g}, {self.high:g}"
+                f"{')' if math.isinf(self.high) else ']'}")
+
+
+# Only what the handout sets, or what its provided train.py needs to run. None comes from the
+# grading budget: the grader never trains with these constants (a5_training has its own batches,
+# steps and learning rate), so no value of theirs costs grading time or memory. A batch size above
+# the 67,349 training sentences is valid too: DataLoader then makes one batch an epoch.
 CONSTANTS = {
-    # name: (low, high, integer?) -- generous ranges: the point is a usable value, not a tuned one
-    "TRAINING_BATCH_SIZE": (1, 4096, True),
-    "NUM_EPOCHS": (1, 16, True),  # the handout: "you shouldn't have to train for more than 16 epochs"
-    "LEARNING_RATE": (1e-6, 1.0, False),
-    "VAL_BATCH_SIZE": (1, 100_000, True),
+    "TRAINING_BATCH_SIZE": Bound(1, math.inf, True, "the provided train.py passes it to DataLoader as batch_size, "
+                                                    "a positive whole number; the handout sets no upper bound"),
+    "NUM_EPOCHS": Bound(1, 16, True, "the handout: \"With a good learning rate, you shouldn't have to train for "
+                                     "more than 16 epochs\""),
+    "LEARNING_RATE": Bound(0, math.inf, False, "Adam descends only with a positive learning rate; the handout "
+                                               "sets no upper bound", low_open=True),
+    "VAL_BATCH_SIZE": Bound(1, math.inf, True, "the provided train.py passes it to DataLoader as batch_size, "
+                                               "a positive whole number; the starter says it \"only affects "
+                                               "performance\""),
 }
 
 
@@ -390,7 +467,7 @@ def run_constants(subject: Subject) -> Outputs:
 
 def judge_constants(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     problems = []
-    for name, (low, high, integer) in CONSTANTS.items():
+    for name, bound in CONSTANTS.items():
         value = got[name]
         if value == "missing":
             problems.append(f"{name} is missing from hw4_a5.py")
@@ -398,12 +475,14 @@ def judge_constants(got: Outputs, expected: Outputs, check: Check) -> Verdict:
             problems.append(f"{name} is not set yet (it is None)")
         elif isinstance(value, str | bool):
             problems.append(f"{name} should be a number, but it is {value}")
-        elif integer and not float(value).is_integer():
+        elif bound.integer and not float(value).is_integer():
             problems.append(f"{name} should be a whole number, but it is {value}")
-        elif not low <= value <= high:
-            problems.append(f"{name} = {value} is outside [{low:g}, {high:g}]")
+        elif not bound.allows(value):
+            problems.append(f"{name} = {value} is outside {bound.interval()} ({bound.why})")
     if not problems:
-        return Verdict.passed("TRAINING_BATCH_SIZE, NUM_EPOCHS, LEARNING_RATE and VAL_BATCH_SIZE are in range.")
+        return Verdict.passed("TRAINING_BATCH_SIZE, NUM_EPOCHS, LEARNING_RATE and VAL_BATCH_SIZE are in range.",
+                              details=tuple(f"{name} in {bound.interval()}: {bound.why}."
+                                            for name, bound in CONSTANTS.items()))
     # All or nothing: VAL_BATCH_SIZE comes set in the template, so per-constant credit would pay for it.
     return Verdict.failed(problems[0] + ".", details=tuple(p + "." for p in problems[1:]),
                           hint="NUM_EPOCHS at most 16 (the handout); a learning rate like 1e-3 suits Adam.")
@@ -424,7 +503,7 @@ def expected_budgeted_training(subject: Subject) -> Outputs:
     return {**out, "dev labels": labels}
 
 
-def _accuracy(outputs: np.ndarray, labels: np.ndarray) -> float:
+def dev_accuracy(outputs: np.ndarray, labels: np.ndarray) -> float:
     threshold = 0.0 if np.any((outputs < 0) | (outputs > 1)) else 0.5
     return float(np.mean((outputs > threshold) == labels))
 
@@ -438,20 +517,32 @@ def judge_budgeted_training(got: Outputs, expected: Outputs, check: Check) -> Ve
     if not np.all(np.isfinite(outputs)):
         return Verdict.failed("After the training budget, forward returns NaN or inf on the dev set.",
                               hint="Check the loss for a log of 0 and the forward pass for a division.")
-    reference = _accuracy(expected["dev outputs"], labels)
-    threshold = max(ACCURACY_FLOOR, reference - ACCURACY_MARGIN)
-    accuracy = _accuracy(outputs, labels)
-    details = (f"Dev accuracy {accuracy:.3f} over {labels.size} sentences; needed {threshold:.3f} (the reference "
-               f"reaches {reference:.3f} under the same budget, minus {ACCURACY_MARGIN}).",)
-    if accuracy >= threshold:
+    reference = dev_accuracy(expected["dev outputs"], labels)
+    accuracy = dev_accuracy(outputs, labels)
+    details = (f"Dev accuracy {accuracy:.3f} over {labels.size} sentences; needed {ACCURACY_THRESHOLD:.3f}. Under "
+               f"this budget every valid model measured (nn.RNN, nn.LSTM and nn.GRU, 20 initialisations each) "
+               f"reached at least {WORST_VALID_RUN:.3f}, a constant output {FAULTY_RUN:.3f}; the reference reaches "
+               f"{reference:.3f}.",)
+    if accuracy >= ACCURACY_THRESHOLD:
         return Verdict.passed(f"After the training budget, the model reaches {accuracy:.3f} dev accuracy.",
                               details=details)
+    _require_reference_passes(reference)
     return Verdict.failed(
-        f"After the training budget, the model reaches only {accuracy:.3f} dev accuracy (needed {threshold:.3f}).",
+        f"After the training budget, the model reaches only {accuracy:.3f} dev accuracy (needed "
+        f"{ACCURACY_THRESHOLD:.3f}).",
         details=details,
-        hint="The grader trains your model itself (Adam, 500 batches of 32, its own data loading and BCE for your "
-             "reading of forward). Check that forward feeds the last real hidden state to the linear layer and "
-             "that the embedding is used.")
+        hint="The grader trains your model itself (Adam, 500 batches of 32, gradients clipped, its own data loading "
+             "and BCE for your reading of forward). Check that forward feeds the last hidden state to the linear "
+             "layer and that the embedding is used.")
+
+
+def _require_reference_passes(reference: float) -> None:
+    """The threshold was measured on one data set (a5.py's table); where the reference itself falls
+    short of it, the data differs and nobody can be failed on it: the grader's fault (the runner
+    turns a judge's exception into an autograder error that costs no points)."""
+    if reference < ACCURACY_THRESHOLD:
+        raise RuntimeError(f"the reference reaches only {reference:.3f} dev accuracy under the budget, below the "
+                           f"threshold {ACCURACY_THRESHOLD:.3f} measured on other data (docs/uw-cse446-hw4.md)")
 
 
 PROBLEM = Problem(
@@ -513,8 +604,8 @@ PROBLEM = Problem(
               run=run_constants, judge=judge_constants),
         Check(id="a5.training.dev_accuracy", part="d", points=10.0, timeout=180.0, data=("sst2",),
               inputs=(inputs.SST2_BUDGET,),
-              claim="after a fixed training budget on SST-2, the model reaches the dev accuracy of the reference "
-                    "minus a margin",
+              claim="after a fixed training budget on SST-2, the model reaches a dev accuracy that every valid "
+                    "RNN, LSTM and GRU reaches (measured over 20 initialisations each)",
               run=run_budgeted_training, expected=expected_budgeted_training, judge=judge_budgeted_training),
     ),
 )
