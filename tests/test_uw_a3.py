@@ -204,7 +204,7 @@ def fine_tune_model(model, num_classes=10):
 def make_optimizer(model, lr):
     return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=1e-4)
 ''')
-    assert {c.id for c in g.checks} == WITHOUT_DATA
+    assert {c.id for c in g.checks if c.outcome.value != "left_out"} == WITHOUT_DATA
     assert lost(g) == set(), [(c.id, c.feedback.summary) for c in g.checks]
     assert any("a3.extractor.pretrained_accuracy" in m and "were left out of the total" in m for m in g.messages)
 
