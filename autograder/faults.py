@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
+import re
 from collections.abc import Callable
 import dataclasses
 from dataclasses import dataclass
@@ -55,6 +58,9 @@ def _subject(error: ErrorInfo, fallback: str) -> str:
 def check_fault(error: ErrorInfo, file: str, locate: Locate = plain_location) -> Fault:
     """The student half of a check failed inside the worker."""
     who = _subject(error, file)
+    lacking = unavailable(error)
+    if lacking is not None:
+        return _lacking_fault(lacking, who, error, locate)
     match error.kind:
         case "not_implemented":
             return Fault(Outcome.error, Feedback(
@@ -92,6 +98,9 @@ def _grader_frame(error: ErrorInfo) -> tuple[str, ...]:
 
 def import_fault(error: ErrorInfo, file: str, locate: Locate = plain_location) -> Fault:
     """Importing a student module failed; every check of its problem gets this message."""
+    lacking = unavailable(error)
+    if lacking is not None:
+        return _lacking_fault(lacking, f"Importing {file}", error, locate)
     if error.exception == "SyntaxError":
         line = error.where.line if error.where else 0
         at = locate(file, line).removeprefix(f"{file}, ")
@@ -114,6 +123,108 @@ def import_fault(error: ErrorInfo, file: str, locate: Locate = plain_location) -
     return Fault(Outcome.error, Feedback(
         summary=f"Importing {file} raised {error.message}", details=_where(error, locate), hint=_TOP_LEVEL_HINT),
         debug=error.traceback)
+
+
+# --- what the grader's machine lacks -----------------------------------------------------------
+# A student who ran their code on a GPU, or with an older numpy or torch, cannot reproduce these
+# errors at home: the message says what the grader runs and what to write instead.
+
+@dataclass(frozen=True)
+class Unavailable:
+    """Something a submission may use that the grader lacks: a GPU, or a name its numpy or torch removed."""
+
+    name: str  # as the summary says it: "`np.float`", "a GPU (CUDA)"
+    advice: str  # what to write instead, as the end of a sentence
+    signs: tuple[str, ...]  # patterns, any of which found in the error's text (see `_error_text`) recognises it
+
+    @classmethod
+    def removed(cls, name: str, replacement: str) -> Unavailable:
+        """`np.X` or `torch.X`, recognised by how Python, numpy and torch each say it is gone."""
+        alias, attr = name.split(".", 1)
+        module, a = {"np": "numpy", "torch": "torch"}[alias], re.escape(attr)
+        return cls(f"`{name}`", f"use {replacement} instead", (
+            rf"module '{module}' has no attribute '{a}'",
+            rf"cannot import name '{a}' from '{module}'",
+            *([rf"'Tensor' object has no attribute '{a}'"] if module == "torch" else []),
+            # numpy 2's "`np.float_` was removed ...", torch's stubs "... is now removed" (whose text
+            # does not always name the function: then the student's line does)
+            rf"(?s)^(?=.*\b(?:was|is now) removed\b).*(?<![\w.]){re.escape(name)}\b",
+        ))
+
+
+UNAVAILABLE = (
+    Unavailable("a GPU (CUDA)",
+                'choose the device with `device = torch.device("cuda" if torch.cuda.is_available() else "cpu")`, '
+                "move models and tensors with `.to(device)` instead of `.cuda()`, and load checkpoints with "
+                "`torch.load(path, map_location=device)`",
+                (r"Torch not compiled with CUDA enabled", r"Found no NVIDIA driver", r"No CUDA GPUs are available",
+                 r"CUDA driver initialization failed", r"no CUDA-capable device",
+                 r"deserialize object on a CUDA device", r"torch\.cuda\.is_available\(\) is False")),
+    # numpy 1.24 removed the aliases of Python's types; numpy 2.0 removed more names
+    Unavailable.removed("np.float", "`float` (or `np.float64`)"),
+    Unavailable.removed("np.int", "`int` (or `np.int64`)"),
+    Unavailable.removed("np.bool", "`bool` (or `np.bool_`)"),
+    Unavailable.removed("np.object", "`object`"),
+    Unavailable.removed("np.complex", "`complex` (or `np.complex128`)"),
+    Unavailable.removed("np.str", "`str`"),
+    Unavailable.removed("np.float_", "`np.float64`"),
+    Unavailable.removed("np.complex_", "`np.complex128`"),
+    Unavailable.removed("np.NaN", "`np.nan`"),
+    Unavailable.removed("np.Inf", "`np.inf`"),
+    Unavailable.removed("np.infty", "`np.inf`"),
+    Unavailable.removed("np.product", "`np.prod`"),
+    Unavailable.removed("np.cumproduct", "`np.cumprod`"),
+    Unavailable.removed("np.alltrue", "`np.all`"),
+    Unavailable.removed("np.sometrue", "`np.any`"),
+    Unavailable.removed("np.asfarray", "`np.asarray(x, dtype=float)`"),
+    Unavailable.removed("np.round_", "`np.round`"),
+    Unavailable.removed("np.trapz", "`np.trapezoid`"),
+    Unavailable.removed("np.in1d", "`np.isin`"),
+    # torch 1.9 deprecated these, and later releases removed them (some keep a stub that raises)
+    Unavailable.removed("torch.solve", "`torch.linalg.solve(A, B)` (its arguments are in the other order)"),
+    Unavailable.removed("torch.symeig", "`torch.linalg.eigh`"),
+    Unavailable.removed("torch.lstsq", "`torch.linalg.lstsq(A, B)` (its arguments are in the other order)"),
+    Unavailable.removed("torch.eig", "`torch.linalg.eig` (complex results)"),
+    Unavailable.removed("torch.matrix_rank", "`torch.linalg.matrix_rank`"),
+    Unavailable.removed("torch.chain_matmul", "`torch.linalg.multi_dot`"),
+    Unavailable.removed("torch.qr", "`torch.linalg.qr`"),
+    Unavailable.removed("torch.cholesky", "`torch.linalg.cholesky`"),
+    Unavailable.removed("torch.triangular_solve", "`torch.linalg.solve_triangular`"),
+)
+"""Everything the messages below recognise, first match wins: each with what to use instead."""
+
+
+def _error_text(error: ErrorInfo) -> str:
+    """What the signs are looked for in: the exception and its message, then the student's line."""
+    return f"{error.exception}: {error.message}\n{error.where.code if error.where else ''}"
+
+
+def unavailable(error: ErrorInfo) -> Unavailable | None:
+    """What the grader lacks that this error is about, if it is one of `UNAVAILABLE`."""
+    if error.kind not in ("exception", "submission"):
+        return None
+    text = _error_text(error)
+    return next((u for u in UNAVAILABLE if any(re.search(sign, text) for sign in u.signs)), None)
+
+
+@functools.cache
+def grader_versions() -> str:
+    """'torch 2.13.0+cpu and numpy 2.4.6', read from the installed metadata: this process never imports torch."""
+    def version(name: str) -> str:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            return "(not installed)"
+    return f"torch {version('torch')} and numpy {version('numpy')}"
+
+
+def _lacking_fault(lacking: Unavailable, who: str, error: ErrorInfo, locate: Locate) -> Fault:
+    said = error.message.splitlines()[0].rstrip(".")
+    what = said if error.kind == "submission" else f"{who} raised {said}"  # a submission error names its culprit
+    return Fault(Outcome.error, Feedback(
+        summary=f"{what}: it used {lacking.name}, which the grader does not have.",
+        details=_where(error, locate),
+        hint=f"The grader runs on CPU only, with {grader_versions()}: {lacking.advice}."), debug=error.traceback)
 
 
 def _stuck(where: str | None) -> tuple[str, ...]:

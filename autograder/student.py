@@ -2,15 +2,19 @@
 
 Everything here turns the student's return values into plain numpy arrays and JSON values, and
 turns a missing name or a wrong type into a `SubmissionError` whose message a student can act on.
+A check's student half calls the student's functions, classes, methods and models through one
+wrapper, `Subject.invoke` (or `Subject.call` for a module's names), so that a call they refuse names
+the student's code, whichever helper of the grader made it.
 """
 
 from __future__ import annotations
 
 import difflib
 import inspect
+import traceback
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, TracebackType
 from typing import Any
 
 import numpy as np
@@ -76,19 +80,89 @@ class Subject:
         return value
 
     def call(self, module: str, name: str, *args: Any, **kwargs: Any) -> Any:
-        """Call `module.name` after checking that it accepts these arguments."""
-        fn = self.function(module, name)
+        """Call the function or class `module.name`, as `invoke` does, named as the handout names it."""
+        return self._invoke(f"`{name}` in {module}.py", self.function(module, name), args, kwargs)
+
+    def method(self, obj: Any, name: str) -> Callable[..., Any]:
+        """The method `name` of an object the student's code made, to call through `invoke`."""
+        method = getattr(obj, name, None)
+        if not callable(method):
+            raise SubmissionError(f"{self.describe(type(obj))} has no method `{name}()`, which the grader calls. "
+                                  f"Keep the methods of the template.")
+        return method
+
+    def invoke(self, target: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """Every call of grader code into the student's objects: functions, classes, methods, models.
+
+        A call the target's signature does not accept, or one that fails before reaching any of the
+        student's code (a model without `forward`, torch refusing the arguments), becomes a
+        SubmissionError naming the student's function or class and its file. An exception raised
+        inside the student's code goes on unchanged: the worker names the student's line from its
+        traceback, and the parent recognises its type (NotImplementedError, a GPU asked for, ...).
+        """
+        return self._invoke(self.describe(target), target, args, kwargs)
+
+    def _invoke(self, name: str, target: Callable[..., Any], args: tuple, kwargs: dict[str, Any]) -> Any:
         try:
-            inspect.signature(fn).bind(*args, **kwargs)
+            inspect.signature(_called(target)).bind(*args, **kwargs)
         except TypeError as exc:
-            raise SubmissionError(
-                f"`{name}` in {module}.py cannot be called as the handout specifies ({exc}). "
-                f"Keep the signature of the template."
-            ) from None
+            raise SubmissionError(f"{name} cannot be called as the handout specifies ({exc}). "
+                                  f"Keep the signature of the template.") from None
         except ValueError:  # no signature available (a builtin): just call it
             pass
-        return fn(*args, **kwargs)
+        try:
+            return target(*args, **kwargs)
+        except (SubmissionError, MemoryError):
+            raise
+        except Exception as exc:
+            if self._reached_submission(exc.__traceback__):
+                raise
+            raise SubmissionError(f"{name} failed when the grader called it with {_arguments(args, kwargs)}: "
+                                  f"{type(exc).__name__}: {exc}") from exc
 
+    def describe(self, target: Any) -> str:
+        """'`Net.forward` in hw3_p2.py': the student's function, class or model's forward, where it is written."""
+        code = _called(target)
+        file = self._written_in(code)
+        if file or code is target:
+            return _quoted(code) + (f" in {file}" if file else "")
+        cls = type(target)  # a model whose forward is torch's: its class may still be the student's
+        file = self._written_in(cls)
+        return f"{_quoted(cls)} in {file}" if file else f"the `{cls.__name__}` your code built"
+
+    def _written_in(self, obj: Any) -> str | None:
+        """The name of the submission's file that defines `obj`, if one does."""
+        try:
+            file = Path(inspect.getfile(inspect.unwrap(obj)))
+        except (TypeError, ValueError):  # a builtin, or a wrapper that wraps itself
+            return None
+        return file.name if self.folder is not None and file.resolve().parent == self.folder.resolve() else None
+
+    def _reached_submission(self, tb: TracebackType | None) -> bool:
+        """Whether a traceback passed through a file of the submission (the worker's own rule)."""
+        folder = self.folder.resolve() if self.folder is not None else None
+        return any(Path(frame.f_code.co_filename).resolve().parent == folder for frame, _ in traceback.walk_tb(tb))
+
+
+def _called(target: Any) -> Any:
+    """What runs when `target` is called: a model's `forward` (nn.Module's __call__ takes anything)."""
+    forward = getattr(target, "forward", None)
+    plain = inspect.isroutine(target) or inspect.isclass(target)
+    return forward if callable(forward) and not plain else target
+
+
+def _quoted(obj: Any) -> str:
+    return f"`{getattr(obj, '__qualname__', type(obj).__name__)}`"
+
+
+def _arguments(args: tuple, kwargs: dict) -> str:
+    """'(a float32 tensor of shape (5, 1, 28, 28), code_dim=30)': the call, without values."""
+    def one(value: Any) -> str:
+        if hasattr(value, "shape") and hasattr(value, "dtype"):
+            kind = "tensor" if hasattr(value, "detach") else "array"
+            return f"a {str(value.dtype).removeprefix('torch.')} {kind} of shape {tuple(value.shape)}"
+        return repr(value) if isinstance(value, int | float | str | bool | None) else f"a {type(value).__name__}"
+    return "(" + ", ".join([*map(one, args), *(f"{k}={one(v)}" for k, v in kwargs.items())]) + ")"
 
 def to_array(value: Any, what: str) -> np.ndarray:
     """A plain float64 or integer ndarray copied from numpy, torch or Python numbers.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import zipfile
 
 import pytest
@@ -142,3 +143,87 @@ def test_two_gradings_at_once_do_not_disturb_each_other(grade_p1, reference):
         clean = pool.submit(grade_p1, {FILE: reference})
         assert clean.result().score == 4.5
         assert lost(slow.result()) == FORWARD
+
+
+# --- what the grader lacks: a GPU, names that numpy and torch removed ------------------------------
+# The student cannot reproduce these at home: the message says what the grader runs and what to use.
+
+AUTOGRAD = {"p1.autograd.handout_seed", "p1.autograd.other_seeds", "p1.autograd.agrees_with_backward"}
+RUNS = (f"The grader runs on CPU only, with torch {importlib.metadata.version('torch')} and numpy "
+        f"{importlib.metadata.version('numpy')}: ")
+PICK_THE_DEVICE = 'choose the device with `device = torch.device("cuda" if torch.cuda.is_available() else "cpu")`'
+UNAVAILABLE = {
+    # name: (the submission made from the reference, lost checks, summary, the hint after RUNS)
+    "cuda_in_a_check": (
+        lambda ref: mutate(ref, "    x, y = torch.from_numpy(X), torch.from_numpy(Y)\n",
+                           "    x, y = torch.from_numpy(X).cuda(), torch.from_numpy(Y).cuda()\n"), AUTOGRAD,
+        "`autograd_gradients` in hw3_p1.py raised AssertionError: Torch not compiled with CUDA enabled: it used a "
+        "GPU (CUDA), which the grader does not have.", PICK_THE_DEVICE),
+    "cuda_at_import": (
+        lambda ref: ref + "\nDEVICE = torch.zeros(1, device='cuda').device\n", ALL,
+        "Importing hw3_p1.py raised AssertionError: Torch not compiled with CUDA enabled: it used a GPU (CUDA), "
+        "which the grader does not have.", PICK_THE_DEVICE),
+    "numpy_alias_in_a_check": (
+        lambda ref: mutate(ref, "    z = 0.5 * float(np.sum(D * D))\n", "    z = 0.5 * np.float(np.sum(D * D))\n"),
+        FORWARD, "`forward` in hw3_p1.py raised AttributeError: module 'numpy' has no attribute 'float': it used "
+                 "`np.float`, which the grader does not have.", "use `float` (or `np.float64`) instead."),
+    "numpy_alias_at_import": (
+        lambda ref: mutate(ref, "HANDOUT_SEED = 55272022\n", "HANDOUT_SEED = 55272022\nDTYPE = np.float\n"), ALL,
+        "Importing hw3_p1.py raised AttributeError: module 'numpy' has no attribute 'float': it used `np.float`, "
+        "which the grader does not have.", "use `float` (or `np.float64`) instead."),
+    "removed_torch_function_at_import": (  # torch's stub does not name itself: the student's line does
+        lambda ref: ref + "\nprint('rank of W1:', torch.matrix_rank(torch.from_numpy(make_data()['W1'])))\n", ALL,
+        "Importing hw3_p1.py raised RuntimeError: This function was deprecated since version 1.9 and is now "
+        "removed: it used `torch.matrix_rank`, which the grader does not have.",
+        "use `torch.linalg.matrix_rank` instead."),
+}
+
+
+@pytest.mark.parametrize("name", list(UNAVAILABLE))
+def test_what_the_grader_lacks_is_named_with_its_versions_and_the_replacement(grade_p1, reference, name):
+    edit, expected_lost, summary, advice = UNAVAILABLE[name]
+    g = grade_p1({FILE: edit(reference)})
+    assert lost(g) == expected_lost
+    first = next(c for c in g.checks if c.id in expected_lost)
+    assert first.outcome.value == "error"
+    assert first.feedback.summary == summary
+    assert first.feedback.hint.startswith(RUNS + advice)
+    assert "reproduce" not in first.feedback.hint
+
+
+def test_a_removed_torch_function_inside_a_check_names_its_replacement(grade_files):
+    text = mutate(reference_text(HW3, "hw3_p3.py"),
+                  "    _, _, vt = np.linalg.svd(X, full_matrices=False)\n    return vt[:k].T\n",
+                  "    _, vectors = torch.symeig(torch.from_numpy(X.T @ X), eigenvectors=True)\n"
+                  "    return vectors.flip(1)[:, :k].numpy()\n")
+    g = grade_files({"hw3_p3.py": text}, problems=("p3",), skip_missing_data=True)
+    assert lost(g) == {"p3.pca_basis.top_singular_subspace"}
+    c = by_id(g, "p3.pca_basis.top_singular_subspace")
+    assert c.outcome.value == "error"
+    assert c.feedback.summary == ("`pca_basis` in hw3_p3.py raised RuntimeError: This function was deprecated since "
+                                  "version 1.9 and is now removed. The default behavior has changed from using the "
+                                  "upper triangular portion of the matrix by default to using the lower triangular "
+                                  "portion: it used `torch.symeig`, which the grader does not have.")
+    assert c.feedback.hint == RUNS + "use `torch.linalg.eigh` instead."
+
+
+def test_a_judge_that_raises_is_the_graders_fault_on_its_check_alone(p1_config, tmp_path, reference):
+    broken_id = "p1.backward.handout_seed"
+
+    def judge_reading_a_missing_output(got, expected, check):
+        return got["V6.g"]  # a bug of the grader: no check returns V6.g
+
+    checks = tuple(c.model_copy(update={"judge": judge_reading_a_missing_output}) if c.id == broken_id else c
+                   for c in p1.PROBLEM.checks)
+    assignment = load_assignment(HW3).model_copy(
+        update={"problems": (p1.PROBLEM.model_copy(update={"checks": checks}),)})
+    (tmp_path / FILE).write_text(reference)
+    g = grade(tmp_path, assignment, p1_config())
+    broken = by_id(g, broken_id)
+    assert broken.outcome.value == "harness_error" and broken.score == 0
+    assert broken.feedback.summary == "The autograder failed on this check: its judge raised an exception."
+    assert broken.feedback.hint == "This is not your fault: tell your instructor, who will regrade it."
+    assert broken.debug.startswith("Traceback") and "judge_reading_a_missing_output" in broken.debug
+    assert broken.debug.rstrip().endswith("KeyError: 'V6.g'")
+    assert outcomes(g) == {i: "harness_error" if i == broken_id else "passed" for i in ALL}
+    assert g.harness_error is None

@@ -111,3 +111,43 @@ def test_make_data_in_the_wrong_order_loses_only_its_check(grade_p1, reference):
     g = grade_p1({FILE: swapped})
     assert lost(g) == {"p1.make_data.handout_draws"}
     assert "Y is the first array that differs" in by_id(g, "p1.make_data.handout_draws").feedback.summary
+
+
+ZEROS_EVERYWHERE = (  # placeholders of the right shapes, left in both functions
+    ('g["W3"] = g["V5"] @ values["V4"].T', 'g["W3"] = np.zeros_like(W3)'),
+    ('g["W2"] = g["V3"] @ values["V2"].T', 'g["W2"] = np.zeros_like(W2)'),
+    ('g["W1"] = g["V1"] @ X.T', 'g["W1"] = np.zeros_like(W1)'),
+    ("    return {name: w.grad.numpy() for name, w in weights.items()}\n",
+     "    return {name: np.zeros_like(w.detach().numpy()) for name, w in weights.items()}\n"),
+)
+AUTOGRAD_COPIES_BACKWARD = (  # a wrong W3.g, which autograd_gradients "confirms" by returning backward's numbers
+    ('g["W3"] = g["V5"] @ values["V4"].T', 'g["W3"] = 2 * g["V5"] @ values["V4"].T'),
+    ("    x, y = torch.from_numpy(X), torch.from_numpy(Y)\n",
+     "    grads = backward(X, Y, W1, W2, W3, forward(X, Y, W1, W2, W3))\n"
+     "    return {name: grads[name] for name in ('W1', 'W2', 'W3')}\n"
+     "    x, y = torch.from_numpy(X), torch.from_numpy(Y)\n"),
+)
+SAME_WRONG_OBJECTIVE = (  # both forget the 1/2 of z, consistently: every gradient doubled
+    ('g["D"] = values["D"] * g["z"]', 'g["D"] = 2 * values["D"] * g["z"]'),
+    ("    z = 0.5 * torch.sum((y - out) ** 2)\n", "    z = torch.sum((y - out) ** 2)\n"),
+)
+
+
+@pytest.mark.parametrize("edits, words", [
+    (ZEROS_EVERYWHERE, "backward and autograd_gradients agree only because both return zeros for W1.g, W2.g and "
+                       "W3.g, which are not the gradients: agreement of two wrong answers confirms nothing."),
+    (AUTOGRAD_COPIES_BACKWARD, "backward and autograd_gradients agree, but on wrong values: W3.g differs from the "
+                               "expected gradients, and agreement of two wrong answers confirms nothing."),
+    (SAME_WRONG_OBJECTIVE, "backward and autograd_gradients agree, but on wrong values: W3.g, W2.g, W1.g differ "
+                           "from the expected gradients"),
+], ids=["zeros", "autograd_copies_backward", "same_wrong_objective"])
+def test_agreement_of_two_wrong_answers_earns_nothing(grade_p1, reference, edits, words):
+    text = reference
+    for old, new in edits:
+        text = mutate(text, old, new)
+    g = grade_p1({FILE: text})
+    assert lost(g) == BACKWARD | AUTOGRAD
+    agree = by_id(g, "p1.autograd.agrees_with_backward")
+    assert agree.outcome.value == "failed"
+    assert agree.feedback.summary.startswith(words)
+    assert agree.feedback.details[0].startswith("W3.g: shape (2, 3) as expected; dtype float64.")

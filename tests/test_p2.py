@@ -227,3 +227,92 @@ def test_two_good_checkpoints_of_three_earn_the_point(grade_hw3, reference, real
     g = grade_hw3({FILE: reference, **two}, real=True)
     assert p2_lost(g) == set(), explain(g)
     assert by_id(g, CHECKPOINT_CHECK).feedback.details[0] == "p2_adagrad.pt was not found in the submission."
+
+
+# --- train: the values it returns are the epochs' real mean losses --------------------------------
+
+TRAIN = "p2.train.mean_loss_per_epoch"
+MADE_UP_CURVE = '''
+
+def train(model, optimizer, loader, epochs):
+    """Nudges the parameters with one batch, then reports a curve that looks like training."""
+    images, labels = next(iter(loader))
+    optimizer.zero_grad()
+    F.cross_entropy(model(images), labels).backward()
+    optimizer.step()
+    return [3.0, 2.0, 1.0]
+'''
+
+
+def _train_feedback(g) -> str:
+    c = by_id(g, TRAIN)
+    return " ".join([c.feedback.summary, *c.feedback.details, c.feedback.hint or ""])
+
+
+@pytest.mark.parametrize("text, words", [
+    (lambda ref: ref + MADE_UP_CURVE,
+     "train returned [3.0, 2.0, 1.0], but it called loss.backward() in 1 pass over the loader, not 3"),
+    (lambda ref: mutate(ref, "    return history\n", "    return [3.0, 2.0, 1.0]\n"),  # trains, reports made-up values
+     "train returned [3.0, 2.0, 1.0], which are not the mean losses of its epochs: the losses of the batches it "
+     "trained on average ["),
+    (lambda ref: mutate(ref, "        history.append(total / count)\n", "        history.append(loss.item())\n"),
+     "which are not the mean losses of its epochs"),  # the last batch's loss, a real student's slip
+], ids=["made_up_curve_after_one_batch", "made_up_curve_after_training", "last_batch_loss"])
+def test_train_returning_other_values_than_the_epoch_means_fails(grade_hw3, reference, text, words):
+    g = grade_hw3({FILE: text(reference)})
+    assert p2_lost(g) == {TRAIN, CHECKPOINT_CHECK}, explain(g)
+    assert by_id(g, TRAIN).outcome.value == "failed"
+    assert words in _train_feedback(g)
+
+
+def test_train_returning_the_mean_of_batch_means_passes(grade_hw3, reference):
+    """The handout's "mean loss per epoch" admits the mean over batches as well as the mean per image."""
+    text = mutate(reference, "            total += loss.item() * len(labels)\n", "            total += loss.item()\n")
+    text = mutate(text, "            count += len(labels)\n", "            count += 1\n")
+    g = grade_hw3({FILE: text})
+    assert p2_lost(g) == {CHECKPOINT_CHECK}, explain(g)
+    assert by_id(g, TRAIN).feedback.summary.startswith("train returns the mean loss of each epoch, and it decreases")
+
+
+# --- calls into the student's objects name the student's code, never the grader ------------------
+
+STUDENT_NET = '''
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2, self.fc3 = nn.Linear(784, 256), nn.Linear(256, 128), nn.Linear(128, 10)
+
+    def forward(self, x):
+        x = x.view(-1, 28 * 28 * 3)  # kept from the CIFAR-10 version of the homework
+        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+
+def make_model():
+    return Net()
+'''
+MODEL_CHECKS = {"p2.make_model.ten_outputs", "p2.make_model.three_weight_layers"}
+
+
+@pytest.mark.parametrize("text, summary, detail", [
+    (lambda ref: mutate(ref, "def make_model() -> nn.Module:", "def make_model(hidden: int) -> nn.Module:"),
+     "`make_model` in hw3_p2.py cannot be called as the handout specifies (missing a required argument: "
+     "'hidden'). Keep the signature of the template.", None),
+    (lambda ref: ref + STUDENT_NET,
+     "`Net.forward` in hw3_p2.py raised RuntimeError: shape '[-1, 2352]' is invalid for input of size",
+     "in Net.forward: `x = x.view(-1, 28 * 28 * 3)  # kept from the CIFAR-10 version of the homework`"),
+    (lambda ref: ref + STUDENT_NET.replace("def forward(self, x):", "def forward(self, x, mask):"),
+     "`Net.forward` in hw3_p2.py cannot be called as the handout specifies (missing a required argument: "
+     "'mask'). Keep the signature of the template.", None),
+], ids=["make_model_needs_an_argument", "forward_raises", "forward_needs_an_argument"])
+def test_a_fault_met_inside_the_graders_helpers_names_the_students_code(grade_hw3, reference, text, summary, detail):
+    g = grade_hw3({FILE: text(reference)})
+    assert p2_lost(g) == MODEL_CHECKS | {CHECKPOINT_CHECK}, explain(g)  # no checkpoints in these uploads
+    for c in (by_id(g, i) for i in MODEL_CHECKS):
+        assert c.outcome.value == "error", (c.id, c.outcome)
+        assert c.feedback.summary.startswith(summary), (c.id, c.feedback.summary)
+        assert "not your fault" not in (c.feedback.hint or "")
+        if detail:
+            line = 1 + text(reference).splitlines().index("        x = x.view(-1, 28 * 28 * 3)  # kept from the "
+                                                          "CIFAR-10 version of the homework")
+            assert c.feedback.details == (f"hw3_p2.py, line {line}, {detail}",)

@@ -23,6 +23,7 @@ OTHER_SEEDS = (1, 2022)
 DATA_SHAPES = {"Y": (2, 50), "X": (5, 50), "W1": (4, 5), "W2": (3, 4), "W3": (2, 3)}
 FORWARD_ORDER = ("V1", "V2", "V3", "V4", "V5", "D", "z")
 BACKWARD_KEYS = ("z", "D", "V5", "V4", "V3", "V2", "V1", "W3", "W2", "W1")
+WEIGHTS = ("W3", "W2", "W1")
 BACKWARD_ORDER = ("z", "D", "V5", "W3", "V4", "V3", "W2", "V2", "V1", "W1")
 """The order in which reverse mode computes the gradients: the first wrong one is where the chain breaks."""
 
@@ -118,8 +119,8 @@ def run_autograd(seeds: tuple[int, ...]):
 def run_backward_and_autograd(subject: Subject) -> Outputs:
     backward = run_backward((HANDOUT_SEED,))(subject)
     autograd = run_autograd((HANDOUT_SEED,))(subject)
-    return {**{f"backward {k}": backward[f"{k}.g"] for k in ("W3", "W2", "W1")},
-            **{f"autograd {k}": autograd[f"{k}.g"] for k in ("W3", "W2", "W1")}}
+    return {**{f"backward {k}": backward[f"{k}.g"] for k in WEIGHTS},
+            **{f"autograd {k}": autograd[f"{k}.g"] for k in WEIGHTS}}
 
 
 # --- judges -----------------------------------------------------------------------------------
@@ -133,24 +134,61 @@ def _rules(seeds: tuple[int, ...], rules: dict[str, str], suffix: str = "") -> d
 
 
 def judge_agreement(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    """backward's W gradients equal autograd's; when not, say which of the two is off."""
-    wrong = []
-    for name in ("W3", "W2", "W1"):
-        comparison = compare_arrays(f"{name}.g", got[f"backward {name}"], got[f"autograd {name}"],
-                                    FOUR_DECIMALS, reveal=True)
-        if not comparison.equal:
-            wrong.append((name, comparison))
-    if not wrong:
-        return Verdict.passed("backward and autograd_gradients agree on W1.g, W2.g and W3.g to 4 decimals.")
-    name, comparison = wrong[0]
-    right = {side: compare_arrays(name, got[f"{side} {name}"], expected[f"{side} {name}"],
-                                  FOUR_DECIMALS, reveal=False).equal for side in ("backward", "autograd")}
+    """Part (c): does autograd confirm backward's W1.g, W2.g and W3.g?
+
+    It earns when the two agree to 4 decimals *and* what they agree on is the gradient at the
+    handout's seed: two answers that agree but are wrong (zeros from bodies not written yet,
+    autograd_gradients returning backward's own numbers, one mistake made in both) confirm nothing,
+    and confirming is what the comparison of part (c) is for. It requires nothing more: the node
+    gradients and the other seeds are graded by the backward and autograd checks alone.
+    """
+    disagree = [(name, comparison) for name in WEIGHTS
+                if not (comparison := _compare(name, got[f"backward {name}"], got[f"autograd {name}"])).equal]
+    if disagree:
+        return _disagreement(disagree, got, expected)
+    wrong = [(name, comparison) for name in WEIGHTS
+             if not (comparison := _compare(name, got[f"backward {name}"], expected[f"backward {name}"],
+                                            reveal=check.reveals_expected)).equal]
+    if wrong:
+        return _agreement_on_wrong_values(wrong, got)
+    return Verdict.passed("backward and autograd_gradients agree on W1.g, W2.g and W3.g to 4 decimals, "
+                          "and both give the gradient.")
+
+
+def _compare(name: str, got: np.ndarray, expected: np.ndarray, reveal: bool = True):
+    return compare_arrays(f"{name}.g", got, expected, FOUR_DECIMALS, reveal=reveal)
+
+
+def _disagreement(disagree: list, got: Outputs, expected: Outputs) -> Verdict:
+    """Say which of the two is off, judged against the expected values."""
+    name, comparison = disagree[0]
+    right = {side: _compare(name, got[f"{side} {name}"], expected[f"{side} {name}"], reveal=False).equal
+             for side in ("backward", "autograd")}
     culprit = ("backward is off; autograd_gradients matches the expected values" if right["autograd"]
                else "autograd_gradients is off; backward matches the expected values" if right["backward"]
                else "both differ from the expected values")
     return Verdict.failed(
-        f"backward and autograd_gradients disagree on {', '.join(n + '.g' for n, _ in wrong)}: {culprit}.",
+        f"backward and autograd_gradients disagree on {', '.join(n + '.g' for n, _ in disagree)}: {culprit}.",
         details=tuple(comparison.lines()), hint="The two must agree: that is the point of part (c).")
+
+
+def _agreement_on_wrong_values(wrong: list, got: Outputs) -> Verdict:
+    names = ", ".join(n + ".g" for n, _ in wrong)
+    if not any(np.any(got[f"backward {n}"]) for n in WEIGHTS):
+        return Verdict.failed(
+            "backward and autograd_gradients agree only because both return zeros for W1.g, W2.g and W3.g, "
+            "which are not the gradients: agreement of two wrong answers confirms nothing.",
+            details=tuple(wrong[0][1].lines()),
+            hint="Write the chain rule in backward, and compute autograd_gradients with torch: tensors with "
+                 "requires_grad=True, z.backward(), then read .grad.")
+    return Verdict.failed(
+        f"backward and autograd_gradients agree, but on wrong values: {names} "
+        f"{'differs' if len(wrong) == 1 else 'differ'} from the expected gradients, and agreement of two wrong "
+        f"answers confirms nothing.",
+        details=tuple(wrong[0][1].lines()),
+        hint="autograd_gradients must get its numbers from torch's autograd alone (requires_grad=True, "
+             "z.backward(), .grad), never from backward; if it does, both share one mistake: compare your "
+             "objective with z = 0.5 ||Y - W3 relu(W2 relu(W1 X))||_F^2.")
 
 
 ALL_SEEDS = (HANDOUT_SEED, *OTHER_SEEDS)
@@ -187,14 +225,14 @@ PROBLEM = Problem(
         Check(id="p1.autograd.handout_seed", part="c", points=0.5,
               claim="autograd_gradients gives W1.g, W2.g, W3.g at seed 55272022 to 4 decimals",
               run=run_autograd((HANDOUT_SEED,)),
-              judge=values_match(_keys((HANDOUT_SEED,), ("W3", "W2", "W1"), ".g"), FOUR_DECIMALS, noun="gradient",
+              judge=values_match(_keys((HANDOUT_SEED,), WEIGHTS, ".g"), FOUR_DECIMALS, noun="gradient",
                                  hints={"W3.g": "Use float64 tensors with requires_grad=True, call z.backward() and read .grad."})),
         Check(id="p1.autograd.other_seeds", part="c", points=0.25, visibility=Visibility.hidden,
               claim="autograd_gradients gives W1.g, W2.g, W3.g on data from two other seeds",
               run=run_autograd(OTHER_SEEDS),
-              judge=values_match(_keys(OTHER_SEEDS, ("W3", "W2", "W1"), ".g"), FOUR_DECIMALS, noun="gradient")),
+              judge=values_match(_keys(OTHER_SEEDS, WEIGHTS, ".g"), FOUR_DECIMALS, noun="gradient")),
         Check(id="p1.autograd.agrees_with_backward", part="c", points=0.25,
-              claim="backward and autograd_gradients agree on W1.g, W2.g and W3.g",
+              claim="backward and autograd_gradients give the same W1.g, W2.g and W3.g, and it is the gradient",
               run=run_backward_and_autograd, judge=judge_agreement),
     ),
 )

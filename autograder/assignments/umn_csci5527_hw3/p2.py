@@ -7,6 +7,10 @@ steps taken by torch itself are recognised and not credited. The ban on torch.op
 whole module, its `Optimizer` base class included (the handout allows no built-in optimiser and
 the spec says "no torch.optim inside them"): it is checked on the AST and at run time.
 
+`train` is graded on the grader's model, optimiser and loader: the losses it passes to
+`loss.backward()` are recorded, so that the values it returns are compared with each epoch's real
+mean loss (`run_train`, `epoch_means`).
+
 Points: each part's points go to the checks of its own optimiser, except that the ban takes 0.25
 of (b) (the AST) and 0.125 of (c) (run time): it covers all three classes at once, and a fault
 there costs the optimiser concerned its equivalence points as well.
@@ -16,13 +20,12 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import functools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
-from autograder.assignments.umn_csci5527_hw3.common import batched, test_images
+from autograder.assignments.umn_csci5527_hw3.common import batched, calls_seen, test_images
 from autograder.checkpoints import load_checkpoint
 from autograder.compare import Tolerance, compare_arrays
 from autograder.data import mnist
@@ -82,15 +85,16 @@ def _flat(params) -> np.ndarray:
     return np.concatenate([p.detach().numpy().ravel() for p in params])
 
 
-def trajectory(make_optimizer, steps: int) -> np.ndarray:
+def trajectory(subject: Subject, make_optimizer, steps: int) -> np.ndarray:
     """(steps + 1, n) parameters: the start, then after each zero_grad / backward / step."""
     params, loss = fixed_problem()
     optimizer = make_optimizer(params)
+    zero_grad, step = subject.method(optimizer, "zero_grad"), subject.method(optimizer, "step")
     rows = [_flat(params)]
     for _ in range(steps):
-        optimizer.zero_grad()
+        subject.invoke(zero_grad)
         loss().backward()
-        optimizer.step()
+        subject.invoke(step)
         rows.append(_flat(params))
     return np.stack(rows)
 
@@ -102,35 +106,25 @@ def torch_optim_watch() -> Iterator[list[str]]:
     import torch.optim
 
     calls: list[str] = []
-    patched: list[tuple[Any, str, Any]] = []
 
-    def spy(owner: Any, attr: str, label: str) -> None:
-        original = owner.__dict__[attr]
-
-        @functools.wraps(original)
-        def recorded(*args, **kwargs):
+    def noted(label: str):
+        def note(*args, **kwargs) -> None:
             if label not in calls:
                 calls.append(label)
-            return original(*args, **kwargs)
+        return note
 
-        patched.append((owner, attr, original))
-        setattr(owner, attr, recorded)
-
-    spy(torch.optim.Optimizer, "__init__", "torch.optim.Optimizer.__init__ (a torch optimiser was created, "
-                                           "or a class derived from torch.optim.Optimizer)")
+    watched = [(torch.optim.Optimizer, "__init__", noted("torch.optim.Optimizer.__init__ (a torch optimiser was "
+                                                         "created, or a class derived from torch.optim.Optimizer)"))]
     for name in dir(torch.optim):
         cls = getattr(torch.optim, name)
         if isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer) and "step" in cls.__dict__:
-            spy(cls, "step", f"torch.optim.{name}.step")
+            watched.append((cls, "step", noted(f"torch.optim.{name}.step")))
     for name in ("adagrad", "rmsprop", "adam", "adamw", "sgd"):
         module = getattr(torch.optim, name, None)
         if module is not None and callable(getattr(module, name, None)):
-            spy(module, name, f"torch.optim.{name}.{name}")
-    try:
+            watched.append((module, name, noted(f"torch.optim.{name}.{name}")))
+    with calls_seen(watched):
         yield calls
-    finally:
-        for owner, attr, original in reversed(patched):
-            setattr(owner, attr, original)
 
 
 # --- student halves -----------------------------------------------------------------------------
@@ -138,7 +132,7 @@ def torch_optim_watch() -> Iterator[list[str]]:
 def run_trajectory(name: str):
     def run(subject: Subject) -> Outputs:
         with torch_optim_watch() as calls:
-            path = trajectory(lambda p: subject.call(MODULE, name, p, **HYPERPARAMETERS[name]), STEPS)
+            path = trajectory(subject, lambda p: subject.call(MODULE, name, p, **HYPERPARAMETERS[name]), STEPS)
         return {"trajectory": path, "torch_optim": calls}
     return run
 
@@ -147,7 +141,8 @@ def expected_trajectory(name: str):
     def expected(subject: Subject) -> Outputs:
         import torch.optim
 
-        return {"trajectory": trajectory(lambda p: getattr(torch.optim, name)(p, **HYPERPARAMETERS[name]), STEPS)}
+        return {"trajectory": trajectory(subject, lambda p: getattr(torch.optim, name)(p, **HYPERPARAMETERS[name]),
+                                         STEPS)}
     return expected
 
 
@@ -156,11 +151,11 @@ def run_adam_first_step(subject: Subject) -> Outputs:
     params, loss = fixed_problem()
     with torch_optim_watch() as calls:
         optimizer = subject.call(MODULE, "Adam", params, **hyper)
-        optimizer.zero_grad()
+        subject.invoke(subject.method(optimizer, "zero_grad"))
         loss().backward()
         gradient = np.concatenate([p.grad.detach().numpy().ravel() for p in params])
         start = _flat(params)
-        optimizer.step()
+        subject.invoke(subject.method(optimizer, "step"))
     return {"step": _flat(params) - start, "gradient": gradient, "torch_optim": calls}
 
 
@@ -169,7 +164,7 @@ def run_runtime_ban(subject: Subject) -> Outputs:
     used = {}
     for name, hyper in HYPERPARAMETERS.items():
         with torch_optim_watch() as calls:
-            trajectory(lambda p, name=name, hyper=hyper: subject.call(MODULE, name, p, **hyper), 3)
+            trajectory(subject, lambda p, name=name, hyper=hyper: subject.call(MODULE, name, p, **hyper), 3)
         used[name] = calls
     return {"used": used}
 
@@ -180,13 +175,13 @@ def _images(n: int, seed: int):
     return torch.rand((n, *INPUT_SHAPE), generator=torch.Generator().manual_seed(seed))
 
 
-def _forward(model: Any, x: Any) -> tuple[Any, str]:
+def _forward(subject: Subject, model: Any, x: Any) -> tuple[Any, str]:
     """The model's output on images x (N, 1, 28, 28), or on them flattened if it only takes (N, 784)."""
     try:
-        return model(x), "(N, 1, 28, 28)"
+        return subject.invoke(model, x), "(N, 1, 28, 28)"
     except Exception as first:  # noqa: BLE001 - retried once with the other common layout
         try:
-            return model(x.flatten(1)), "(N, 784)"
+            return subject.invoke(model, x.flatten(1)), "(N, 784)"
         except Exception:  # noqa: BLE001 - report the first failure, which the template asks for
             raise first from None
 
@@ -199,7 +194,7 @@ def run_model_outputs(subject: Subject) -> Outputs:
         raise SubmissionError(f"make_model() should return an nn.Module, but it returned a {type(model).__name__}.")
     model.eval()
     with torch.no_grad():
-        out, layout = _forward(model, _images(5, 1))
+        out, layout = _forward(subject, model, _images(5, 1))
     return {"output": to_array(out, "make_model()(images)"), "layout": layout}
 
 
@@ -211,7 +206,7 @@ def run_weight_layers(subject: Subject) -> Outputs:
     if not isinstance(model, torch.nn.Module):
         raise SubmissionError(f"make_model() should return an nn.Module, but it returned a {type(model).__name__}.")
     model.train()
-    out, _ = _forward(model, _images(4, 2))
+    out, _ = _forward(subject, model, _images(4, 2))
     out.float().sum().backward()
     used = [f"{name} {tuple(p.shape)}" for name, p in model.named_parameters()
             if p.ndim >= 2 and p.grad is not None]
@@ -237,8 +232,36 @@ class _PlainSGD:
                     p -= self.lr * p.grad
 
 
-def _toy_loader():
-    """Four batches of 32 images whose label is the brightest of ten horizontal bands: learnable."""
+TRAIN_EPOCHS = 3
+TRAIN_BATCH = 48
+"""128 toy images in batches of 48, 48 and 32: with unequal batches the mean of the batch means and
+the mean per image differ, so the check sees which one `train` returned, and accepts both."""
+
+
+class _Loader:
+    """The loader handed to `train`: fixed batches, with `len`, `dataset` and `batch_size` as a
+    DataLoader has them, that counts the passes over it so that each loss is given its epoch."""
+
+    def __init__(self, images, labels):
+        from torch.utils.data import TensorDataset
+
+        self.dataset, self.batch_size = TensorDataset(images, labels), TRAIN_BATCH
+        self.batches = [(images[i:i + TRAIN_BATCH], labels[i:i + TRAIN_BATCH])
+                        for i in range(0, len(labels), TRAIN_BATCH)]
+        self.passes, self.current = 0, 0  # passes started; the size of the batch last handed out
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __iter__(self):
+        self.passes += 1
+        for images, labels in self.batches:
+            self.current = len(labels)
+            yield images, labels
+
+
+def _toy_loader() -> _Loader:
+    """128 images whose label is the brightest of ten horizontal bands: learnable in 3 epochs."""
     import torch
 
     g = torch.Generator().manual_seed(3)
@@ -246,20 +269,33 @@ def _toy_loader():
     images = torch.rand((128, *INPUT_SHAPE), generator=g) * 0.2
     for i, label in enumerate(labels.tolist()):
         images[i, 0, 2 * label + 4:2 * label + 6, :] += 0.8
-    return [(images[i:i + 32], labels[i:i + 32]) for i in range(0, 128, 32)]
+    return _Loader(images, labels)
 
 
 def run_train(subject: Subject) -> Outputs:
+    """The student's train on the grader's model, optimiser and loader, and the loss of every batch
+    it trained on, recorded as loss.backward() ran: the epochs' real mean losses come from those."""
     import torch
 
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
     before = _flat(model.parameters())
-    losses = subject.call(MODULE, "train", model, _PlainSGD(model.parameters()), _toy_loader(), 3)
+    loader = _toy_loader()
+    backpropagated: list[tuple[int, float, int]] = []
+
+    def record(tensors, *args, **kwargs) -> None:
+        if isinstance(tensors, torch.Tensor):  # a batch's loss; the mean of a non-scalar one
+            backpropagated.append((loader.passes, float(tensors.detach().double().mean()), loader.current))
+
+    with calls_seen([(torch.autograd, "backward", record)]):
+        losses = subject.call(MODULE, "train", model, _PlainSGD(model.parameters()), loader, TRAIN_EPOCHS)
     if not isinstance(losses, list | tuple):
         raise SubmissionError(f"train(...) should return a list of floats, one per epoch, "
                               f"but it returned a {type(losses).__name__}.")
+    passes, values, sizes = zip(*backpropagated) if backpropagated else ((), (), ())
     return {"losses": to_array([float(v) for v in losses], "train(...)"),
-            "moved": bool(np.abs(_flat(model.parameters()) - before).max() > 0)}
+            "moved": bool(np.abs(_flat(model.parameters()) - before).max() > 0),
+            "pass": np.array(passes, dtype=np.int64), "batch loss": np.array(values, dtype=np.float64),
+            "batch size": np.array(sizes, dtype=np.int64)}
 
 
 def run_checkpoints(subject: Subject) -> Outputs:
@@ -280,7 +316,7 @@ def run_checkpoints(subject: Subject) -> Outputs:
             continue
         model.eval()
         with torch.no_grad():
-            chunks = batched(lambda b, model=model: _forward(model, b)[0].argmax(dim=1).numpy(), x)
+            chunks = batched(lambda b, model=model: _forward(subject, model, b)[0].argmax(dim=1).numpy(), x)
         out[name] = np.concatenate(chunks).astype(np.int64)
     return {**out, "problems": problems}
 
@@ -469,9 +505,50 @@ def judge_weight_layers(got: Outputs, expected: Outputs, check: Check) -> Verdic
         hint="Activations, dropout, pooling and batch normalisation do not count; Linear and Conv layers do.")
 
 
+EPOCH_MEAN = Tolerance(atol=1e-6, rtol=1e-4)
+"""The returned means against those recomputed from the recorded batch losses. Summed as Python
+floats in any order they agree to ~1e-15; summed as float32 tensors, to ~1e-6: 1e-4 leaves room
+for that, and made-up, stale or per-batch values miss by far more (whole percents)."""
+
+
+def epoch_means(got: Outputs) -> dict[str, np.ndarray]:
+    """The real mean loss of each epoch, under every reading of "mean loss per epoch" the handout
+    admits, from the losses train backpropagated. A pass over the loader without loss.backward()
+    (an evaluation) is not an epoch of training and is left out."""
+    passes, values, sizes = got["pass"], got["batch loss"], got["batch size"]
+    epochs = [(values[passes == k], sizes[passes == k]) for k in np.unique(passes[passes > 0])]
+    return {
+        "the mean of the batch losses": np.array([v.mean() for v, n in epochs]),
+        "the mean per image, batch means weighted by batch size": np.array([v @ n / n.sum() for v, n in epochs]),
+        "the mean per image, batch sums divided by the number of images": np.array(
+            [v.sum() / n.sum() for v, n in epochs]),
+    }
+
+
+def _not_the_epoch_means(losses: np.ndarray, means: dict[str, np.ndarray]) -> Verdict | None:
+    """None when `losses` are the epochs' mean losses under one of the readings."""
+    if any(m.shape == losses.shape and np.allclose(losses, m, atol=EPOCH_MEAN.atol, rtol=EPOCH_MEAN.rtol)
+           for m in means.values()):
+        return None
+    returned = f"train returned {np.round(losses, 4).tolist()}"
+    epochs = len(next(iter(means.values())))
+    if epochs != TRAIN_EPOCHS:
+        return Verdict.failed(
+            f"{returned}, but it called loss.backward() in {epochs} pass{'' if epochs == 1 else 'es'} over the "
+            f"loader, not {TRAIN_EPOCHS}: the returned values cannot be the mean losses of {TRAIN_EPOCHS} epochs.",
+            hint="Each epoch is one pass over the loader: for images, labels in loader: zero_grad, loss, "
+                 "loss.backward(), step.")
+    return Verdict.failed(
+        f"{returned}, which are not the mean losses of its epochs: the losses of the batches it trained on "
+        f"average {np.round(means['the mean of the batch losses'], 4).tolist()} per epoch.",
+        details=tuple(f"{reading}: {np.round(m, 4).tolist()}" for reading, m in means.items()),
+        hint=f"Add up loss.item() over the batches of each epoch and divide by the number of batches (or weight by "
+             f"the batch sizes and divide by the number of images); compared within {EPOCH_MEAN.describe()}.")
+
+
 def judge_train(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     losses = got["losses"]
-    if losses.shape != (3,):
+    if losses.shape != (TRAIN_EPOCHS,):
         return Verdict.failed(f"train(model, optimizer, loader, epochs=3) returned {losses.size} values; "
                               f"expected 3, the mean loss of each epoch.")
     if not np.isfinite(losses).all() or (losses < 0).any():
@@ -479,10 +556,14 @@ def judge_train(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     if not got["moved"]:
         return Verdict.failed("train did not change the model's parameters: call optimizer.step() after "
                               "loss.backward() for every batch.")
+    fake = _not_the_epoch_means(losses, epoch_means(got))
+    if fake is not None:
+        return fake
     if not losses[-1] < losses[0]:
         return Verdict.failed(f"train's mean loss did not decrease over 3 epochs on an easy problem: "
                               f"{losses.tolist()}.", hint="Call optimizer.zero_grad() before loss.backward().")
-    return Verdict.passed(f"train returns one mean loss per epoch, and it decreases: {np.round(losses, 4).tolist()}.")
+    return Verdict.passed(f"train returns the mean loss of each epoch, and it decreases: "
+                          f"{np.round(losses, 4).tolist()}.")
 
 
 def judge_checkpoints(got: Outputs, expected: Outputs, check: Check) -> Verdict:
@@ -521,7 +602,7 @@ PROBLEM = Problem(
               claim="make_model() has exactly three weight layers",
               run=run_weight_layers, judge=judge_weight_layers),
         Check(id="p2.train.mean_loss_per_epoch", part="a", points=0.125,
-              claim="train returns the mean loss of each epoch, and the loss decreases on an easy problem",
+              claim="train returns the real mean loss of each epoch, and the loss decreases on an easy problem",
               run=run_train, judge=judge_train),
         Check(id="p2.adagrad.matches_torch", part="b", points=0.75,
               claim=f"{STEPS} steps of Adagrad match torch.optim.Adagrad with the same hyperparameters",
