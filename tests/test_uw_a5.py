@@ -280,3 +280,14 @@ def test_a_submission_that_imports_the_provided_util_is_graded(grade_hw4, ref, r
     g = grade_hw4({FILE: "from util import SST2Dataset  # noqa: F401\n" + ref,
                    "util.py": "raise SystemExit('a tampered util.py is never imported')\n"})
     assert g.score == reference_grade.score
+
+
+def test_a_model_whose_constructor_needs_another_argument_is_the_students_error(grade_hw4, ref):
+    """Raised inside the grader's training helper, the fault is still named as the student's class."""
+    text = mutate(ref, "    def __init__(self, embedding_matrix):", "    def __init__(self, embedding_matrix, hidden):")
+    g = grade_hw4({FILE: text})
+    training = by_id(g, "a5.training.dev_accuracy")
+    assert training.outcome.value == "error", training.feedback.summary
+    assert "harness_error" not in {c.outcome.value for c in g.checks}
+    assert "RNNBinaryClassificationModel" in training.feedback.summary
+    assert "cannot be called as the handout specifies" in training.feedback.summary

@@ -194,10 +194,10 @@ def _model(subject: Subject, matrix: np.ndarray):
     return subject.call(MODULE, MODEL, torch.from_numpy(matrix.copy()))
 
 
-def _forward(model, ids: np.ndarray):
+def _forward(subject: Subject, model, ids: np.ndarray):
     import torch
 
-    return model(torch.from_numpy(ids))
+    return subject.invoke(model, torch.from_numpy(ids))
 
 
 def run_embedding(subject: Subject) -> Outputs:
@@ -213,9 +213,9 @@ def run_embedding(subject: Subject) -> Outputs:
                               "nn.Embedding and set its weight to the embedding matrix.")
     weight = to_array(embedding.weight, "model.embedding.weight")
     calls = _calls_of(embedding)
-    out_first = to_array(_forward(model, ids), "forward(inputs)")
+    out_first = to_array(_forward(subject, model, ids), "forward(inputs)")
     torch.manual_seed(7)
-    out_second = to_array(_forward(_model(subject, second), ids), "forward(inputs)")
+    out_second = to_array(_forward(subject, _model(subject, second), ids), "forward(inputs)")
     return {"weight": weight, "outputs, first matrix": out_first, "outputs, second matrix": out_second,
             "embedding calls": len(calls)}
 
@@ -264,7 +264,7 @@ SHAPES = ((4, 7), (9, 3), (2, 12))
 
 def run_output_shape(subject: Subject) -> Outputs:
     model = _model(subject, inputs.embedding_matrix(1))
-    return {f"inputs {n}x{length}": to_array(_forward(model, inputs.token_batch(n, length, seed=n)),
+    return {f"inputs {n}x{length}": to_array(_forward(subject, model, inputs.token_batch(n, length, seed=n)),
                                               f"forward on a ({n}, {length}) batch")
             for n, length in SHAPES}
 
@@ -289,7 +289,7 @@ def run_hidden_size(subject: Subject) -> Outputs:
                                                                            mod.num_layers, mod.bidirectional)))
              for m in model.modules() if isinstance(m, torch.nn.RNNBase)]
     try:
-        _forward(model, inputs.token_batch(4, 7, seed=4))
+        _forward(subject, model, inputs.token_batch(4, 7, seed=4))
     finally:
         for h in hooks:
             h.remove()
@@ -492,7 +492,7 @@ def run_budgeted_training(subject: Subject) -> Outputs:
     from autograder.assignments.uw_cse446_hw4.a5_training import train_and_predict
 
     model_class = subject.function(MODULE, MODEL)
-    return {"dev outputs": train_and_predict(model_class, subject.inputs(inputs.SST2_BUDGET.name))}
+    return {"dev outputs": train_and_predict(model_class, subject.inputs(inputs.SST2_BUDGET.name), subject.invoke)}
 
 
 def expected_budgeted_training(subject: Subject) -> Outputs:

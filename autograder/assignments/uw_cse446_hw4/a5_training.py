@@ -52,7 +52,11 @@ def final_linear(model: torch.nn.Module) -> torch.nn.Linear | None:
     return linears[-1] if linears else None
 
 
-def reading_of(model: torch.nn.Module, inputs: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+def _direct(target, *args):
+    return target(*args)
+
+
+def reading_of(model: torch.nn.Module, inputs: torch.Tensor, invoke=_direct) -> tuple[np.ndarray, np.ndarray]:
     """(outputs, outputs with the last Linear layer's weights times 100), both as (N,) arrays.
 
     Probabilities stay in [0, 1] however large the scores before the sigmoid; logits leave it.
@@ -60,7 +64,7 @@ def reading_of(model: torch.nn.Module, inputs: torch.Tensor) -> tuple[np.ndarray
     all happen to lie in [0, 1].
     """
     with torch.no_grad():
-        out = model(inputs)
+        out = invoke(model, inputs)
         layer = final_linear(model)
         if layer is None:
             return _flat(out), _flat(out)
@@ -68,7 +72,7 @@ def reading_of(model: torch.nn.Module, inputs: torch.Tensor) -> tuple[np.ndarray
         for p in layer.parameters():
             p.mul_(100.0)
         try:
-            scaled = model(inputs)
+            scaled = invoke(model, inputs)
         finally:
             for p, s in zip(layer.parameters(), saved):
                 p.copy_(s)
@@ -119,25 +123,27 @@ def load(data: dict):
     return train, dev, matrix
 
 
-def train_and_predict(model_class, data: dict) -> np.ndarray:
-    """Dev-set outputs (N,) of `model_class` after the budget, in dev-file order."""
+def train_and_predict(model_class, data: dict, invoke=_direct) -> np.ndarray:
+    """Dev-set outputs (N,) of `model_class` after the budget, in dev-file order. Every call into the
+    student's class and model goes through `invoke` (the grader's `Subject.invoke`), which names
+    the student's code when a call fails."""
     train, dev, matrix = load(data)
     torch.manual_seed(TORCH_SEED)
-    model = model_class(matrix.clone())
+    model = invoke(model_class, matrix.clone())
     batches = length_bucketed_batches(train)
-    logits = is_logits(*reading_of(model, pad([train[i] for i in batches[0]])[0]))
+    logits = is_logits(*reading_of(model, pad([train[i] for i in batches[0]])[0], invoke))
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
     model.train()
     for batch in batches:
         inputs, labels = pad([train[i] for i in batch])
-        out = model(inputs).reshape(-1, 1)
+        out = invoke(model, inputs).reshape(-1, 1)
         loss = (F.binary_cross_entropy_with_logits(out, labels) if logits
                 else F.binary_cross_entropy(out.clamp(1e-7, 1 - 1e-7), labels))
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP_NORM)
         optimizer.step()
-    return predict(model, dev)
+    return predict(model, dev, invoke)
 
 
 def length_bucketed_batches(train) -> list[list[int]]:
@@ -159,7 +165,7 @@ def length_bucketed_batches(train) -> list[list[int]]:
     return [batches[i] for i in shuffled]
 
 
-def predict(model, dev: list) -> np.ndarray:
+def predict(model, dev: list, invoke=_direct) -> np.ndarray:
     """Outputs on the dev token ids, batched by length (less padding), returned in file order."""
     model.eval()
     by_length = sorted(range(len(dev)), key=lambda i: len(dev[i]))
@@ -170,5 +176,5 @@ def predict(model, dev: list) -> np.ndarray:
             inputs = torch.zeros((len(ids), max(len(dev[i]) for i in ids)), dtype=torch.long)
             for row, i in enumerate(ids):
                 inputs[row, :len(dev[i])] = dev[i]
-            outputs[ids] = _flat(model(inputs))
+            outputs[ids] = _flat(invoke(model, inputs))
     return outputs
