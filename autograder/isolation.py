@@ -195,12 +195,16 @@ def keep_private(*paths: Path | None) -> list[Protection]:
     for path in paths:
         if path is None or not path.exists():
             continue
+        why_not = "not running as root"
         if os.geteuid() == 0:
-            os.chmod(path, stat.S_IMODE(path.stat().st_mode) & 0o700)
-        closed = not path.stat().st_mode & 0o007
-        report.append(Protection(name=f"{path.name} unreadable", active=closed and os.geteuid() == 0,
-                                 detail=f"{path} is closed to the grading's uid" if closed and os.geteuid() == 0
-                                 else f"{path} is readable by the student's code (not running as root)"))
+            try:
+                os.chmod(path, stat.S_IMODE(path.stat().st_mode) & 0o700)
+            except OSError as exc:  # a read-only mount, say: reported, never a failed grading
+                why_not = f"it could not be closed: {exc.strerror}"
+        closed = os.geteuid() == 0 and not path.stat().st_mode & 0o007
+        report.append(Protection(name=f"{path.name} unreadable", active=closed,
+                                 detail=f"{path} is closed to the grading's uid" if closed
+                                 else f"{path} is readable by the student's code ({why_not})"))
     return report
 
 
