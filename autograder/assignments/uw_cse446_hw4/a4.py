@@ -78,11 +78,11 @@ def set_by_shape(model, weights: dict[tuple, np.ndarray], what: str) -> None:
             parameter.copy_(torch.from_numpy(weights[shape]))
 
 
-def forward(model, x: np.ndarray, what: str) -> np.ndarray:
+def forward(subject: Subject, model, x: np.ndarray, what: str) -> np.ndarray:
     import torch
 
     with torch.no_grad():
-        return to_array(model(torch.from_numpy(x)), f"{what}(x)")
+        return to_array(subject.invoke(model, torch.from_numpy(x)), f"{what}(x)")
 
 
 # --- parameter shapes ------------------------------------------------------------------------------
@@ -118,7 +118,7 @@ def run_forward(kind: str):
         model = build(subject, builder, kwargs)
         set_by_shape(model, formula_weights(kind), describe(builder, kwargs))
         model.eval()
-        return {"output": forward(model, probe_images(5, seed=1), describe(builder, kwargs))}
+        return {"output": forward(subject, model, probe_images(5, seed=1), describe(builder, kwargs))}
     return run
 
 
@@ -262,7 +262,7 @@ def run_tutorial_structure(subject: Subject) -> Outputs:
     model = build(subject, "TutorialNet", chosen)
     kinds = [type(m).__name__ for m in model.modules() if isinstance(m, torch.nn.Conv2d | torch.nn.Linear)]
     with torch.no_grad():
-        shape = list(model(torch.zeros(2, 3, 32, 32)).shape)
+        shape = list(subject.invoke(model, torch.zeros(2, 3, 32, 32)).shape)
     return {"layers": kinds, "shape": shape, "config": repr(chosen)[:300]}
 
 
@@ -311,12 +311,12 @@ def graded_model(subject: Subject, part: str):
     return load_into(subject, file, build(subject, builder, chosen), f"{builder}(**{name})")
 
 
-def predictions(model, x: np.ndarray, what: str) -> np.ndarray:
+def predictions(subject: Subject, model, x: np.ndarray, what: str) -> np.ndarray:
     import torch
 
     with torch.no_grad():
-        scores = [to_array(model(torch.from_numpy(normalise(x[i:i + EVAL_BATCH]) if x.dtype == np.uint8
-                                                  else x[i:i + EVAL_BATCH])), what)
+        scores = [to_array(subject.invoke(model, torch.from_numpy(normalise(x[i:i + EVAL_BATCH]) if x.dtype == np.uint8
+                                                                  else x[i:i + EVAL_BATCH])), what)
                   for i in range(0, len(x), EVAL_BATCH)]
     scores = np.concatenate(scores) if scores else np.zeros((0, 10))
     if scores.ndim != 2 or scores.shape[1] != 10:
@@ -328,7 +328,7 @@ def run_checkpoint(part: str, split: str):
     def run(subject: Subject) -> Outputs:
         file, builder, name = CHECKPOINTS[part]
         x = subject.inputs(GRADED[split].name)["images"]
-        return {"predictions": predictions(graded_model(subject, part), x, f"{builder}(**{name}) from {file}")}
+        return {"predictions": predictions(subject, graded_model(subject, part), x, f"{builder}(**{name}) from {file}")}
     return run
 
 
@@ -498,7 +498,7 @@ def run_flips(subject: Subject) -> Outputs:
     train = subject.inputs(GRADED["train"].name)
     x, labels = train["images"], train["labels"]
     order = attack_candidates(labels)[:200]
-    right = order[predictions(model, x[order], "TutorialNet") == labels[order]][:4]
+    right = order[predictions(subject, model, x[order], "TutorialNet") == labels[order]][:4]
     if len(right) == 0:
         return {"chosen": 0}
     clean = normalise(x[right])
@@ -509,7 +509,7 @@ def run_flips(subject: Subject) -> Outputs:
         if out.shape != tuple(x4.shape):
             raise SubmissionError(f"fgsm returned shape {out.shape} for images of shape {tuple(x4.shape)}.")
         distance.append(float(np.abs(out - clean).max()))
-        attacked.append(predictions(model, out.astype(np.float32), "TutorialNet"))
+        attacked.append(predictions(subject, model, out.astype(np.float32), "TutorialNet"))
     return {"chosen": len(right), "indices": right, "attacked": np.stack(attacked), "distance": np.array(distance)}
 
 
