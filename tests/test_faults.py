@@ -196,7 +196,7 @@ def test_a_removed_torch_function_inside_a_check_names_its_replacement(grade_fil
                   "    _, _, vt = np.linalg.svd(X, full_matrices=False)\n    return vt[:k].T\n",
                   "    _, vectors = torch.symeig(torch.from_numpy(X.T @ X), eigenvectors=True)\n"
                   "    return vectors.flip(1)[:, :k].numpy()\n")
-    g = grade_files({"hw3_p3.py": text}, problems=("p3",))
+    g = grade_files({"hw3_p3.py": text}, problems=("p3",), data_root=None)  # the checkpoint check left out
     assert lost(g) == {"p3.pca_basis.top_singular_subspace"}
     c = by_id(g, "p3.pca_basis.top_singular_subspace")
     assert c.outcome.value == "error"
