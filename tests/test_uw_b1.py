@@ -4,6 +4,7 @@ a note, and each fault of a real submission loses exactly its checks with a mess
 
 from __future__ import annotations
 
+
 import pytest
 from conftest import by_id, mutate
 from uw_fixtures import (  # noqa: F401 - fixtures
@@ -21,6 +22,7 @@ from autograder.assignments.uw_cse446_hw4 import b1
 FILE = "hw4_b1.py"
 ALL = {c.id for c in b1.PROBLEM.checks}
 STATIC = "b1.imports.no_recommender_package"
+RUN_TIME = "b1.imports.none_loaded_at_run_time"
 
 
 @pytest.fixture(scope="module")
@@ -118,11 +120,11 @@ FAULTS = {
         ["different factors in two calls with the same seed", "np.random.default_rng(seed)"]),
     "sgd_gradient_sign_flipped": (
         [("            U -= lr * (", "            U += lr * (")],
-        {"b1.sgd.fits_train", "b1.real.sgd_test_mse"}, "b1.sgd.fits_train",
+        {"b1.sgd.fits_train", "b1.sgd.follows_loss_4", "b1.real.sgd_test_mse"}, "b1.sgd.fits_train",
         ["sgd does not fit the training ratings"]),
     "import_sklearn": (  # scikit-learn is installed for other problems; B1's ban holds, at both checks
         [("import numpy as np\n", "import numpy as np\nimport sklearn\n")],
-        {STATIC, "b1.imports.none_loaded_at_run_time"}, STATIC,
+        {STATIC, RUN_TIME}, STATIC,
         ["hw4_b1.py imports sklearn (line", "forbids precooked algorithms"]),
     "recommender_loaded_while_running": (
         [("    rng = np.random.default_rng(seed)\n    U = sigma * rng.random((num_items, d))\n    V = sigma * "
@@ -132,7 +134,7 @@ FAULTS = {
           "    rng = np.random.default_rng(seed)\n    U = sigma * rng.random((num_items, d))\n    V = sigma * "
           "rng.random((num_users, d))\n    users, items, ratings = train[:, 0], train[:, 1], train[:, 2].astype(float)\n"
           "    for _ in range(iters):")],
-        {"b1.imports.none_loaded_at_run_time"}, "b1.imports.none_loaded_at_run_time",
+        {RUN_TIME}, RUN_TIME,
         ["surprise was imported while the submission ran", "forbids it in B1"]),
     "best_estimator_is_the_item_mean": (
         [("    models = [biased_als(", "    return lambda users, items: item_mean_estimator(train, num_items)[items]\n"

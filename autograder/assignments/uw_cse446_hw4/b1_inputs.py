@@ -79,3 +79,31 @@ def _handout_split_of_u_data(root: Path) -> dict[str, np.ndarray]:
 REAL_SPLIT = InputSet("ml-100k-handout-split", movielens.DATASET, _handout_split_of_u_data)
 """The handout's split of the real `u.data` (seed 1, 80/20): the train rows [user, item, rating],
 the test rows' (user, item) pairs without their ratings, and the numbers of items and users."""
+
+
+def one_rating_per_row(size: int = 12, seed: int = 13) -> np.ndarray:
+    """Rows [user, item, rating] in which every user and every item has exactly one rating: each
+    row's change in a step of SGD is then its one rating's pull plus the regulariser's."""
+    users = np.arange(size)
+    ratings = np.random.default_rng(seed).integers(1, 6, size)
+    return np.column_stack([users, (5 * users + 1) % size, ratings]).astype(np.int64)
+
+
+def regulariser_weight(before: np.ndarray, after: np.ndarray, rows: np.ndarray, pulls: np.ndarray
+                       ) -> tuple[float, float, float]:
+    """Split each row's change `before[row] - after[row]` into a * pull + s * before[row] by least
+    squares, where `pull` is its rating's data gradient (error times the partner's factor).
+
+    Returns (sum of s / sum of a, the share of the change neither direction explains, sum of a):
+    the ratio is the weight the step gave the regulariser against the data term, lambda for any
+    positive scaling of loss (4)'s gradient, whatever the batches drawn (one rating per row).
+    """
+    data = shrink = unexplained = change = 0.0
+    for row, pull in zip(rows, pulls, strict=True):
+        delta = before[row] - after[row]
+        directions = np.column_stack([pull, before[row]])
+        (a, s), *_ = np.linalg.lstsq(directions, delta, rcond=None)
+        data, shrink = data + a, shrink + s
+        unexplained += float(np.sum((directions @ (a, s) - delta) ** 2))
+        change += float(delta @ delta)
+    return shrink / data if data else float("inf"), float(np.sqrt(unexplained / max(change, 1e-300))), data
