@@ -20,13 +20,8 @@ Change the budget in a5_training and this must run again, and a5.py's table and 
 
 from __future__ import annotations
 
-import argparse
-import time
-import types
-from pathlib import Path
-
-import numpy as np
 import torch
+from seed_spread import arguments, built_under_seed, edited_module, sweep
 
 from autograder.assignments.uw_cse446_hw4 import a5
 from autograder.assignments.uw_cse446_hw4 import a5_inputs as inputs
@@ -60,56 +55,17 @@ def variants() -> dict[str, list[tuple[str, str]]]:
     return {**valid, **FAULTY}
 
 
-def model_class(name: str, edits: list[tuple[str, str]]):
-    """The reference's model class with `edits` applied to its source (each must match once)."""
-    source = REFERENCE.read_text()
-    for old, new in edits:
-        assert source.count(old) == 1, f"{old!r} is not in the reference exactly once"
-        source = source.replace(old, new)
-    module = types.ModuleType(f"hw4_a5 ({name})")
-    exec(compile(source, module.__name__, "exec"), module.__dict__)
-    return module.RNNBinaryClassificationModel
-
-
-def built_under_seed(cls, seed: int):
-    """`cls`, initialised under torch seed `seed` instead of the grader's (which seeds 0 just before
-    it builds the model, so seed 0 is the grader's own run)."""
-    class Seeded(cls):
-        def __init__(self, embedding_matrix):
-            torch.manual_seed(seed)
-            super().__init__(embedding_matrix)
-    return Seeded
-
-
-def summary(name: str, accuracies: list[float], seconds: list[float]) -> str:
-    a = np.array(accuracies)
-    return (f"| {name} | {len(a)} | {a.min():.3f} | {np.percentile(a, 5):.3f} | {np.median(a):.3f} | {a.max():.3f} "
-            f"| {np.mean(seconds):.1f} |")
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--data-root", type=Path, default=REPO_ROOT.parent / "shared" / "data")
-    parser.add_argument("--seeds", type=int, default=20, help="initialisation seeds per valid variant")
-    parser.add_argument("--faulty-seeds", type=int, default=3)
-    parser.add_argument("--only", default="", help="run only the variants whose name contains this")
-    args = parser.parse_args()
+    args = arguments(__doc__).parse_args()
     torch.set_num_threads(1)
     data = inputs.SST2_BUDGET.load(args.data_root)
     _, labels = sst2.load_rows(args.data_root, "dev")
-    rows = []
-    for name, edits in variants().items():
-        if args.only not in name:
-            continue
-        cls, accuracies, seconds = model_class(name, edits), [], []
-        for seed in range(args.faulty_seeds if name in FAULTY else args.seeds):
-            start = time.perf_counter()
-            accuracies.append(a5.dev_accuracy(train_and_predict(built_under_seed(cls, seed), data), labels))
-            seconds.append(time.perf_counter() - start)
-            print(f"{name}, seed {seed}: dev accuracy {accuracies[-1]:.4f}, {seconds[-1]:.1f} s", flush=True)
-        rows.append(summary(name, accuracies, seconds))
-    print("\n| variant | seeds | min | p5 | median | max | s/run |\n|---|---|---|---|---|---|---|")
-    print("\n".join(rows))
+
+    def run(name, edits, seed):
+        cls = edited_module(REFERENCE, edits, "hw4_a5").RNNBinaryClassificationModel
+        accuracy = a5.dev_accuracy(train_and_predict(built_under_seed(cls, seed), data), labels)
+        return accuracy, accuracy >= a5.ACCURACY_THRESHOLD
+    sweep("a5.training.dev_accuracy (dev accuracy)", variants(), FAULTY, args, run)
 
 
 if __name__ == "__main__":

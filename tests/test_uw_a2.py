@@ -4,6 +4,7 @@ fault of a real submission loses exactly its checks, with a message that names i
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -115,6 +116,17 @@ def test_trainer_that_never_steps(grade_a2, ref, tmp_path):
         by_id(g, "a2.relu.training_lowers_loss").feedback.summary
     assert "could not be loaded with torch.load(..., weights_only=True)" in \
         by_id(g, "a2.checkpoint_f1.test_error").feedback.summary
+
+
+def test_worst_measured_relu_training_passes(grade_a2, ref):
+    """The worst of the 200 valid F2 runs measured for a2.LOWERED: the reference's F2 built under torch
+    seed 42, 63.9 % of its starting error (benchmarks/uw_cse446_hw4_a2_training.py)."""
+    docstring = '    """F2(x) = relu(W_d relu(W_e x))."""\n'
+    g = grade_a2(faulty(ref, (docstring, docstring + "    torch.manual_seed(42)\n")))
+    check = by_id(g, "a2.relu.training_lowers_loss")
+    assert check.score == check.max_score, check.feedback.summary
+    before, after = (float(v) for v in re.search(r"from ([0-9.]+) to ([0-9.]+)", check.feedback.summary).groups())
+    assert after / before == pytest.approx(0.639, abs=0.002)
 
 
 def test_a_relative_data_root_is_read_from_where_it_was_given(ref, fake_root, tmp_path, monkeypatch):  # noqa: F811

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
 import pytest
 from conftest import mutate
 from uw_a2_a6_fixtures import (  # noqa: F401
@@ -83,6 +84,8 @@ def test_torch_normal_sampling_loses_the_gradient_and_training(grade_a6, ref):
     message = text_of(by_id(g, "a6.encoder.reparameterised_gradient"))
     assert "No gradient reaches mu or sigma" in message and "torch.normal(mu, sigma)" in message
     assert "torch.randn_like(sigma)" in message
+    # hidden: the real-data check does not show its threshold
+    assert "a value near the reference's is needed" in by_id(g, "a6.training.ag_news").feedback.summary
 
 
 def test_sigma_without_exp_kl_sign_decoder_bias_uncapped_annealer_and_late_stop(grade_a6, ref):
@@ -127,7 +130,8 @@ def test_variance_kl_batch_mean_elbo_early_stop_and_late_annealer(grade_a6, ref)
 
 
 def test_decoder_without_softmax_on_z(grade_a6, ref):
-    """theta = z: the decoder's formula fails, and so does learning the planted topics."""
+    """theta = z: the decoder's formula fails, and at the grader's seed so does learning the planted
+    topics (NPMI 0.358; 0.36 to 0.62 over seeds 0-9, against the threshold 0.50: a6.py)."""
     g = grade_a6(faulty(ref, ("theta = F.softmax(z, dim=-1)", "theta = z")))
     assert lost(g) == {"a6.decoder.formula", "a6.training.planted_topics"}
     assert "theta = softmax(z) comes first" in text_of(by_id(g, "a6.decoder.formula"))
@@ -135,11 +139,12 @@ def test_decoder_without_softmax_on_z(grade_a6, ref):
 
 
 def test_decoding_mu_instead_of_z(grade_a6, ref):
-    """A deterministic autoencoder: forward is wrong, and on the AG-like corpus it learns worse topics."""
+    """A deterministic autoencoder: forward is wrong, and only forward's check can say so. Its topics are
+    as good as a valid model's (on real AG News 0.105 to 0.157 over 10 seeds, valid runs 0.081 to 0.183:
+    a6.py), so the training checks pass it."""
     g = grade_a6(faulty(ref, ("return self.decoder(z), z, mu, sigma", "return self.decoder(mu), z, mu, sigma")))
-    assert lost(g) == {"a6.topic_model.forward", "a6.training.ag_news"}
+    assert lost(g) == {"a6.topic_model.forward"}
     assert "Decode the sample z, not mu." in text_of(by_id(g, "a6.topic_model.forward"))
-    assert "a value near the reference's is needed" in by_id(g, "a6.training.ag_news").feedback.summary
 
 
 def test_encoder_layer_without_bias_topic_matrix_over_topics_mean_likelihood_and_elbo_sign(grade_a6, ref):
@@ -156,3 +161,53 @@ def test_encoder_layer_without_bias_topic_matrix_over_topics_mean_likelihood_and
     assert "softmax over words, not over topics" in text_of(by_id(g, "a6.topic_word_matrix.planted_b"))
     assert "Sum over the V words, not the mean." in text_of(by_id(g, "a6.log_likelihood.formula"))
     assert "Wrong sign" in text_of(by_id(g, "a6.negative_elbo.sign_and_reduction"))
+
+
+# --- the training thresholds: from the distribution of valid runs (a6.py) ---------------------------
+
+SEEDED = ("        super().__init__()\n        self.encoder = Encoder(V, h, T)\n",
+          "        super().__init__()\n        torch.manual_seed({seed})\n        self.encoder = Encoder(V, h, T)\n")
+B_PARAMETER = [("nn.Linear(T, V, bias=False)  # weight is B itself, shape (V, T)", "nn.Parameter(torch.randn(V, T))"),
+               ("self.decoder.B.weight.t()", "self.decoder.B.t()"),
+               ("F.softmax(self.B(theta), dim=-1)", "F.softmax(theta @ self.B.t(), dim=-1)")]
+
+
+def seeded(text: str, seed: int, *replacements: tuple[str, str]) -> str:
+    """The reference with `replacements`, its TopicModel built under torch seed `seed`: a student's own
+    initialisation, as the benchmark varies it."""
+    return faulty(text, (SEEDED[0], SEEDED[1].format(seed=seed)), *replacements)
+
+
+def test_worst_measured_planted_run_passes(grade_a6, ref):
+    """The worst of the 250 valid runs measured for the threshold: B an nn.Parameter drawn from
+    N(0, 1), under torch seed 46 (benchmarks/uw_cse446_hw4_a6_npmi.py)."""
+    g = grade_a6(seeded(ref, 46, *B_PARAMETER))
+    planted = by_id(g, "a6.training.planted_topics")
+    assert planted.score == planted.max_score, planted.feedback.summary
+    assert "reaches NPMI 0.717 (at least 0.500 needed)" in planted.feedback.summary
+
+
+def test_planted_threshold_sits_between_learning_nothing_and_valid_runs():
+    assert a6.PLANTED_LEARNED_NOTHING + 0.3 < a6.PLANTED_THRESHOLD <= a6.PLANTED_WORST_VALID_RUN - 0.2
+    assert a6.REAL_MARGIN > 0.183 - 0.081  # the spread of valid runs on AG News (a6.py)
+
+
+def test_planted_threshold_blames_the_grader_where_the_reference_falls_short():
+    """Where the reference itself misses the threshold (another torch, say), a model that misses it too
+    is not failed: the judge raises, and the runner makes that an autograder error."""
+    _, words = agnews.planted_counts(1, 0)
+    check = next(c for c in a6.PROBLEM.checks if c.id == "a6.training.planted_topics")
+    learned_nothing = {"topic_word_matrix": np.random.default_rng(0).random((5, len(words))),
+                       "losses": np.ones(a6.PLANTED["steps"])}
+    with pytest.raises(RuntimeError, match="the reference reaches only NPMI 0.0"):
+        a6.judge_planted(learned_nothing, learned_nothing, check)
+
+
+@pytest.mark.realdata
+def test_worst_measured_ag_news_run_passes(grade_a6, ref):
+    """The worst of the 250 valid runs on AG News: the reference under torch seed 36 (0.081; the
+    threshold there is the floor, 0.055)."""
+    g = grade_a6(seeded(ref, 36), real=True, datasets=(agnews.DATASET,))
+    check = by_id(g, "a6.training.ag_news")
+    assert check.score == check.max_score, check.feedback.summary
+    assert "reaches NPMI 0.081" in check.feedback.summary

@@ -26,11 +26,13 @@ MODULE = "hw3_p3"
 SEEDS = (5527, 2022)
 K = 20
 ROBUST_RATIO = 0.25
-"""The robust basis must be at least 4x closer to B than PCA's on the same data. Measured on the
-check's seeds 5527 and 2022: PCA's distance is 0.271 and 0.270, the reference's (IRLS) 1.8e-13;
-plain Adam on the unsquared objective by autograd (lr 1e-2, 3000 steps, started from PCA's basis)
-reaches 0.018 and 0.013, ratios 0.07 and 0.05, so 0.25 leaves that approach a margin of 3.5x.
-A fit of the squared objective is PCA itself: ratio 1."""
+"""The robust basis must be at least 4x closer to B than PCA's on the same data (PCA's distance at the
+check's seeds 5527 and 2022: 0.271 and 0.270). The figure judged is the larger of the two ratios. Over
+the student's own seed 0-19 (benchmarks/umn_csci5527_hw3_p3_robust.py; the grader's call leaves it at
+its default, 0): the reference's IRLS from a random basis, and IRLS from PCA's basis, 6.7e-13 every
+time; Adam by autograd on problem (3) itself, over A and the z_i (lr 1e-2, 3,000 steps), 0.073 from
+PCA's basis and 0.013 to 0.015 from a random one (80 runs). PCA's own basis, a fit of the squared
+objective, is at 1. The bar is 3.4 times the worst valid ratio, and 4 times below PCA's."""
 PROJECTOR = Tolerance(atol=1e-6)
 DISTANCE = Tolerance(atol=1e-6, rtol=1e-6)
 RECONSTRUCTION = Tolerance(atol=1e-6, rtol=1e-6)

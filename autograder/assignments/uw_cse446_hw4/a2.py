@@ -146,10 +146,14 @@ def judge_forward(kind: str):
 
 
 # Training: 256 inputs of dimension 12 near a 3-dimensional subspace, h = 8, 6 epochs of batches
-# of 32, Adam 0.02. Over torch seeds 0 to 7 the reference ends at 0.7 % to 2.2 % of its starting
-# error for F1 and at 4 % to 49 % for F2 (F2's output ReLU leaves the pixels whose units start dead
-# unlearned, so its spread is wide); a trainer that never steps stays at 100 %. Hence "at most
-# 75 % of the starting error".
+# of 32, Adam 0.02. The threshold, "at most 75 % of the starting error", from the distribution of
+# the error after training over the error before (benchmarks/uw_cse446_hw4_a2_training.py;
+# docs/uw-cse446-hw4-a2-a6.md): the reference, without biases, batches in order, and a DataLoader,
+# each built under torch seeds 0-49 (seed 0 is the grader's own): F1 0.5 % to 4.4 %, F2 1.2 % to
+# 63.9 % (200 runs each; F2's output ReLU leaves the pixels whose units start dead unlearned, so its
+# spread is wide). A trainer that never steps stays at 100 %. The bar is 11 points above the worst
+# valid run and 25 below that fault. (A trainer that ignores lr, Adam at 1e-3, lowers the error to
+# 47-51 % (F1) and 64-86 % (F2): it still trains, which is all this check claims.)
 EPOCHS, LR, BATCH, H_TRAIN = 6, 0.02, 32, 8
 LOWERED = 0.75
 
@@ -288,7 +292,11 @@ def expected_checkpoint(kind: str):
 # F1 0.00430 at h = 128 against 0.00917 at h = 64; F2 0.00681 at h = 128 against 0.01265 at h = 64.
 # The margin allows a 50 % higher error than the reference's h = 128 model, which still lies well
 # below the h = 64 errors (2.1 and 1.9 times): training choices (learning rate, batch size, epochs)
-# that the handout leaves open pass, a model that has barely trained does not.
+# that the handout leaves open pass, a model that has barely trained does not. The reference's own
+# recipe under torch seeds 0-9 (seed 0 is the reference checkpoint) reaches 1.000 to 1.009 times the
+# reference checkpoint's error on the check's 1,000 images (F1) and 0.855 to 1.287 (F2: dead output
+# units again), so 1.5 is 0.21 above the worst of them (benchmarks/uw_cse446_hw4_a2_training.py
+# --checkpoints 10).
 CHECKPOINT_MARGIN = 1.5
 
 

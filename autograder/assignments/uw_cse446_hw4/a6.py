@@ -619,13 +619,25 @@ def judge_top_words(got: Outputs, expected: Outputs, check: Check) -> Verdict:
 
 
 # Budgeted training on a planted corpus (agnews.planted_counts: 5 topics of 10 words, 20 background
-# words): 1,000 documents, T = 5, h = 32, Adam 0.01, 500 updates of 50 documents, KL weight up to 1
-# over the first 250 (about 1 s). The reference recovers all five topics for seeds 0, 1, 2 (NPMI
-# 0.7832 each, the NPMI of the planted topics themselves, on an independent sample of 1,000
-# documents). A model that merges two planted topics loses about 0.1, hence the margin.
-PLANTED = {"h": 32, "T": 5, "steps": 500, "batch_size": 50, "lr": 0.01, "anneal_steps": 250}
+# words): 1,000 documents, T = 5, h = 32, Adam 0.01, 1,000 updates of 50 documents, KL weight up to 1
+# over the first 250 (about 0.6 s). The five planted topics themselves score NPMI 0.783 (on an
+# independent sample of 1,000 documents); a learned topic that mixes two planted ones costs about 0.1.
+# Distribution (benchmarks/uw_cse446_hw4_a6_npmi.py; docs/uw-cse446-hw4-a2-a6.md): the reference, the
+# decoder built first, an unused layer built first, B an nn.Parameter drawn from N(0, 1) or U(0, 1),
+# each built under torch seeds 0-49 (seed 0 is the grader's): 0.717 to 0.783, 246 of the 250 runs at
+# 0.783. Models that learn nothing (torch.normal sampling, which gives the encoder no gradient; B never
+# trained) score 0.044 to 0.122. Valid runs do lose a topic now and then, more often with fewer updates:
+# at 500 updates (the budget before) 8 of 100 valid runs fell to 0.58-0.69, and the threshold then (the
+# reference's 0.783 - 0.08) failed them; at 1,500 updates 2 of 250 fell to 0.68-0.70. The threshold,
+# 0.50, still passes a run that merged two pairs of topics (about 0.58): 0.217 below the worst valid run
+# measured, 0.38 above the best that learned nothing. theta = z (no softmax: decoder.formula's fault)
+# scores 0.36 to 0.62, so this check fails it at the grader's seed (0.358) but not at every seed.
+PLANTED = {"h": 32, "T": 5, "steps": 1000, "batch_size": 50, "lr": 0.01, "anneal_steps": 250}
 PLANTED_DOCS, PLANTED_SEED, PLANTED_REFERENCE_SEED = 1000, 1, 2
-PLANTED_MARGIN = 0.08
+PLANTED_WORST_VALID_RUN = 0.717
+PLANTED_THRESHOLD = 0.50
+PLANTED_LEARNED_NOTHING = 0.122
+"""The best of the runs that learned nothing (the encoder without gradient, B never trained)."""
 
 
 def run_planted(subject: Subject) -> Outputs:
@@ -652,34 +664,50 @@ def judge_planted(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     reference = inputs.planted_reference(PLANTED_DOCS, PLANTED_REFERENCE_SEED)
     problem = _training_problem(got)
     score = 0.0 if problem else inputs.npmi(got["topic_word_matrix"], words, reference)
-    threshold = inputs.npmi(expected["topic_word_matrix"], words, reference) - PLANTED_MARGIN
     found = [] if problem else _recovered(got["topic_word_matrix"], words)
     details = ((f"Planted topics recovered (8 of their 10 words among a learned topic's top 10): "
                 f"{', '.join(found) or 'none'} of {', '.join(agnews.TOPICS)}."),
                f"Loss over the {PLANTED['steps']} updates: {got['losses'][0]:.2f} -> {got['losses'][-1]:.2f}.")
-    if not problem and score >= threshold:
+    if not problem and score >= PLANTED_THRESHOLD:
         return Verdict.passed(f"Trained for {PLANTED['steps']} updates on a corpus with planted topics, the model "
-                              f"reaches NPMI {score:.3f} (at least {threshold:.3f} needed).", details=details)
+                              f"reaches NPMI {score:.3f} (at least {PLANTED_THRESHOLD:.3f} needed).", details=details)
+    _require_reference_passes(inputs.npmi(expected["topic_word_matrix"], words, reference))
     return Verdict.failed(
         f"Trained for {PLANTED['steps']} updates on a corpus with 5 planted topics, the model "
-        + (f"failed: {problem}." if problem else f"reaches NPMI {score:.3f}; at least {threshold:.3f} is needed."),
+        + (f"failed: {problem}." if problem else f"reaches NPMI {score:.3f}; at least {PLANTED_THRESHOLD:.3f} is "
+                                                 f"needed."),
         details=details,
         hint="The grader trains your TopicModel with its own loss and KL schedule: look at Encoder and Decoder "
              "(the reparameterised z, softmax(z), softmax(B theta)) and topic_word_matrix().")
 
 
+def _require_reference_passes(reference: float) -> None:
+    """The threshold was measured with one torch and one corpus (the comment above); where the
+    reference itself falls short of it, something else changed and nobody can be failed on it: the
+    grader's fault (the runner turns a judge's exception into an autograder error that costs no points)."""
+    if reference < PLANTED_THRESHOLD:
+        raise RuntimeError(f"the reference reaches only NPMI {reference:.3f} on the planted corpus, below the "
+                           f"threshold {PLANTED_THRESHOLD:.3f} measured before (docs/uw-cse446-hw4-a2-a6.md)")
+
+
 # Real data: the dev documents of AG News (VAMPIRE preprocessing), restricted to the 1,500 most
 # frequent words after the 100 most frequent, which otherwise fill every topic (said, new, reuters,
-# quot...) within a budget of seconds. T = 20, h = 64, Adam 0.01, 500 updates of 100 documents,
-# KL weight 0 to 0.5 (handout: 1/linear_scaling per update, linear_scaling 1000). NPMI on the
-# reference corpus (counts/reference). Measured with benchmarks/uw_cse446_hw4_a6_npmi.py: the
-# reference 0.055, 0.080, 0.090, 0.069, 0.076 for training seeds 0 to 4 (the check uses seed 0);
-# random topics over the same words 0.026 (at most 0.033 in 5 draws). The threshold is the
-# reference's NPMI minus a margin that covers the spread between seeds, but never below a floor
-# above what random topics reach.
-REAL = {"h": 64, "T": 20, "steps": 500, "batch_size": 100, "lr": 0.01, "anneal_steps": 1000}
-REAL_MARGIN = 0.035
-REAL_FLOOR = 0.04
+# quot...) within a budget of seconds. T = 20, h = 64, Adam 0.01, 1,000 updates of 100 documents,
+# KL weight 0 to 1 (handout: 1/linear_scaling per update, linear_scaling 1000). NPMI on the reference
+# corpus (counts/reference). Distribution (benchmarks/uw_cse446_hw4_a6_npmi.py; docs/uw-cse446-hw4-a2-a6.md):
+# the reference and the valid variants of the planted check's table, each built under torch seeds 0-49,
+# 0.081 to 0.183 (250 runs; the grader's reference run 0.107). Models that learn nothing 0.023 to 0.035
+# (torch.normal sampling, B never trained, 10 seeds each; random topics over the same words at most
+# 0.033 in 20 draws). At 500 updates (the budget before) valid runs ranged 0.055 to 0.126 (the grader's
+# reference run, 0.055, the lowest), 0.02 above learning nothing; 1,000 updates double that gap.
+# The threshold is the floor, 0.055 (0.026 below the worst valid run, 0.020 above the best that learned
+# nothing), or the reference's NPMI minus a margin, whichever is higher. The margin, 0.11, exceeds the
+# whole spread of valid runs (0.102), so that even a reference run at the top of that spread leaves
+# every valid run above the threshold; on this corpus the floor decides. (On other data, such as the
+# tests' synthetic corpus, the reference's NPMI may be far above the floor, and the margin decides.)
+REAL = {"h": 64, "T": 20, "steps": 1000, "batch_size": 100, "lr": 0.01, "anneal_steps": 1000}
+REAL_MARGIN = 0.11
+REAL_FLOOR = 0.055
 
 
 def run_real(subject: Subject) -> Outputs:

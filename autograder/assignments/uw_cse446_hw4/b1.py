@@ -38,11 +38,21 @@ algorithm from a package like scikit-learn')."""
 SVD_DIMENSIONS = (1, 2, 5, 10, 20, 50)
 ALS = dict(d=5, lam=10.0, sigma=1.0, iters=10, seed=0)
 SGD = dict(d=5, lam=10.0, sigma=1.0, lr=0.2, batch_size=100, epochs=15, seed=0)
-# Hyperparameters of the real-data checks. On the handout's split the reference reaches test MSE
-# 0.925 (ALS, 0.7 s) and 0.973 (SGD, 1.9 s; lr is for the mean gradient over a batch). A correct
-# implementation with another initialisation or batch order lands within a few hundredths; the
-# margin allows 0.1 (docs/uw-cse446-hw4.md).
-TEST_MSE_MARGIN = 0.10
+# Hyperparameters of the real-data checks (lr is for the mean gradient over a batch). The margins over
+# the reference's test MSE (its run at the grader's seed: ALS 0.9245, SGD 0.9732) come from the test MSE
+# of valid estimators over seeds 0-19 (benchmarks/uw_cse446_hw4_b1_test_mse.py; docs/uw-cse446-hw4.md):
+#   ALS: U = sigma * rand, sigma * normal, V updated first, initialised from part b's SVD, torch float32:
+#        0.909 to 0.938 (100 runs); faults 3.46 (Jacobi updates) and 6.9 or more (no ridge term).
+#        Margin 0.10: the limit 1.025 is 0.086 above the worst valid run.
+#   SGD: the conventions b1.sgd.follows_loss_4 accepts at this check's reading of lr (factor 2 or none,
+#        batches drawn with replacement, V stepped from the new U, float32, torch autograd): 0.971 to
+#        0.992; an initialisation sigma * normal(0, 1) instead of sigma * rand: 1.071 to 1.094 (140
+#        runs). Faults: one epoch only 1.48, V never stepped 1.97, the regulariser per rating or in
+#        full every batch 13.6, the batch summed NaN. Margin 0.20 (it was 0.10, which failed 18 of
+#        the 20 normal initialisations): the limit 1.173 is 0.079 above the worst valid run and 0.31
+#        below the nearest fault.
+ALS_MARGIN = 0.10
+SGD_MARGIN = 0.20
 EXTRA_CREDIT_MSE = 0.9  # the handout's target for (f)
 RELATIVE = Tolerance(atol=1e-6, rtol=1e-5)
 
@@ -205,7 +215,9 @@ most 5.7e-6 (48 eps) on this check's inputs (torch.linalg.solve, cholesky_solve,
 solve's error is about the condition number of F^T F + lam I (below 100 here) times the rounding of
 its 30-odd summed terms. 1e-4 leaves 17 times that, and is still 430 times smaller than the nearest
 fault: the same steps without the ridge term are 4.4e-2 away, Jacobi updates (both halves from the
-old factors) 1.7."""
+old factors) 1.7. Over seeds 0-19 of each valid ALS (benchmarks/uw_cse446_hw4_b1_test_mse.py: the
+reference, a normal initialisation, V first, initialised from the SVD, all in float64: 0; torch in
+float32: 2.6e-6 to 5.6e-6) and of the faults (no ridge term 0.036 to 0.076, Jacobi 1.4 to 1.9)."""
 
 
 def _gap(got: np.ndarray, want: np.ndarray) -> float:
@@ -213,17 +225,19 @@ def _gap(got: np.ndarray, want: np.ndarray) -> float:
     return float(np.abs(got - want).max() / max(np.abs(want).max(), 1e-300))
 
 
-def judge_half_step(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def half_step_gap(U: np.ndarray, V: np.ndarray, ridge: float = SMALL_ALS["lam"]) -> float:
+    """How far the closer of the two halves is from a ridge solve with `ridge`, given the other half
+    (either update order), relative to that solution's largest entry."""
     train, _, num_items, num_users = _split_small()
+    users, items, r = train[:, 0], train[:, 1], train[:, 2].astype(float)
+    return min(_gap(V, inputs.ridge_rows(users, items, r, U, ridge, num_users)),
+               _gap(U, inputs.ridge_rows(items, users, r, V, ridge, num_items)))
+
+
+def judge_half_step(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     U, V = got["U"], got["V"]
     lam = SMALL_ALS["lam"]
-    users, items, r = train[:, 0], train[:, 1], train[:, 2].astype(float)
-
-    def gap(ridge: float) -> float:  # the closer of the two halves to a ridge solve with this lam
-        return min(_gap(V, inputs.ridge_rows(users, items, r, U, ridge, num_users)),
-                   _gap(U, inputs.ridge_rows(items, users, r, V, ridge, num_items)))
-
-    off = gap(lam)
+    off = half_step_gap(U, V)
     if off <= HALF_STEP_RTOL:
         return Verdict.passed("The last ALS half-step is the exact ridge solution of loss (4).",
                               details=(f"Largest difference {off:.2g} of the solution's scale (float32 "
@@ -233,7 +247,7 @@ def judge_half_step(got: Outputs, expected: Outputs, check: Check) -> Verdict:
                f"{HALF_STEP_RTOL:g} is rounding)."]
     hint = ("Each half-step solves, for every item i, (sum_j v_j v_j^T + lam I) u_i = sum_j r_ij v_j over the "
             "users j who rated i (and the same for users).")
-    if gap(1e-12) <= HALF_STEP_RTOL:
+    if half_step_gap(U, V, 1e-12) <= HALF_STEP_RTOL:
         hint = "The update is the least-squares solution without the ridge term: add lam * I to the normal equations."
     return Verdict.failed("The last ALS half-step is not the ridge solution of loss (4).",
                           details=tuple(details), hint=hint)
@@ -243,7 +257,10 @@ ITERATIONS = (1, 2, 3, 4, 5, 6)
 OBJECTIVE_RISE = 1e-5
 """A rise of loss (4) smaller than this, relative, is rounding: an exact ALS in float32 lands within
 2.0e-7 of the float64 iterates' loss here (4 seeds, 1 to 6 iterations), while an exact ALS lowers the
-loss by at least 3.5% an iteration over these six."""
+loss at every iteration. Over seeds 0-19 (benchmarks/uw_cse446_hw4_b1_test_mse.py) the smallest fall
+from one iteration to the next is 3.1 % for the reference, 0.2 % for a normal initialisation (the
+closest to this bar, 200 times it), 1.5 % from the SVD, 1.8 % with V first, 3.2 % in float32; Jacobi
+updates raise it by 450 % or more."""
 
 
 def run_objective(subject: Subject) -> Outputs:
@@ -255,9 +272,14 @@ def run_objective(subject: Subject) -> Outputs:
     return out
 
 
-def judge_objective(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def objective_losses(got: Outputs) -> list[float]:
+    """Loss (4) after each number of iterations in ITERATIONS."""
     train, *_ = _split_small()
-    losses = [inputs.objective(got[f"U after {t}"], got[f"V after {t}"], train, SMALL_ALS["lam"]) for t in ITERATIONS]
+    return [inputs.objective(got[f"U after {t}"], got[f"V after {t}"], train, SMALL_ALS["lam"]) for t in ITERATIONS]
+
+
+def judge_objective(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    losses = objective_losses(got)
     rises = [(t, a, b) for t, a, b in zip(ITERATIONS[1:], losses, losses[1:]) if b > a * (1 + OBJECTIVE_RISE)]
     shown = ", ".join(f"{x:.6g}" for x in losses)
     if not rises:
@@ -340,6 +362,12 @@ def judge_sgd_deterministic(got: Outputs, expected: Outputs, check: Check) -> Ve
                                "np.random.default_rng(seed), not from the global generator.")
 
 
+# The limit: the better of predicting the global mean (train MSE 0.999 here) and the reference's train MSE
+# (0.620 at the grader's seed 2) + 0.25, so 0.999. Over seeds 0-19 the valid conventions of
+# b1.sgd.follows_loss_4 reach 0.617 to 0.825 (140 runs; a normal initialisation the highest, no factor 2
+# 0.69-0.72); faults 1.65 (the regulariser per rating), 5.9 (the whole regulariser in every batch), 7.6 (V
+# never stepped), 11.0 (one epoch only). The limit is 0.17 above the worst valid run
+# (benchmarks/uw_cse446_hw4_b1_test_mse.py).
 def judge_sgd_fits(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     train, *_ = _split_small()
     predictions = np.sum(got["U"][train[:, 1]] * got["V"][train[:, 0]], axis=1)
@@ -363,13 +391,16 @@ SGD_STEP = dict(d=16, lam=3.0, sigma=1.0, lr=1e-3, batch_size=6, epochs=1, seed=
 A small lr keeps the epoch's two steps first-order (the weights below are then exact to 5%); d=16
 keeps each row's two directions (its rating's pull, and itself) far from parallel."""
 LAMBDA_RATIO = (0.8, 1.25)
-"""Accepted range of the regulariser's measured weight over the lam passed. On seeds 0-5, the valid
-conventions measure 0.985 to 1.046 (the reference; no factor 2; the batch summed, the largest
-steps, so the largest second-order error; batches drawn with replacement; float32; a normal
-initialisation; V stepped from the new U; the regulariser per rating), while the faults measure 0.5
-(the factor 2 on the data term only), 2 (the whole regulariser in every batch), 1/6 (divided by the
-batch size twice: 100 times too weak at the real check's batch of 100), 0.01, 0 and -1
-(tests/test_uw_b1_students.py). The range leaves 4 times the largest valid error, and fails any
+"""Accepted range of the regulariser's measured weight over the lam passed. Over seeds 0-19
+(benchmarks/uw_cse446_hw4_b1_test_mse.py; seed 5 is the grader's), the valid conventions measure 0.910
+to 1.009 (140 runs: the reference; no factor 2; batches drawn with replacement; float32; a normal
+initialisation; V stepped from the new U; torch autograd in float32 with batches drawn with
+replacement, the lowest, 0.910, at seed 8), and the two conventions accepted but judged by the real
+check (the batch summed, the largest steps, so the largest second-order error; the regulariser per
+rating) 0.991 to 1.046; the faults measure 0.5 (the factor 2 on the data term only), 2 (the whole
+regulariser in every batch), 1/6 (divided by the batch size twice: 100 times too weak at the real
+check's batch of 100), 0.01, 0 and -1 (tests/test_uw_b1_students.py; all but 1/6 measured over seeds
+0-2 too, each within 1.5 % of that). The range leaves 0.11 below the lowest valid run and 0.2 above the highest, and fails any
 factor of 2."""
 SGD_CONVENTIONS = (
     "Accepted: any step along a stochastic gradient of loss (4), however scaled: the batch's squared errors "
@@ -621,7 +652,7 @@ def run_real_sgd(subject: Subject) -> Outputs:
     return {"U": U, "V": V}
 
 
-def judge_real_factors(name: str, params: dict):
+def judge_real_factors(name: str, params: dict, margin: float):
     def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
         test = expected["test rows"]
 
@@ -629,7 +660,7 @@ def judge_real_factors(name: str, params: dict):
             return float(np.mean((np.sum(U[test[:, 1]] * V[test[:, 0]], axis=1) - test[:, 2]) ** 2))
 
         got_mse, want = test_mse(got["U"], got["V"]), test_mse(expected["U"], expected["V"])
-        limit = want + TEST_MSE_MARGIN
+        limit = want + margin
         shown = ", ".join(f"{k}={v}" for k, v in params.items())
         line = (f"{name}({shown}) on the handout's split: test MSE {got_mse:.4f}; the reference reaches {want:.4f}, "
                 f"so at most {limit:.4f} is needed.")
@@ -700,9 +731,9 @@ PROBLEM = Problem(
                                               hints={"mse on train": "Rows are [user, item, rating]: predict "
                                                      "U[item] . V[user]."})),
         Check(id="b1.real.als_test_mse", part="c", points=2.0, **REAL_DATA, timeout=120.0,
-              claim="on the handout's split, ALS (d=5, lam=10) reaches the reference's test MSE plus 0.1",
+              claim=f"on the handout's split, ALS (d=5, lam=10) reaches the reference's test MSE plus {ALS_MARGIN}",
               run=run_real_als, expected=_with_test_ratings(run_real_als),
-              judge=judge_real_factors("alternating_minimization", ALS)),
+              judge=judge_real_factors("alternating_minimization", ALS, ALS_MARGIN)),
         Check(id="b1.sgd.deterministic_factors", part="d", points=2.0,
               claim="sgd returns finite factors of the right shapes, the same for the same seed",
               run=run_sgd_small, judge=judge_sgd_deterministic),
@@ -713,8 +744,10 @@ PROBLEM = Problem(
               claim="an epoch of sgd steps along loss (4)'s gradient, the regulariser weighed with the lam passed",
               run=run_sgd_step, judge=judge_sgd_step),
         Check(id="b1.real.sgd_test_mse", part="d", points=3.0, **REAL_DATA, timeout=120.0,
-              claim="on the handout's split, SGD (d=5, lam=10, lr=0.2) reaches the reference's test MSE plus 0.1",
-              run=run_real_sgd, expected=_with_test_ratings(run_real_sgd), judge=judge_real_factors("sgd", SGD)),
+              claim=f"on the handout's split, SGD (d=5, lam=10, lr=0.2) reaches the reference's test MSE plus "
+                    f"{SGD_MARGIN}",
+              run=run_real_sgd, expected=_with_test_ratings(run_real_sgd),
+              judge=judge_real_factors("sgd", SGD, SGD_MARGIN)),
         Check(id="b1.imports.no_recommender_package", part="d", points=0.5,
               claim="hw4_b1.py imports no scikit-learn, Surprise or other recommender package",
               static=static_no_recommender),
