@@ -121,7 +121,7 @@ def run_mu_sigma(subject: Subject) -> Outputs:
 
     encoder = _fixed_encoder(subject)
     with torch.no_grad():
-        _, mu, sigma = _triple(encoder(_tensor(inputs.documents(6, 1))), "Encoder.forward(x)")
+        _, mu, sigma = _triple(subject.invoke(encoder, _tensor(inputs.documents(6, 1))), "Encoder.forward(x)")
     return {"mu": to_array(mu, "mu"), "sigma": to_array(sigma, "sigma")}
 
 
@@ -178,8 +178,8 @@ def run_sigma_positive(subject: Subject) -> Outputs:
     encoder = subject.call(MODULE, "Encoder", inputs.V, inputs.H, inputs.T)  # its own initial weights
     x = inputs.documents(50, 2) * 10.0  # long documents: large pre-activations either way
     with torch.no_grad():
-        _, _, sigma = _triple(encoder(_tensor(x)), "Encoder.forward(x)")
-        _, _, sigma_neg = _triple(encoder(_tensor(-x)), "Encoder.forward(x)")
+        _, _, sigma = _triple(subject.invoke(encoder, _tensor(x)), "Encoder.forward(x)")
+        _, _, sigma_neg = _triple(subject.invoke(encoder, _tensor(-x)), "Encoder.forward(x)")
     return {"sigma": np.concatenate([to_array(sigma, "sigma"), to_array(sigma_neg, "sigma")])}
 
 
@@ -202,7 +202,7 @@ def run_sample(subject: Subject) -> Outputs:
 
     encoder = _fixed_encoder(subject)
     with torch.no_grad():
-        z, mu, sigma = _triple(encoder(_tensor(inputs.documents(SAMPLES, 3))), "Encoder.forward(x)")
+        z, mu, sigma = _triple(subject.invoke(encoder, _tensor(inputs.documents(SAMPLES, 3))), "Encoder.forward(x)")
     z, mu, sigma = to_array(z, "z"), to_array(mu, "mu"), to_array(sigma, "sigma")
     if not z.shape == mu.shape == sigma.shape == (SAMPLES, inputs.T):
         raise SubmissionError(f"z, mu and sigma should each have shape (N, T) = {(SAMPLES, inputs.T)}, but they "
@@ -230,7 +230,7 @@ def judge_sample(got: Outputs, expected: Outputs, check: Check) -> Verdict:
 
 def run_gradient(subject: Subject) -> Outputs:
     encoder = _fixed_encoder(subject)
-    z, mu, sigma = _triple(encoder(_tensor(inputs.documents(8, 4))), "Encoder.forward(x)")
+    z, mu, sigma = _triple(subject.invoke(encoder, _tensor(inputs.documents(8, 4))), "Encoder.forward(x)")
     out = {"z has a graph": bool(getattr(z, "requires_grad", False))}
     if out["z has a graph"]:
         for tensor in (mu, sigma):
@@ -300,7 +300,7 @@ def run_decoder(subject: Subject) -> Outputs:
     decoder = subject.call(MODULE, "Decoder", inputs.V, inputs.T)
     _plant_b(decoder, f"Decoder(V={inputs.V}, T={inputs.T})")
     with torch.no_grad():
-        eta = decoder(_tensor(inputs.decoder_latents()))
+        eta = subject.invoke(decoder, _tensor(inputs.decoder_latents()))
     return {"eta": to_array(eta, "Decoder.forward(z)")}
 
 
@@ -451,7 +451,7 @@ def run_topic_model(subject: Subject) -> Outputs:
     model = subject.call(MODULE, "TopicModel", inputs.V, inputs.H, inputs.T)
     _plant_b(model, f"TopicModel(V={inputs.V}, h={inputs.H}, T={inputs.T})")
     with torch.no_grad():
-        returned = _triple(model(_tensor(inputs.documents(6, 5))), "TopicModel.forward(x)",
+        returned = _triple(subject.invoke(model, _tensor(inputs.documents(6, 5))), "TopicModel.forward(x)",
                            ("eta", "z", "mu", "sigma"))
     out = dict(zip(("eta", "z", "mu", "sigma"), (to_array(r, f"TopicModel.forward(x)[{i}]")
                                                   for i, r in enumerate(returned))))
@@ -460,7 +460,7 @@ def run_topic_model(subject: Subject) -> Outputs:
         decoder = subject.call(MODULE, "Decoder", inputs.V, inputs.T)
         _plant_b(decoder, "Decoder")
         for name in ("z", "mu"):
-            out[f"own decoder of {name}"] = to_array(decoder(_tensor(out[name])), "Decoder.forward")
+            out[f"own decoder of {name}"] = to_array(subject.invoke(decoder, _tensor(out[name])), "Decoder.forward")
     return out
 
 
@@ -500,7 +500,7 @@ def run_annealer(names: tuple[str, ...]):
             step = getattr(annealer, "step", None)
             if not callable(step):
                 raise SubmissionError("KLAnnealer has no method step() returning the alpha of the next update.")
-            out[name] = np.array([float(to_array(step(), f"{name}.step()").reshape(-1)[0]) for _ in range(steps)])
+            out[name] = np.array([float(to_array(subject.invoke(step), f"{name}.step()").reshape(-1)[0]) for _ in range(steps)])
         return out
     return run
 
@@ -644,7 +644,7 @@ def run_planted(subject: Subject) -> Outputs:
     from autograder.assignments.uw_cse446_hw4.a6_training import train_topic_model
 
     counts, _ = agnews.planted_counts(PLANTED_DOCS, PLANTED_SEED)
-    return train_topic_model(lambda V, h, T: subject.call(MODULE, "TopicModel", V, h, T), counts.toarray(),
+    return train_topic_model(lambda V, h, T: subject.call(MODULE, "TopicModel", V, h, T), counts.toarray(), invoke=subject.invoke,
                              **PLANTED)
 
 
@@ -714,7 +714,7 @@ def run_real(subject: Subject) -> Outputs:
     from autograder.assignments.uw_cse446_hw4.a6_training import train_topic_model
 
     x = inputs.real_counts(subject.inputs(inputs.REAL_CORPUS.name))
-    return train_topic_model(lambda V, h, T: subject.call(MODULE, "TopicModel", V, h, T), x, **REAL)
+    return train_topic_model(lambda V, h, T: subject.call(MODULE, "TopicModel", V, h, T), x, invoke=subject.invoke, **REAL)
 
 
 def expected_real(subject: Subject) -> Outputs:

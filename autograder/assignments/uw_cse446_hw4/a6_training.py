@@ -31,9 +31,11 @@ def _outputs(returned, what: str):
 
 
 def train_topic_model(make_model: Callable[[int, int, int], torch.nn.Module], x: np.ndarray, *, h: int, T: int,
-                      steps: int, batch_size: int, lr: float, anneal_steps: int, seed: int = 0) -> dict[str, np.ndarray]:
+                      steps: int, batch_size: int, lr: float, anneal_steps: int, seed: int = 0,
+                      invoke: Callable[..., object] = lambda target, *args: target(*args)) -> dict[str, np.ndarray]:
     """Train on the (N, V) count matrix `x`; the KL weight rises linearly by 1 / anneal_steps per
-    update up to 1. Returns the topics' word scores (T, V) and the loss per update."""
+    update up to 1. Returns the topics' word scores (T, V) and the loss per update. Every call of
+    the student's model goes through `invoke` (the grader's `Subject.invoke`, naming their code)."""
     torch.manual_seed(seed)
     data = torch.from_numpy(np.asarray(x, dtype=np.float32))
     model = make_model(data.shape[1], h, T)
@@ -47,7 +49,7 @@ def train_topic_model(make_model: Callable[[int, int, int], torch.nn.Module], x:
             order, cursor = torch.randperm(len(data), generator=generator), 0
         batch = data[order[cursor:cursor + batch_size]]
         cursor += batch_size
-        eta, _, mu, sigma = _outputs(model(batch), "TopicModel.forward(x)")
+        eta, _, mu, sigma = _outputs(invoke(model, batch), "TopicModel.forward(x)")
         loss = _loss(batch, eta, mu, sigma, min(1.0, step / anneal_steps))
         optimizer.zero_grad()
         loss.backward()
