@@ -260,7 +260,7 @@ class Worker:
         if now >= self._next_disk_look:
             self._next_disk_look = now + _DISK_EVERY
             used_bytes, files = disk_usage(self.identity.uid if self.identity else None,
-                                           (self.student_dir, self.home))
+                                           (self.student_dir, self.home), self.limits.disk_files)
             if used_bytes > self.limits.disk_bytes or files > self.limits.disk_files:
                 self._stop(f"it wrote more than {self.limits.disk_bytes >> 20} MiB or {self.limits.disk_files} "
                            f"files to disk, the most a grading may, and was stopped", DiskQuotaExceeded)

@@ -515,3 +515,20 @@ def test_the_second_layer_gives_the_worker_its_own_tmp(grade_p1, faulty):
     assert "SHM: No space left on device" in by_id(g, "p1.forward.handout_seed").student_output
     assert not os.path.exists(f"/tmp/{name}") and not os.path.exists(f"/dev/shm/{name}")
     assert_nothing_left(g)
+
+
+def test_a_million_empty_files_stop_the_worker_without_stalling_the_grader(grade_p1, faulty):
+    """Files, not bytes: the quota counts entries too, and the watch stops counting past the limit."""
+    swarm = in_forward(faulty, """
+        import os
+        os.mkdir("swarm")
+        for i in range(1_000_000):
+            open(f"swarm/{i}", "w").close()
+        """)
+    start = time.perf_counter()
+    g = grade_p1({FILE: swarm}, namespaces=False)
+    forward = by_id(g, "p1.forward.handout_seed")
+    assert forward.outcome.value == "crashed" and "20000 files" in forward.feedback.summary
+    assert time.perf_counter() - start < 60
+    assert lost(g) == BACKWARD | FORWARD  # forward makes its swarm again in both of its checks
+    assert_nothing_left(g)
