@@ -9,7 +9,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from autograder.config import REPO_ROOT, GradingConfig
+from autograder.config import PACKAGE_DIR, GradingConfig, content_dir
 from autograder.expected import ExpectedValues, fingerprint
 from autograder.gradescope import add_tree
 from autograder.model import Assignment, Visibility
@@ -33,10 +33,10 @@ def build_bundle(assignment: Assignment, out: Path, config: GradingConfig) -> Pa
             shutil.copytree(computed.root / check.id, shipped / check.id)
         out.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for name in ("autograder", "reports", "pyproject.toml"):
-                add_tree(zf, REPO_ROOT / name, name)
+            add_tree(zf, PACKAGE_DIR, "autograder")
+            add_tree(zf, content_dir("reports"), "reports")
             add_tree(zf, Path(tmp) / "cache", "cache")
-            add_tree(zf, REPO_ROOT / "student_template" / assignment.id, "homework")
+            add_tree(zf, content_dir("student_template") / assignment.id, "homework")
             zf.writestr("README.md", render("bundle_readme.md.j2", assignment=assignment,
                                             checks=checks, problems=assignment.problems))
     return out

@@ -15,7 +15,7 @@ import click
 from pydantic import ValidationError
 
 from autograder.assignments import UnknownAssignment, assignment_ids, load_assignment
-from autograder.config import REPO_ROOT, GradingConfig, config_errors
+from autograder.config import GradingConfig, config_errors, content_dir
 from autograder.results import CheckResult, Grade, Outcome
 from autograder.runner import grade_safely, selected_checks
 from autograder.text import printable
@@ -198,7 +198,7 @@ def demo(out: Path, cache_dir: Path | None, data_root: Path | None) -> None:
     for aid in assignment_ids():
         assignment = _assignment(aid)
         for kind in ("reference", "student_template"):
-            result = grade_safely(REPO_ROOT / kind / aid, assignment, config)
+            result = grade_safely(content_dir(kind) / aid, assignment, config)
             _write_all(result, out / aid / kind)
             ok = result.full_marks if kind == "reference" else result.harness_error is None and result.score == 0
             healthy &= ok

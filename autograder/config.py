@@ -8,7 +8,19 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+CONTENT = ("reports", "reference", "student_template")
+"""The repository's top-level folders the engine reads: installed as package data under
+`autograder/_content/`, read from the checkout itself otherwise."""
+
+
+def content_dir(name: str) -> Path:
+    """Where `reports/`, `reference/` or `student_template/` is, in a checkout or an installed wheel."""
+    if name not in CONTENT:
+        raise ValueError(f"{name!r} is not one of the engine's content folders {CONTENT}")
+    installed = PACKAGE_DIR / "_content" / name
+    return installed if installed.is_dir() else REPO_ROOT / name
 
 
 def _env_path(name: str) -> Path | None:
@@ -36,7 +48,7 @@ class GradingConfig(BaseModel):
                     "a Gradescope zip or a student bundle ships its own `cache/`.",
     )
     reference_root: Path = Field(
-        REPO_ROOT / "reference", description="Folder holding reference/<assignment>/ solutions."
+        default_factory=lambda: content_dir("reference"), description="Folder holding reference/<assignment>/ solutions."
     )
     visible_only: bool = Field(False, description="Grade only the checks visible to students (the self-check).")
     problems: tuple[str, ...] | None = Field(None, description="Grade only these problem ids (default: all).")

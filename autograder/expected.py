@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
 import json
 import shutil
 import tempfile
@@ -19,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder import __version__, faults, transport
+from autograder import __version__, faults, transport, versions
 from autograder.assignments import package_dir
 from autograder.config import GradingConfig
 from autograder.faults import Fault
@@ -28,13 +27,7 @@ from autograder.session import WorkerSession
 
 
 def _versions() -> str:
-    found = []
-    for dist in ("numpy", "torch"):
-        try:
-            found.append(f"{dist}={importlib.metadata.version(dist)}")
-        except importlib.metadata.PackageNotFoundError:
-            found.append(f"{dist}=none")
-    return ",".join(found)
+    return ",".join(f"{dist}={version or 'none'}" for dist, version in sorted(versions.installed().items()))
 
 
 def fingerprint(assignment: Assignment, config: GradingConfig, *, with_reference: bool | None = None) -> str:

@@ -8,11 +8,11 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from autograder.config import REPO_ROOT
+from autograder.config import content_dir
 from autograder.packages import COURSE_PACKAGES
 from autograder.text import markdown_code_block, markdown_text, printable
 
-REPORTS = REPO_ROOT / "reports"
+REPORTS = content_dir("reports")
 
 OUTCOME_LABELS = {
     "passed": "Passed", "partial": "Partly right", "failed": "Failed", "error": "Error",
