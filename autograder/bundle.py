@@ -1,42 +1,108 @@
-"""The student's self-check bundle: the engine, the templates and the expected values of the
-visible checks only. No reference code, no hidden values, no test labels: checks that read data
-sets are left out (their expected values come from held-out labels)."""
+"""The student's self-check bundle: a folder to unzip and run, with nothing to copy from it.
+
+    README.md          how to install and run it
+    requirements.txt   the packages the grader has, torch pinned to the version of the expected values
+    self_check.py      `python self_check.py [FOLDER] [--out DIR]`: the visible checks on homework/
+    homework/          the starter files
+    engine/            the engine (this assignment's checks only, no instructor tools), its report
+                       templates, and cache/: the expected values of the checks it runs
+
+The engine is not installed: `self_check.py` puts the bundle's own `engine/` first on the path, so
+bundles of several assignments live side by side in one environment, whatever else is installed.
+Only visible checks that need no data set ship expected values; the self-check lists the others
+as running when the student submits. No reference code, no hidden or after-due-date values.
+"""
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
+import re
 import shutil
 import tempfile
+import tomllib
 import zipfile
 from pathlib import Path
 
-from autograder.config import PACKAGE_DIR, GradingConfig, content_dir
+from autograder import versions
+from autograder.assignments import package_dir
+from autograder.config import PACKAGE_DIR, REPO_ROOT, GradingConfig, content_dir
 from autograder.expected import ExpectedValues, fingerprint
-from autograder.gradescope import add_tree
-from autograder.model import Assignment, Visibility
+from autograder.model import Assignment, Check, Visibility
 from autograder.writers.templates import render
 
+INSTRUCTOR_ONLY = ("batch.py", "bundle.py", "gradescope.py", "container.py")
+"""Engine modules a student's self-check never uses (the CLI imports them only in their commands)."""
 
-def shippable(assignment: Assignment) -> list:
-    return [c for c in assignment.checks if c.visibility is Visibility.visible and not c.data and not c.static]
+
+def shippable(assignment: Assignment) -> list[Check]:
+    """The checks a self-check runs: visible, and judged without the course's data sets."""
+    return [c for c in assignment.checks if c.visibility is Visibility.visible and not c.data]
+
+
+def requirements(torch_version: str) -> list[str]:
+    """The engine's own dependencies, torch pinned to `torch_version`: from pyproject.toml in a
+    checkout (an editable install's metadata can be older), from the installed metadata otherwise."""
+    project = REPO_ROOT / "pyproject.toml"
+    if project.is_file():
+        listed = tomllib.loads(project.read_text())["project"]["dependencies"]
+    else:
+        listed = [r for r in importlib.metadata.requires("dl-autograder") or [] if "extra ==" not in r]
+    return [f"torch=={torch_version}" if re.match(r"torch\b", r) else r.replace(" ", "") for r in listed]
 
 
 def build_bundle(assignment: Assignment, out: Path, config: GradingConfig) -> Path:
     checks = shippable(assignment)
+    installed = versions.installed()
+    torch_version = (installed["torch"] or "").split("+")[0]
     with tempfile.TemporaryDirectory(prefix="autograder-bundle-") as tmp:
-        computed = ExpectedValues(assignment, config.model_copy(update={"cache_dir": Path(tmp) / "full"}))
-        failures = {cid: v.feedback.summary for cid, v in computed.get(checks).items() if not isinstance(v, dict)}
-        if failures:
-            raise RuntimeError(f"the reference failed on some checks, so nothing was built: {failures}")
-        shipped = Path(tmp) / "cache" / assignment.id / fingerprint(assignment, config, with_reference=False)
-        shipped.mkdir(parents=True)
-        for check in checks:
-            shutil.copytree(computed.root / check.id, shipped / check.id)
+        root = Path(tmp) / "bundle"
+        engine = root / "engine"
+        _copy_engine(assignment, engine / "autograder")
+        _copy_expected_values(assignment, [c for c in checks if c.static is None], config, Path(tmp) / "full",
+                              engine / "cache" / assignment.id)
+        (engine / "cache" / assignment.id / "versions.json").write_text(json.dumps(installed))
+        shutil.copytree(content_dir("student_template") / assignment.id, root / "homework",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        (root / "requirements.txt").write_text(render("bundle/requirements.txt.j2", requirements=requirements(
+            torch_version)))
+        (root / "self_check.py").write_text(render("bundle/self_check.py.j2", assignment=assignment))
+        (root / "README.md").write_text(render(
+            "bundle/README.md.j2", assignment=assignment, checks=checks, torch_version=torch_version,
+            at_submission=[c for c in assignment.checks if c.visibility is Visibility.visible and c.data],
+            hidden=[c for c in assignment.checks if c.visibility is not Visibility.visible]))
         out.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            add_tree(zf, PACKAGE_DIR, "autograder")
-            add_tree(zf, content_dir("reports"), "reports")
-            add_tree(zf, Path(tmp) / "cache", "cache")
-            add_tree(zf, content_dir("student_template") / assignment.id, "homework")
-            zf.writestr("README.md", render("bundle_readme.md.j2", assignment=assignment,
-                                            checks=checks, problems=assignment.problems))
+            for path in sorted(root.rglob("*")):
+                if path.is_file():
+                    zf.write(path, path.relative_to(root).as_posix())
     return out
+
+
+def _copy_engine(assignment: Assignment, target: Path) -> None:
+    """The engine's code without instructor tools or other assignments, and its report templates."""
+    own = package_dir(assignment.id)
+    assignments = PACKAGE_DIR / "assignments"
+    skipped = shutil.ignore_patterns("__pycache__", "*.pyc", "_content")
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        here = Path(folder)
+        if here == assignments:
+            return skipped(folder, names) | {n for n in names if (here / n).is_dir() and here / n != own}
+        return skipped(folder, names) | (set(INSTRUCTOR_ONLY) if here == PACKAGE_DIR else set())
+
+    shutil.copytree(PACKAGE_DIR, target, ignore=ignore)
+    shutil.copytree(content_dir("reports"), target / "_content" / "reports",
+                    ignore=shutil.ignore_patterns("__pycache__", "bundle", "gradescope"))
+
+
+def _copy_expected_values(assignment: Assignment, checks: list[Check], config: GradingConfig, scratch: Path,
+                          target: Path) -> None:
+    """The shipped checks' values, computed from the reference, under the key the bundle looks up."""
+    computed = ExpectedValues(assignment, config.model_copy(update={"cache_dir": scratch}))
+    failures = {cid: v.feedback.summary for cid, v in computed.get(checks).items() if not isinstance(v, dict)}
+    if failures:
+        raise RuntimeError(f"the reference failed on some checks, so nothing was built: {failures}")
+    shipped = target / fingerprint(assignment, config, with_reference=False)
+    for check in checks:
+        shutil.copytree(computed.folder(check), shipped / check.id)

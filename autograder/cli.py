@@ -45,7 +45,8 @@ def _progress(total: int):
 
     def show(result: CheckResult) -> None:
         done[0] += 1
-        outcome = click.style(f"{result.outcome.value:<8}", fg=_COLOURS.get(result.outcome.value, "red"))
+        label = "not here" if result.outcome is Outcome.left_out else result.outcome.value
+        outcome = click.style(f"{label:<8}", fg=_COLOURS.get(result.outcome.value, "red"))
         click.echo(f"[{done[0]:>3}/{total}] {outcome} {result.score:g}/{result.max_score:g}  "
                    f"{printable(result.id)}", err=True)
 
@@ -59,7 +60,7 @@ def _explain(grade: Grade) -> None:
     of the upload: all printed through `printable`, so that no escape sequence reaches the terminal.
     """
     for check in grade.checks:
-        if check.outcome is Outcome.passed:
+        if check.outcome in (Outcome.passed, Outcome.left_out):  # left-out checks: one message names them all
             continue
         click.echo(f"\n{click.style(check.id, bold=True)} ({check.claim})")
         click.echo(f"  {printable(check.feedback.summary)}")
@@ -71,8 +72,10 @@ def _explain(grade: Grade) -> None:
         click.echo(f"\nNote: {printable(message)}")
     if grade.harness_error:
         click.echo("\nThe autograder failed while grading:\n" + printable(grade.harness_error), err=True)
+    ran = [c for c in grade.checks if c.outcome is not Outcome.left_out]
+    not_run = f"; {len(grade.left_out)} not run here" if grade.left_out else ""
     click.echo(f"\n{grade.title}: {grade.score:g} / {grade.max_score:g} points "
-               f"({sum(c.outcome is Outcome.passed for c in grade.checks)} of {len(grade.checks)} checks passed "
+               f"({sum(c.outcome is Outcome.passed for c in ran)} of {len(ran)} checks passed{not_run}, "
                f"in {grade.timing.total:.1f} s)")
 
 
@@ -149,7 +152,9 @@ def grade(submission: Path, assignment_id: str, out: Path, quiet: bool, **option
 
 
 @main.command()
-@click.argument("submission", type=click.Path(exists=True, path_type=Path), default=".")
+# A self-check bundle's `self_check.py` points the default at the bundle's homework/ folder.
+@click.argument("submission", type=click.Path(exists=True, path_type=Path), default=".",
+                envvar="AUTOGRADER_SUBMISSION")
 @common_options
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
               help="Also write the reports to this folder.")

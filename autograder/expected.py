@@ -51,14 +51,20 @@ def fingerprint(assignment: Assignment, config: GradingConfig, *, with_reference
     return digest.hexdigest()[:16]
 
 
+def absent_dataset(check: Check, config: GradingConfig) -> str | None:
+    """The first data set of `check` absent from the data root; None when all are there."""
+    return next((name for name in check.data
+                 if config.data_root is None or not (config.data_root / name).is_dir()), None)
+
+
 def missing_data(check: Check, config: GradingConfig) -> str | None:
     """Which data set of `check` is absent from the data root, said plainly; None when all are there.
     Only trusted code reads them (the parent's input sets, the reference's expected values)."""
-    for name in check.data:
-        if config.data_root is None or not (config.data_root / name).is_dir():
-            where = f"under {config.data_root}" if config.data_root else "here (no data root is set)"
-            return f"the data set {name!r} is not {where}"
-    return None
+    name = absent_dataset(check, config)
+    if name is None:
+        return None
+    where = f"under {config.data_root}" if config.data_root else "here (no data root is set)"
+    return f"the data set {name!r} is not {where}"
 
 
 _PEAK = "peak.json"
@@ -116,6 +122,12 @@ class ExpectedValues:
         if (folder / _PEAK).is_file():
             self.peaks[check.id] = json.loads((folder / _PEAK).read_text())["resident_bytes"]
         return load_outputs(folder)
+
+    def available(self, check: Check) -> bool:
+        """Whether this installation can produce the check's expected values: cached, or computable
+        from the reference (a student's bundle has neither for the checks it does not ship)."""
+        return (check.static is not None or (self.folder(check) / "manifest.json").is_file()
+                or (self.config.reference_root / self.assignment.id).is_dir())
 
     def cached(self, checks: list[Check]) -> bool:
         return all(c.static or (self.folder(c) / "manifest.json").is_file() for c in checks)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from autograder import __version__, faults
 from autograder.config import GradingConfig
-from autograder.expected import ExpectedValues, missing_data
+from autograder.expected import ExpectedValues, absent_dataset, missing_data
 from autograder.faults import Fault
 from autograder.isolation import keep_private
 from autograder.model import Assignment, Check, Verdict, Visibility
@@ -43,12 +43,48 @@ def _result(check: Check, outcome: Outcome, fraction: float, feedback, *, second
     )
 
 
-def _left_out(check: Check, reason: str) -> CheckResult:
+def _left_out(check: Check, reason: str, self_check: bool) -> CheckResult:
     """A check this machine cannot run: shown, worth nothing either way, never the student's loss."""
-    result = _result(check, Outcome.left_out, 0.0, Feedback(
-        summary=f"Not graded here: {reason}. This check counts neither for nor against you in this total.",
-        hint="It runs on the course's grader, which has the data set."))
-    return result.model_copy(update={"max_score": 0.0})
+    feedback = (Feedback(summary=f"Runs when you submit: {reason}. It counts neither for nor against you here.")
+                if self_check else
+                Feedback(summary=f"Not graded here: {reason}. This check counts neither for nor against you in "
+                                 "this total.", hint="It runs on the course's grader, which has the data set."))
+    return _result(check, Outcome.left_out, 0.0, feedback).model_copy(update={"max_score": 0.0})
+
+
+def _cannot_run_here(checks: list[Check], config: GradingConfig, expected: ExpectedValues) -> dict[str, str]:
+    """Check id -> why this machine cannot grade it. In a self-check (a student's bundle) that
+    includes every check whose expected values were not shipped: they run on the course's grader."""
+    if not config.visible_only:
+        return {c.id: reason for c in checks if (reason := missing_data(c, config))}
+    absent = {c.id: f"it needs the course's data set {name!r}" for c in checks
+              if (name := absent_dataset(c, config))}
+    absent.update({c.id: "its expected values are not part of this self-check" for c in checks
+                   if c.id not in absent and not expected.available(c)})
+    return absent
+
+
+def _left_out_message(absent: dict[str, str], self_check: bool) -> str:
+    if self_check:
+        by_reason: dict[str, list[str]] = {}
+        for check_id, reason in absent.items():
+            by_reason.setdefault(reason, []).append(check_id)
+        groups = "; ".join(f"{', '.join(ids)} ({reason.removeprefix('it ')})" for reason, ids in by_reason.items())
+        return (f"{len(absent)} visible checks run when you submit, not here: {groups}. "
+                "They count neither for nor against you in this total.")
+    reasons = "; ".join(sorted(set(absent.values())))
+    return (f"{len(absent)} checks were left out of the total because they cannot run on this machine "
+            f"({reasons}): {', '.join(absent)}.")
+
+
+def _hidden_message(assignment: Assignment, config: GradingConfig) -> str | None:
+    """What a self-check does not run at all: said with the count and points, never the checks' names."""
+    hidden = [c for c in assignment.checks if c.visibility is not Visibility.visible
+              and (config.problems is None or c.problem_id in config.problems)]
+    if not hidden:
+        return None
+    return (f"{len(hidden)} hidden checks ({sum(c.points for c in hidden):g} points) also run when you submit: "
+            "passing every check here does not guarantee full marks.")
 
 
 def _from_fault(check: Check, fault: Fault) -> CheckResult:
@@ -78,12 +114,13 @@ def grade(submission: Path, assignment: Assignment, config: GradingConfig,
     selected = {c.id for c in checks}
     grade = Grade(assignment=assignment.id, title=assignment.title, submission=str(submission),
                   problems=[], autograder_version=__version__)
-    absent = {c.id: reason for c in checks if (reason := missing_data(c, config))}
-    if absent:
-        grade.messages.append(f"{len(absent)} checks were left out of the total because they cannot run on this "
-                              f"machine ({'; '.join(sorted(set(absent.values())))}): {', '.join(absent)}.")
-    runnable = [c for c in checks if c.id not in absent]
     expected_values = ExpectedValues(assignment, config)
+    absent = _cannot_run_here(checks, config, expected_values)
+    if absent:
+        grade.messages.append(_left_out_message(absent, config.visible_only))
+    if config.visible_only and (hidden := _hidden_message(assignment, config)):
+        grade.messages.append(hidden)
+    runnable = [c for c in checks if c.id not in absent]
 
     with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
         scratch = Path(tmp)
@@ -107,7 +144,7 @@ def grade(submission: Path, assignment: Assignment, config: GradingConfig,
                 session.lighten()
                 results = []
                 for check in (c for c in problem.checks if c.id in selected):
-                    result = (_left_out(check, absent[check.id]) if check.id in absent else
+                    result = (_left_out(check, absent[check.id], config.visible_only) if check.id in absent else
                               _grade_check(check, problem.files, staged, session, expected[check.id],
                                            expected_values.peaks.get(check.id)))
                     results.append(result)

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from autograder import cli
 from autograder.assignments import load_assignment
 from autograder.batch import grade_class
-from autograder.config import REPO_ROOT
+from autograder.config import REPO_ROOT, GradingConfig
 from autograder.runner import grade
 from autograder.writers import write_gradescope
 from conftest import HW3, by_id
@@ -48,3 +48,25 @@ def test_gradescope_build_refuses_a_zip_whose_data_sets_are_absent(monkeypatch, 
     assert "nothing was built: the data set 'mnist' is not here (no data root is set)" in done.output
     assert "--leave-out-missing-data" in done.output and ACCURACY in done.output
     assert not (tmp_path / "autograder.zip").exists()
+
+
+def test_a_self_check_lists_it_as_running_at_submission_with_the_hidden_count(make_config):
+    g = grade(REPO_ROOT / "reference" / HW3, load_assignment(HW3),
+              make_config(problems=("p2",), data_root=None, visible_only=True))
+    accuracy = by_id(g, ACCURACY)
+    assert accuracy.outcome.value == "left_out" and accuracy.max_score == 0
+    assert accuracy.feedback.summary.startswith("Runs when you submit: it needs the course's data set 'mnist'")
+    assert g.full_marks and g.score == g.max_score
+    assert f"1 visible checks run when you submit, not here: {ACCURACY} (needs the course's data set 'mnist')" \
+        in g.messages[0]
+    hidden = [c for c in load_assignment(HW3).checks if c.problem_id == "p2" and c.visibility.value != "visible"]
+    assert any(m.startswith(f"{len(hidden)} hidden checks") for m in g.messages) == bool(hidden)
+
+
+def test_a_self_check_without_the_reference_lists_checks_whose_values_were_not_shipped(make_config, tmp_path):
+    config = GradingConfig(problems=("p1",), visible_only=True, reference_root=tmp_path / "no-reference",
+                           cache_dir=tmp_path / "empty-cache")
+    g = grade(REPO_ROOT / "reference" / HW3, load_assignment(HW3), config)
+    assert {c.outcome.value for c in g.checks} == {"left_out"} and g.harness_error is None
+    assert all(c.feedback.summary.startswith("Runs when you submit: its expected values are not part of this "
+                                             "self-check") for c in g.checks)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 from pathlib import Path
 
 from autograder.model import Assignment
@@ -20,15 +21,15 @@ class UnknownAssignment(KeyError):
 
 
 def assignment_ids() -> list[str]:
-    return sorted(_PACKAGES)
+    """The assignments installed here: a student's self-check bundle carries only its own."""
+    return sorted(aid for aid, package in _PACKAGES.items() if importlib.util.find_spec(package) is not None)
 
 
 @functools.cache
 def load_assignment(assignment_id: str) -> Assignment:
-    try:
-        package = _PACKAGES[assignment_id]
-    except KeyError:
-        raise UnknownAssignment(assignment_id) from None
+    if assignment_id not in assignment_ids():
+        raise UnknownAssignment(assignment_id)
+    package = _PACKAGES[assignment_id]
     return importlib.import_module(package).ASSIGNMENT
 
 
