@@ -9,7 +9,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from autograder.config import PACKAGE_DIR, GradingConfig, content_dir
+from autograder.config import PACKAGE_DIR, GradingConfig, content_dir, engine_files
 from autograder.expected import ExpectedValues, fingerprint
 from autograder.gradescope import add_tree
 from autograder.model import Assignment, Visibility
@@ -33,7 +33,8 @@ def build_bundle(assignment: Assignment, out: Path, config: GradingConfig) -> Pa
             shutil.copytree(computed.root / check.id, shipped / check.id)
         out.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            add_tree(zf, PACKAGE_DIR, "autograder")
+            for name in engine_files():  # not PACKAGE_DIR whole: installed, it holds the reference
+                zf.write(PACKAGE_DIR / name, f"autograder/{name.as_posix()}")
             add_tree(zf, content_dir("reports"), "reports")
             add_tree(zf, Path(tmp) / "cache", "cache")
             add_tree(zf, content_dir("student_template") / assignment.id, "homework")
