@@ -26,7 +26,7 @@ from pathlib import Path
 
 from autograder import versions
 from autograder.assignments import package_dir
-from autograder.config import PACKAGE_DIR, REPO_ROOT, GradingConfig, content_dir
+from autograder.config import PACKAGE_DIR, REPO_ROOT, GradingConfig, content_dir, engine_files
 from autograder.expected import ExpectedValues, fingerprint
 from autograder.model import Assignment, Check, Visibility
 from autograder.writers.templates import render
@@ -81,17 +81,13 @@ def build_bundle(assignment: Assignment, out: Path, config: GradingConfig) -> Pa
 
 def _copy_engine(assignment: Assignment, target: Path) -> None:
     """The engine's code without instructor tools or other assignments, and its report templates."""
-    own = package_dir(assignment.id)
-    assignments = PACKAGE_DIR / "assignments"
-    skipped = shutil.ignore_patterns("__pycache__", "*.pyc", "_content")
-
-    def ignore(folder: str, names: list[str]) -> set[str]:
-        here = Path(folder)
-        if here == assignments:
-            return skipped(folder, names) | {n for n in names if (here / n).is_dir() and here / n != own}
-        return skipped(folder, names) | (set(INSTRUCTOR_ONLY) if here == PACKAGE_DIR else set())
-
-    shutil.copytree(PACKAGE_DIR, target, ignore=ignore)
+    own = package_dir(assignment.id).relative_to(PACKAGE_DIR)
+    for name in engine_files():  # never PACKAGE_DIR whole: installed, it holds every reference
+        other_assignment = name.parts[0] == "assignments" and len(name.parts) > 2 and name.parents[-3] != own
+        if str(name) in INSTRUCTOR_ONLY or other_assignment or name.suffix == ".pyc":
+            continue
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(PACKAGE_DIR / name, target / name)
     shutil.copytree(content_dir("reports"), target / "_content" / "reports",
                     ignore=shutil.ignore_patterns("__pycache__", "bundle", "gradescope"))
 

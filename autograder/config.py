@@ -23,14 +23,23 @@ def content_dir(name: str) -> Path:
     return installed if installed.is_dir() else REPO_ROOT / name
 
 
+def engine_files() -> list[Path]:
+    """The engine's own files, relative to PACKAGE_DIR, for a zip that ships the engine: no bytecode,
+    and no `_content/`, which in an installed wheel holds every assignment's reference."""
+    relative = (path.relative_to(PACKAGE_DIR) for path in PACKAGE_DIR.rglob("*") if path.is_file())
+    return sorted(r for r in relative if r.parts[0] != "_content" and "__pycache__" not in r.parts)
+
+
 def _env_path(name: str) -> Path | None:
     value = os.environ.get(name)
     return Path(value) if value else None
 
 
 def _shipped_cache() -> Path | None:
+    """The `cache/` beside the engine in a student's bundle (or a checkout). An installed wheel's
+    parent is site-packages, whose `cache/`, if any, is not ours."""
     shipped = REPO_ROOT / "cache"
-    return shipped if shipped.is_dir() else None
+    return shipped if shipped.is_dir() and not (PACKAGE_DIR / "_content").is_dir() else None
 
 
 class GradingConfig(BaseModel):

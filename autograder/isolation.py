@@ -113,7 +113,9 @@ def identity_unavailable() -> str | None:
     if os.geteuid() != 0:
         return "the grader does not run as root, so the code ran with the grader's own rights"
     engine = Path(__file__).resolve().parent
-    closed = _closed_ancestor(Path(sys.prefix)) or _closed_ancestor(Path(_numpy_dir())) or _closed_ancestor(engine)
+    # A virtual environment's interpreter and standard library stay in its base installation.
+    needed = (Path(sys.prefix), Path(sys.base_prefix), Path(_numpy_dir()), engine)
+    closed = next(filter(None, map(_closed_ancestor, needed)), None)
     if closed:
         return (f"{closed} is closed to other users, so an unprivileged user could not import Python "
                 f"packages; allow traversal (chmod o+x {closed}) to enable this protection")
