@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from autograder import __version__, faults
+from autograder import __version__, faults, versions
 from autograder.config import GradingConfig
 from autograder.expected import ExpectedValues, missing_data
 from autograder.faults import Fault
@@ -78,6 +78,8 @@ def grade(submission: Path, assignment: Assignment, config: GradingConfig,
     selected = {c.id for c in checks}
     grade = Grade(assignment=assignment.id, title=assignment.title, submission=str(submission),
                   problems=[], autograder_version=__version__)
+    if differ := versions.mismatch(config.cache_dir / assignment.id):  # recorded by `gradescope build`
+        grade.messages.append(differ)
     absent = {c.id: reason for c in checks if (reason := missing_data(c, config))}
     if absent:
         grade.messages.append(f"{len(absent)} checks were left out of the total because they cannot run on this "
