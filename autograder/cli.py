@@ -242,7 +242,7 @@ def gradescope_build(assignment_id: str, out: Path, data_root: Path | None, leav
         sys.exit(EXIT_INTERNAL)
     shipped = packaging.shipped_data(assignment, config)
     click.echo(f"Wrote {out} ({out.stat().st_size >> 10} KiB"
-               + (f", with the data sets {', '.join(shipped)}" if shipped else ", with no data set") + "). Try it with "
+               + (f"; data sets in it: {', '.join(shipped)}" if shipped else "; no data set in it") + "). Try it with "
                f"`autograder gradescope test {out} SUBMISSION...`, then upload it as the assignment's autograder.")
     if deferred:
         click.echo(f"Left out, their data sets being absent: {', '.join(deferred)}. Students see them as not "
@@ -313,7 +313,8 @@ def _show_trial(graded: trial.Graded, memory_mb: int) -> None:
                    + (" after an out-of-memory kill" if run.oom_kills else "")
                    + "; on Gradescope this student would see an error, not a score.")
     else:
-        click.echo(f"  score        {graded.score:g} / {graded.max_score:g}")
+        out_of = f" / {graded.max_score:g}" if graded.max_score is not None else " (no summary.json: maximum unknown)"
+        click.echo(f"  score        {graded.score:g}{out_of}")
     if graded.harness_error:
         click.echo(click.style("  autograder error: ", fg="red") + printable(graded.harness_error.splitlines()[0]))
     over = "  (over Gradescope's default limit of 10 minutes)" if run.seconds > 600 else ""
@@ -330,6 +331,8 @@ def _show_trial(graded: trial.Graded, memory_mb: int) -> None:
     if graded.worker_peak_mb is not None:
         click.echo(f"               {graded.worker_peak_mb:.0f} MiB: the worker's largest check, as the grader "
                    f"measured it")
+    for message in graded.messages:
+        click.echo(f"  note: {printable(message)}")
     for off in graded.protections_off:
         click.echo(f"  sandbox layer off: {printable(off)}")
 

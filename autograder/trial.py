@@ -112,6 +112,8 @@ class Graded:
     worker_peak_mb: float | None = None
     """The grader's own measurement: the worker's largest peak over the checks (summary.json)."""
     harness_error: str | None = None
+    messages: tuple[str, ...] = ()
+    """The grade's notes: checks left out, a version mismatch, an unreadable upload."""
     protections_off: tuple[str, ...] = ()
 
 
@@ -136,4 +138,4 @@ def _read_results(results: Path, submission: Path, run: container.Confined) -> G
     peaks = [c.get("peak_mb", 0.0) for p in summary.get("problems", []) for c in p.get("checks", [])]
     off = tuple(f"{p['name']} ({p['detail']})" for p in summary.get("protections", []) if not p.get("active"))
     return Graded(submission, run, written.get("score"), summary.get("max_score"), max(peaks, default=None),
-                  summary.get("harness_error"), off)
+                  summary.get("harness_error"), tuple(summary.get("messages", ())), off)
