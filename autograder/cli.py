@@ -317,6 +317,8 @@ def _show_trial(graded: trial.Graded, memory_mb: int) -> None:
         click.echo(f"  score        {graded.score:g}{out_of}")
     if graded.harness_error:
         click.echo(click.style("  autograder error: ", fg="red") + printable(graded.harness_error.splitlines()[0]))
+    for check_id, summary in graded.autograder_errors:  # the zip's fault, whatever was submitted
+        click.echo(click.style("  autograder error ", fg="red") + f"on {check_id}: {printable(summary)}")
     over = "  (over Gradescope's default limit of 10 minutes)" if run.seconds > 600 else ""
     click.echo(f"  wall time    {run.seconds:.1f} s, pinned to CPU {run.cpu}{over}")
     sampled = (f"{run.tree_peak / 2**20:.0f} MiB: the process tree's resident memory at its largest sample "

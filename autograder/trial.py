@@ -71,7 +71,9 @@ def unpack(archive: Path, root: Path) -> None:
 def run_setup(root: Path, base_python: Path) -> float:
     """setup.sh, once, as Gradescope runs it when building the image; its seconds. Its output goes
     to `setup.log` in the root, whose end is quoted if it fails."""
-    env = {**os.environ, "AUTOGRADER_HOME": str(root), "AUTOGRADER_BASE_PYTHON": str(base_python)}
+    # This machine's pip settings (indexes, proxies) pass; its Python settings do not: Gradescope has none.
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "VIRTUAL_ENV"}
+    env = {**inherited, "AUTOGRADER_HOME": str(root), "AUTOGRADER_BASE_PYTHON": str(base_python)}
     log = root / "setup.log"
     start = time.perf_counter()
     with log.open("wb") as out:
@@ -114,6 +116,8 @@ class Graded:
     harness_error: str | None = None
     messages: tuple[str, ...] = ()
     """The grade's notes: checks left out, a version mismatch, an unreadable upload."""
+    autograder_errors: tuple[tuple[str, str], ...] = ()
+    """(check id, summary) of each check the autograder itself failed on: never the student's doing."""
     protections_off: tuple[str, ...] = ()
 
 
@@ -135,7 +139,9 @@ def _read_results(results: Path, submission: Path, run: container.Confined) -> G
         summary = json.loads((results / "summary.json").read_text())
     except (OSError, ValueError):
         return Graded(submission, run, written.get("score"))
-    peaks = [c.get("peak_mb", 0.0) for p in summary.get("problems", []) for c in p.get("checks", [])]
+    checks = [c for p in summary.get("problems", []) for c in p.get("checks", [])]
+    peak = max((c.get("peak_mb", 0.0) for c in checks), default=0.0)
+    errors = tuple((c["id"], c["feedback"]["summary"]) for c in checks if c.get("outcome") == "harness_error")
     off = tuple(f"{p['name']} ({p['detail']})" for p in summary.get("protections", []) if not p.get("active"))
-    return Graded(submission, run, written.get("score"), summary.get("max_score"), max(peaks, default=None),
-                  summary.get("harness_error"), tuple(summary.get("messages", ())), off)
+    return Graded(submission, run, written.get("score"), summary.get("max_score"), peak or None,
+                  summary.get("harness_error"), tuple(summary.get("messages", ())), errors, off)

@@ -220,6 +220,7 @@ def test_gradescope_test_runs_setup_once_then_grades_each_submission_as_gradesco
     assert "score        15 / 15" in shown[str(reference)]
     assert "score        0 / 15" in shown[str(template)]
     assert "score        12.75 / 15" in shown[str(faulty)]
+    assert "autograder error" not in done.stdout
     for block in shown.values():
         assert re.search(r"wall time    \d+\.\d s, pinned to CPU \d+", block)
         assert re.search(r"peak memory  \d+ MiB: the (memory cgroup's peak|process tree's resident memory)", block)
