@@ -14,8 +14,11 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
+from autograder import container, trial, versions
+from autograder import gradescope as packaging
 from autograder.assignments import UnknownAssignment, assignment_ids, load_assignment
 from autograder.config import GradingConfig, config_errors, content_dir
+from autograder.container import CONTAINER_MB
 from autograder.results import CheckResult, Grade, Outcome
 from autograder.runner import grade_safely, selected_checks
 from autograder.text import printable
@@ -94,6 +97,8 @@ def _run(submission: Path, assignment_id: str, out: Path | None, quiet: bool, pr
         checks = selected_checks(assignment, config)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--problem") from None
+    if differ := versions.mismatch(config.cache_dir / assignment.id):  # before minutes of progress lines
+        click.echo(click.style("Warning: ", fg="yellow") + differ, err=True)
     grade = grade_safely(submission, assignment, config, progress=None if quiet else _progress(len(checks)))
     if out is not None:
         _write_all(grade, out)
@@ -230,22 +235,113 @@ def gradescope() -> None:
               help="Build even when some checks' data sets are absent; those checks are then not graded.")
 def gradescope_build(assignment_id: str, out: Path, data_root: Path | None, leave_out_missing_data: bool) -> None:
     """Build autograder.zip (setup.sh, run_autograder, engine, precomputed expected values)."""
-    from autograder import gradescope as packaging
-
     assignment = _assignment(assignment_id)
+    config = _config(data_root=data_root)
     try:
-        _, deferred = packaging.build(assignment, out, _config(data_root=data_root),
-                                      leave_out_missing_data=leave_out_missing_data)
+        _, deferred = packaging.build(assignment, out, config, leave_out_missing_data=leave_out_missing_data)
     except packaging.MissingData as exc:
         click.echo(f"Error: nothing was built: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     except RuntimeError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(EXIT_INTERNAL)
-    click.echo(f"Wrote {out} ({out.stat().st_size >> 10} KiB). Upload it as the assignment's autograder.")
+    shipped = packaging.shipped_data(assignment, config)
+    click.echo(f"Wrote {out} ({out.stat().st_size >> 10} KiB"
+               + (f"; data sets in it: {', '.join(shipped)}" if shipped else "; no data set in it") + "). Try it with "
+               f"`autograder gradescope test {out} SUBMISSION...`, then upload it as the assignment's autograder.")
     if deferred:
         click.echo(f"Left out, their data sets being absent: {', '.join(deferred)}. Students see them as not "
                    f"graded; add the data sets under data/ in the zip to grade them.", err=True)
+
+
+@gradescope.command(name="test")
+@click.argument("archive", metavar="ZIP", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("submissions", metavar="SUBMISSION...", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=Path))
+@click.option("--memory-mb", type=click.IntRange(min=256), default=CONTAINER_MB, show_default=True,
+              help="Memory of the container (a memory cgroup, where this machine allows one).")
+@click.option("--python", "base_python", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              envvar="AUTOGRADER_BASE_PYTHON", help="Python 3.11 that setup.sh creates its virtual environment "
+              "from, instead of installing one with apt [default: /usr/bin/python3.11 if present, else this Python].")
+@click.option("--workdir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("."),
+              help="Where the temporary root standing for /autograder is made: outside /tmp, as /autograder is "
+                   "[default: this folder].")
+@click.option("--keep", is_flag=True, help="Keep the temporary root (its setup.log, results/) and print where it is.")
+def gradescope_test(archive: Path, submissions: tuple[Path, ...], memory_mb: int, base_python: Path | None,
+                    workdir: Path, keep: bool) -> None:
+    """Try ZIP as Gradescope would, before students see it: run its setup.sh once, then its
+    run_autograder on each SUBMISSION (a folder, a .zip or a .py file), on one CPU within the container's
+    memory. Prints each score, wall time and peak memory.
+
+    Exits 0 when every submission got a results.json, 3 otherwise (or when setup.sh fails).
+    """
+    memory_bytes = memory_mb * 10**6
+    click.echo(_confinement(container.cgroup_available(memory_bytes), memory_mb), err=True)
+    base_python = base_python or trial.default_base_python()
+    with trial.trial_root(workdir, keep) as root:
+        try:
+            trial.unpack(archive, root)
+        except trial.NotAnAutograderZip as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        click.echo(f"Running setup.sh in {root}: a virtual environment from {base_python}, then torch and the "
+                   f"engine's dependencies (a minute or more)...", err=True)
+        try:
+            click.echo(f"setup.sh done in {trial.run_setup(root, base_python):.0f} s.", err=True)
+        except trial.SetupFailed as exc:
+            click.echo(f"Error: {exc}\nGradescope would fail to build the autograder image.", err=True)
+            sys.exit(EXIT_INTERNAL)
+        graded: list[trial.Graded] = []
+        for submission in submissions:
+            graded.append(trial.grade(root, submission, memory_bytes))
+            _show_trial(graded[-1], memory_mb)
+        if keep:
+            click.echo(f"\nKept {root} (setup.log, run_autograder.log and results/ of the last submission).",
+                       err=True)
+    sys.exit(EXIT_FULL_MARKS if all(g.score is not None for g in graded) else EXIT_INTERNAL)
+
+
+def _confinement(cgroup: str | None, memory_mb: int) -> str:
+    if cgroup:
+        return f"Each submission runs on one CPU, in a memory cgroup ({cgroup}) of {memory_mb} MB, as in the container."
+    return (f"Each submission runs on one CPU but with NO {memory_mb} MB limit: no memory cgroup can be made here "
+            f"(it needs root and a memory controller), so only the grader's own resident watch "
+            f"({packaging.GRADESCOPE_RESIDENT_MB} MB, set by run_autograder) limits it.")
+
+
+def _show_trial(graded: trial.Graded, memory_mb: int) -> None:
+    """One submission's figures, each saying what it measured."""
+    run = graded.run
+    click.echo(f"\n{click.style(printable(str(graded.submission)), bold=True)}")
+    if graded.score is None:
+        click.echo(click.style("  no results.json", fg="red") + f": run_autograder exited {run.returncode}"
+                   + (" after an out-of-memory kill" if run.oom_kills else "")
+                   + "; on Gradescope this student would see an error, not a score.")
+    else:
+        out_of = f" / {graded.max_score:g}" if graded.max_score is not None else " (no summary.json: maximum unknown)"
+        click.echo(f"  score        {graded.score:g}{out_of}")
+    if graded.harness_error:
+        click.echo(click.style("  autograder error: ", fg="red") + printable(graded.harness_error.splitlines()[0]))
+    for check_id, summary in graded.autograder_errors:  # the zip's fault, whatever was submitted
+        click.echo(click.style("  autograder error ", fg="red") + f"on {check_id}: {printable(summary)}")
+    over = "  (over Gradescope's default limit of 10 minutes)" if run.seconds > 600 else ""
+    click.echo(f"  wall time    {run.seconds:.1f} s, pinned to CPU {run.cpu}{over}")
+    sampled = (f"{run.tree_peak / 2**20:.0f} MiB: the process tree's resident memory at its largest sample "
+               f"(every {container.SAMPLE_S:g} s)")
+    if run.cgroup_peak is not None:
+        oom = f"{run.oom_kills} out-of-memory kills" if run.oom_kills else "no out-of-memory kill"
+        click.echo(f"  peak memory  {run.cgroup_peak / 2**20:.0f} MiB: the memory cgroup's peak (cgroup "
+                   f"v{run.cgroup_version}; with the page cache this run brought in), {oom}")
+        click.echo(f"               {sampled}")
+    else:
+        click.echo(f"  peak memory  {sampled}; no memory cgroup here, so no exact peak")
+    if graded.worker_peak_mb is not None:
+        click.echo(f"               {graded.worker_peak_mb:.0f} MiB: the worker's largest check, as the grader "
+                   f"measured it")
+    for message in graded.messages:
+        click.echo(f"  note: {printable(message)}")
+    for off in graded.protections_off:
+        click.echo(f"  sandbox layer off: {printable(off)}")
 
 
 @main.command(name="student-bundle")

@@ -27,7 +27,10 @@ from autograder.session import WorkerSession
 
 
 def _versions() -> str:
-    return ",".join(f"{dist}={version or 'none'}" for dist, version in sorted(versions.installed().items()))
+    """Public versions: a CUDA build where the zip is built and the CPU build that Gradescope's
+    setup.sh installs (`2.13.0` and `2.13.0+cpu`) compute the same values, so they share the cache."""
+    return ",".join(f"{dist}={versions.public(version) or 'none'}"
+                    for dist, version in sorted(versions.installed().items()))
 
 
 def fingerprint(assignment: Assignment, config: GradingConfig, *, with_reference: bool | None = None) -> str:

@@ -1,19 +1,25 @@
 """Building the Gradescope autograder zip of one assignment.
 
-The zip holds the engine, the reports, the assignment's reference (for instructors' regrades; the
-grading itself reads the expected values computed here, so the container never has to run the
-reference), `setup.sh` and `run_autograder`. Gradescope unpacks it to `/autograder/source`, runs
-`setup.sh` once when building the image and `run_autograder` for every submission.
+The zip holds the engine (with what a plain `pip install .` of it needs), the reports, the
+assignment's reference (for instructors' regrades; the grading itself reads the expected values
+computed here, so the container never has to run the reference), the data sets its checks read
+(`data/<name>/`), the library versions those values were computed with
+(`cache/<assignment>/versions.json`), `setup.sh` and `run_autograder`. Gradescope unpacks it to
+`/autograder/source`, runs `setup.sh` once when building the image and `run_autograder` for every
+submission.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import shutil
 import tempfile
 import zipfile
 from pathlib import Path
 
-from autograder.config import REPO_ROOT, GradingConfig
+from autograder import versions
+from autograder.config import PACKAGE_DIR, GradingConfig, content_dir
 from autograder.expected import ExpectedValues, missing_data
 from autograder.model import Assignment
 from autograder.writers.templates import render
@@ -21,7 +27,11 @@ from autograder.writers.templates import render
 GRADESCOPE_RESIDENT_MB = 600
 """Gradescope's default container has 768 MB for everything; the parent needs about 60 MB."""
 
-_SOURCES = ("autograder", "reports", "pyproject.toml", "README.md")
+DISTRIBUTION = "dl-autograder"
+SCRIPTS = ("setup.sh", "run_autograder")
+_NOT_SHIPPED = ("__pycache__", "_content")
+"""Never zipped: bytecode, and an installed engine's content folders (every assignment's reference
+and templates), of which the zip carries this assignment's alone, at the top level."""
 
 
 class MissingData(Exception):
@@ -43,24 +53,69 @@ def build(assignment: Assignment, out: Path, config: GradingConfig, *,
                           f"--leave-out-missing-data to build a zip that does not grade those checks.")
     with tempfile.TemporaryDirectory(prefix="autograder-gradescope-") as tmp:
         cache = Path(tmp) / "cache"
-        build_config = config.model_copy(update={"cache_dir": cache})
-        ready = [c for c in assignment.checks if c.id not in deferred]
-        failures = {cid: f.feedback.summary for cid, f in ExpectedValues(assignment, build_config)
-                    .get(ready).items() if not isinstance(f, dict)}
-        if failures:
-            raise RuntimeError(f"the reference failed on some checks, so nothing was built: {failures}")
+        _compute_expected(assignment, config.model_copy(update={"cache_dir": cache}),
+                          [c for c in assignment.checks if c.id not in deferred])
+        recorded = json.loads(versions.record(cache / assignment.id).read_text())
         out.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for name in _SOURCES:
-                add_tree(zf, REPO_ROOT / name, name)
-            add_tree(zf, config.reference_root / assignment.id, f"reference/{assignment.id}")
+            _add_engine(zf, assignment, config)
             add_tree(zf, cache, "cache")
-            for script in ("setup.sh", "run_autograder"):
-                info = zipfile.ZipInfo(script)
-                info.external_attr = 0o755 << 16
-                zf.writestr(info, render(f"gradescope/{script}.j2", assignment=assignment.id,
-                                         resident_mb=GRADESCOPE_RESIDENT_MB))
+            for name in shipped_data(assignment, config):
+                add_tree(zf, config.data_root / name, f"data/{name}")
+            for script in SCRIPTS:
+                _add_script(zf, script, assignment.id, recorded)
     return out, list(deferred)
+
+
+def _compute_expected(assignment: Assignment, config: GradingConfig, checks: list) -> None:
+    failures = {cid: f.feedback.summary for cid, f in ExpectedValues(assignment, config).get(checks).items()
+                if not isinstance(f, dict)}
+    if failures:
+        raise RuntimeError(f"the reference failed on some checks, so nothing was built: {failures}")
+
+
+def shipped_data(assignment: Assignment, config: GradingConfig) -> list[str]:
+    """The data sets any check of the assignment declares that are under the data root: the
+    container's parent builds the students' input sets from them at grading time."""
+    declared = sorted({name for check in assignment.checks for name in check.data})
+    return [name for name in declared if config.data_root is not None and (config.data_root / name).is_dir()]
+
+
+def _add_engine(zf: zipfile.ZipFile, assignment: Assignment, config: GradingConfig) -> None:
+    """What `pip install .` in the container needs, and what the engine reads at grading time: the
+    content folders at the top level, as in a checkout (pyproject.toml maps them into the wheel)."""
+    for name, text in project_files().items():
+        zf.writestr(name, text)
+    add_tree(zf, PACKAGE_DIR, "autograder")
+    add_tree(zf, content_dir("reports"), "reports")
+    add_tree(zf, config.reference_root / assignment.id, f"reference/{assignment.id}")
+    template = content_dir("student_template") / assignment.id
+    if template.is_dir():
+        add_tree(zf, template, f"student_template/{assignment.id}")
+    else:  # the package-data mapping needs the folder, not its files
+        zf.writestr(f"student_template/{assignment.id}/", "")
+
+
+def project_files(checkout: Path | None = PACKAGE_DIR.parent) -> dict[str, str]:
+    """pyproject.toml and README.md: the checkout's own, or, where the engine runs from an installed
+    wheel (no checkout beside it), written from the installed distribution's metadata."""
+    if checkout is not None and (checkout / "pyproject.toml").is_file():
+        return {name: (checkout / name).read_text() for name in ("pyproject.toml", "README.md")}
+    metadata = importlib.metadata.metadata(DISTRIBUTION)
+    required = [r for r in metadata.get_all("Requires-Dist") or () if "extra ==" not in r]
+    return {
+        "pyproject.toml": render("gradescope/pyproject.toml.j2", distribution=metadata["Name"],
+                                 version=metadata["Version"], requires_python=metadata["Requires-Python"] or ">=3.11",
+                                 dependencies=[json.dumps(r) for r in required]),
+        "README.md": metadata.get_payload() or metadata["Description"] or f"# {DISTRIBUTION}\n",
+    }
+
+
+def _add_script(zf: zipfile.ZipFile, script: str, assignment_id: str, recorded: dict[str, str | None]) -> None:
+    info = zipfile.ZipInfo(script)
+    info.external_attr = 0o755 << 16
+    zf.writestr(info, render(f"gradescope/{script}.j2", assignment=assignment_id, resident_mb=GRADESCOPE_RESIDENT_MB,
+                             versions={d: versions.public(v) for d, v in recorded.items()}))
 
 
 def add_tree(zf: zipfile.ZipFile, source: Path, arcname: str) -> None:
@@ -68,12 +123,12 @@ def add_tree(zf: zipfile.ZipFile, source: Path, arcname: str) -> None:
         zf.write(source, arcname)
         return
     for path in sorted(source.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
+        if path.is_file() and not set(_NOT_SHIPPED) & set(path.relative_to(source).parts):
             zf.write(path, f"{arcname}/{path.relative_to(source).as_posix()}")
 
 
 def unpack(archive: Path, target: Path) -> None:
-    """What Gradescope does with the zip: used by the tests to run it end to end."""
+    """What Gradescope does with the zip: `gradescope test` and the tests run it so, end to end."""
     shutil.unpack_archive(archive, target)
-    for script in ("setup.sh", "run_autograder"):
+    for script in SCRIPTS:
         (target / script).chmod(0o755)

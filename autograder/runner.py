@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from autograder import __version__, faults
+from autograder import __version__, faults, versions
 from autograder.config import GradingConfig
 from autograder.expected import ExpectedValues, absent_dataset, missing_data
 from autograder.faults import Fault
@@ -114,6 +114,8 @@ def grade(submission: Path, assignment: Assignment, config: GradingConfig,
     selected = {c.id for c in checks}
     grade = Grade(assignment=assignment.id, title=assignment.title, submission=str(submission),
                   problems=[], autograder_version=__version__)
+    if differ := versions.mismatch(config.cache_dir / assignment.id):  # recorded where the values were computed
+        grade.messages.append(differ)
     expected_values = ExpectedValues(assignment, config)
     absent = _cannot_run_here(checks, config, expected_values)
     if absent:

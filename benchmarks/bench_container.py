@@ -2,9 +2,10 @@
 
     AUTOGRADER_DATA_ROOT=../shared/data python benchmarks/bench_container.py -a uw-cse446-hw4 --runs 10
 
-Builds the assignment's `autograder.zip`, unpacks it into a temporary root standing for
-`/autograder` (its `data/` pointing at the data root), and runs its `run_autograder` on the bundled
-reference, each run:
+Builds the assignment's `autograder.zip` (with the data sets its checks read), unpacks it into a
+temporary root standing for `/autograder`, and runs its `run_autograder` on the bundled reference,
+with this Python instead of the venv `setup.sh` would make (`autograder gradescope test` runs that
+too), each run confined by `autograder.container`:
 
 - on one CPU (`sched_setaffinity`), as the container's half vCPU rounds up to;
 - inside a memory cgroup of 768 MB (cgroup v1 or v2, where this machine lets root create one), so
@@ -22,80 +23,15 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from autograder import gradescope
+from autograder import container, gradescope
 from autograder.assignments import load_assignment
 from autograder.config import REPO_ROOT, GradingConfig
 
-CONTAINER_BYTES = 768 * 10**6
-
-
-class MemoryCgroup:
-    """A memory cgroup of this process's own, or None where none can be made."""
-
-    def __init__(self, folder: Path, version: int):
-        self.folder = folder
-        self.version = version
-
-    @classmethod
-    def make(cls, limit: int) -> MemoryCgroup | None:
-        for version, base in ((2, _v2_base()), (1, _v1_base())):
-            if base is None:
-                continue
-            folder = base / f"autograder-bench-{os.getpid()}"
-            try:
-                folder.mkdir()
-                (folder / ("memory.max" if version == 2 else "memory.limit_in_bytes")).write_text(str(limit))
-                if version == 2:
-                    (folder / "memory.swap.max").write_text("0")
-            except OSError:
-                shutil.rmtree(folder, ignore_errors=True)
-                continue
-            return cls(folder, version)
-        return None
-
-    def enter(self) -> None:
-        (self.folder / "cgroup.procs").write_text(str(os.getpid()))
-
-    def peak(self) -> int:
-        name = "memory.peak" if self.version == 2 else "memory.max_usage_in_bytes"
-        path = self.folder / name
-        return int(path.read_text()) if path.exists() else -1
-
-    def reset(self) -> None:
-        if self.version == 1:
-            (self.folder / "memory.max_usage_in_bytes").write_text("0")
-
-    def oom_kills(self) -> int:
-        events = self.folder / ("memory.events" if self.version == 2 else "memory.oom_control")
-        for line in events.read_text().splitlines():
-            if line.startswith("oom_kill "):
-                return int(line.split()[1])
-        return 0
-
-    def remove(self) -> None:
-        self.folder.rmdir()
-
-
-def _v2_base() -> Path | None:
-    own = Path("/proc/self/cgroup").read_text().splitlines()
-    path = next((line.split(":", 2)[2] for line in own if line.startswith("0::")), None)
-    for mount in (Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/unified")):
-        if (mount / "cgroup.controllers").exists() and "memory" in (mount / "cgroup.controllers").read_text():
-            return mount / path.lstrip("/") if path else mount
-    return None
-
-
-def _v1_base() -> Path | None:
-    own = Path("/proc/self/cgroup").read_text().splitlines()
-    path = next((line.split(":", 2)[2] for line in own if ":memory:" in line), None)
-    mount = Path("/sys/fs/cgroup/memory")
-    return mount / path.lstrip("/") if path is not None and mount.is_dir() else None
+CONTAINER_BYTES = container.CONTAINER_MB * 10**6
 
 
 def build_root(assignment_id: str, data_root: Path, work: Path) -> Path:
@@ -106,33 +42,24 @@ def build_root(assignment_id: str, data_root: Path, work: Path) -> Path:
                                           leave_out_missing_data=True)
     if left_out:
         print(f"left out (their data sets are not under {data_root}): {', '.join(left_out)}")
-    gradescope.unpack(zip_path, home / "source")
-    (home / "source" / "data").symlink_to(data_root)
+    gradescope.unpack(zip_path, home / "source")  # with data/: the zip carries the data sets its checks read
     return home
 
 
-def run_once(home: Path, cgroup: MemoryCgroup | None) -> dict:
+def run_once(home: Path) -> dict:
     shutil.rmtree(home / "submission", ignore_errors=True)
     shutil.rmtree(home / "results", ignore_errors=True)
     shutil.copytree(REPO_ROOT / "reference" / ASSIGNMENT, home / "submission")
     (home / "results").mkdir()
-
-    def confine() -> None:
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-        if cgroup is not None:
-            cgroup.enter()
-
-    if cgroup is not None:
-        cgroup.reset()
-    start = time.perf_counter()
-    subprocess.run([str(home / "source" / "run_autograder")], preexec_fn=confine, capture_output=True,
-                   env={"PATH": "/usr/bin:/bin", "AUTOGRADER_HOME": str(home), "AUTOGRADER_PYTHON": sys.executable})
-    seconds = time.perf_counter() - start
+    run = container.run_confined([str(home / "source" / "run_autograder")],
+                                 {"PATH": "/usr/bin:/bin", "AUTOGRADER_HOME": str(home),
+                                  "AUTOGRADER_PYTHON": sys.executable},
+                                 CONTAINER_BYTES, name=f"autograder-bench-{os.getpid()}", output=home / "run.log")
     results = json.loads((home / "results" / "results.json").read_text())
     summary = json.loads((home / "results" / "summary.json").read_text())
-    return {"score": results["score"], "max": summary["max_score"], "seconds": seconds,
-            "peak_mb": cgroup.peak() / 2**20 if cgroup else float("nan"),
-            "oom": cgroup.oom_kills() if cgroup else 0,
+    return {"score": results["score"], "max": summary["max_score"], "seconds": run.seconds,
+            "peak_mb": run.cgroup_peak / 2**20 if run.cgroup_peak is not None else float("nan"),
+            "oom": run.oom_kills,
             "problems": {p["id"]: max((c.get("peak_mb", 0.0) for c in p["checks"]), default=0.0)
                          for p in summary["problems"]},
             "lost": [c["id"] for p in summary["problems"] for c in p["checks"] if c["score"] < c["max_score"]]}
@@ -149,23 +76,19 @@ def main() -> None:
     args = parser.parse_args()
     ASSIGNMENT = args.assignment
     data_root = Path(os.environ.get("AUTOGRADER_DATA_ROOT") or REPO_ROOT.parent / "shared" / "data").resolve()
-    cgroup = MemoryCgroup.make(CONTAINER_BYTES)
+    cgroup = container.cgroup_available(CONTAINER_BYTES)
     print(f"{ASSIGNMENT}: reference, {args.runs} runs, one CPU, "
-          + (f"memory cgroup v{cgroup.version} of {CONTAINER_BYTES // 10**6} MB" if cgroup
+          + (f"memory cgroup {cgroup} of {CONTAINER_BYTES // 10**6} MB" if cgroup
              else "NO memory cgroup could be made here: the grader's resident watch alone"))
     with tempfile.TemporaryDirectory(prefix="bench-container-") as tmp:
         os.chmod(tmp, 0o755)
         home = build_root(ASSIGNMENT, data_root, Path(tmp))
-        try:
-            for i in range(1, args.runs + 1):
-                run = run_once(home, cgroup)
-                problems = "  ".join(f"{k} {v:.0f}" for k, v in run["problems"].items())
-                print(f"run {i:>2}: {run['score']:g}/{run['max']:g} in {run['seconds']:.1f} s, cgroup peak "
-                      f"{run['peak_mb']:.0f} MiB, OOM kills {run['oom']}; worker peak per problem (MiB): {problems}"
-                      + (f"; lost: {', '.join(run['lost'])}" if run["lost"] else ""), flush=True)
-        finally:
-            if cgroup is not None:
-                cgroup.remove()
+        for i in range(1, args.runs + 1):
+            run = run_once(home)
+            problems = "  ".join(f"{k} {v:.0f}" for k, v in run["problems"].items())
+            print(f"run {i:>2}: {run['score']:g}/{run['max']:g} in {run['seconds']:.1f} s, cgroup peak "
+                  f"{run['peak_mb']:.0f} MiB, OOM kills {run['oom']}; worker peak per problem (MiB): {problems}"
+                  + (f"; lost: {', '.join(run['lost'])}" if run["lost"] else ""), flush=True)
 
 
 if __name__ == "__main__":

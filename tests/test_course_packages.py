@@ -58,10 +58,12 @@ def test_pyproject_depends_on_every_course_package():
 
 
 def test_gradescope_setup_checks_every_course_package_imports():
-    script = render("gradescope/setup.sh.j2", assignment=HW3, resident_mb=GRADESCOPE_RESIDENT_MB)
-    assert "/autograder/venv/bin/python -m pip install -q -e .\n" in script
-    assert ('MPLBACKEND=Agg /autograder/venv/bin/python -c '
+    script = render("gradescope/setup.sh.j2", assignment=HW3, resident_mb=GRADESCOPE_RESIDENT_MB,
+                    versions={"torch": "2.13.0", "torchvision": None, "numpy": "2.4.6"})
+    assert '"$python" -m pip install -q . "numpy==2.4.6"\n' in script
+    assert ('MPLBACKEND=Agg "$python" -c '
             '"import numpy, scipy, torch, matplotlib, pandas, tqdm, seaborn, sklearn, IPython"\n') in script
+    assert script.index("pip install -q .") < script.index("MPLBACKEND=Agg")
 
 
 def test_bundle_readme_installs_torch_for_cpu_then_the_course_packages():
