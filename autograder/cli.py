@@ -247,7 +247,7 @@ def gradescope_build(assignment_id: str, out: Path, data_root: Path | None, leav
         sys.exit(EXIT_INTERNAL)
     shipped = packaging.shipped_data(assignment, config)
     click.echo(f"Wrote {out} ({out.stat().st_size >> 10} KiB"
-               + (f"; data sets in it: {', '.join(shipped)}" if shipped else "; no data set in it") + "). Try it with "
+               + (f"; data sets in it: {', '.join(f.name for f in shipped)}" if shipped else "; no data set in it") + "). Try it with "
                f"`autograder gradescope test {out} SUBMISSION...`, then upload it as the assignment's autograder.")
     if deferred:
         click.echo(f"Left out, their data sets being absent: {', '.join(deferred)}. Students see them as not "

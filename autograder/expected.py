@@ -21,6 +21,7 @@ import numpy as np
 from autograder import __version__, faults, transport, versions
 from autograder.assignments import package_dir
 from autograder.config import GradingConfig
+from autograder.data import dataset_folder
 from autograder.faults import Fault
 from autograder.model import Assignment, Check
 from autograder.session import WorkerSession
@@ -56,8 +57,7 @@ def fingerprint(assignment: Assignment, config: GradingConfig, *, with_reference
 
 def absent_dataset(check: Check, config: GradingConfig) -> str | None:
     """The first data set of `check` absent from the data root; None when all are there."""
-    return next((name for name in check.data
-                 if config.data_root is None or not (config.data_root / name).is_dir()), None)
+    return next((name for name in check.data if dataset_folder(config.data_root, name) is None), None)
 
 
 def missing_data(check: Check, config: GradingConfig) -> str | None:
@@ -112,8 +112,8 @@ class ExpectedValues:
             return self.root / check.id
         digest = hashlib.sha256()
         for name in check.data:
-            base = self.config.data_root / name
-            for path in sorted(base.rglob("*")) if base.is_dir() else ():
+            base = dataset_folder(self.config.data_root, name)
+            for path in sorted(base.rglob("*")) if base is not None else ():
                 if path.is_file():
                     digest.update(f"{path.relative_to(base)}\0{path.stat().st_size}\0".encode())
         return self.root / f"{check.id}-{digest.hexdigest()[:12]}"

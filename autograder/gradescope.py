@@ -20,6 +20,7 @@ from pathlib import Path
 
 from autograder import versions
 from autograder.config import PACKAGE_DIR, GradingConfig, content_dir
+from autograder.data import dataset_folder
 from autograder.expected import ExpectedValues, missing_data
 from autograder.model import Assignment
 from autograder.writers.templates import render
@@ -60,8 +61,8 @@ def build(assignment: Assignment, out: Path, config: GradingConfig, *,
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             _add_engine(zf, assignment, config)
             add_tree(zf, cache, "cache")
-            for name in shipped_data(assignment, config):
-                add_tree(zf, config.data_root / name, f"data/{name}")
+            for folder in shipped_data(assignment, config):
+                add_tree(zf, folder, f"data/{folder.name}")
             for script in SCRIPTS:
                 _add_script(zf, script, assignment.id, recorded)
     return out, list(deferred)
@@ -74,11 +75,11 @@ def _compute_expected(assignment: Assignment, config: GradingConfig, checks: lis
         raise RuntimeError(f"the reference failed on some checks, so nothing was built: {failures}")
 
 
-def shipped_data(assignment: Assignment, config: GradingConfig) -> list[str]:
-    """The data sets any check of the assignment declares that are under the data root: the
-    container's parent builds the students' input sets from them at grading time."""
+def shipped_data(assignment: Assignment, config: GradingConfig) -> list[Path]:
+    """The folders of the data sets any check of the assignment declares that are under the data
+    root: the container's parent builds the students' input sets from them at grading time."""
     declared = sorted({name for check in assignment.checks for name in check.data})
-    return [name for name in declared if config.data_root is not None and (config.data_root / name).is_dir()]
+    return [f for name in declared if (f := dataset_folder(config.data_root, name)) is not None]
 
 
 def _add_engine(zf: zipfile.ZipFile, assignment: Assignment, config: GradingConfig) -> None:

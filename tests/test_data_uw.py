@@ -135,3 +135,16 @@ def test_real_glove_subset_is_found_and_verified():
     assert path.name in glove.KNOWN
     words, vectors = glove.read_vectors(path, {"the", "quinn", "notaword"})
     assert words == ["the", "quinn"] and vectors.shape == (2, 50)
+
+
+def test_glove_is_found_under_each_of_its_usual_folders_and_a5_training_declares_it(tmp_path):
+    from autograder.assignments import load_assignment
+    from autograder.data import FOLDERS, dataset_folder, glove
+
+    assert {location.split("/")[0] for location in glove.LOCATIONS} == set(FOLDERS["glove"])
+    assert dataset_folder(tmp_path, "glove") is None
+    (tmp_path / "glove-6B-50d-10k").mkdir()
+    assert dataset_folder(tmp_path, "glove") == tmp_path / "glove-6B-50d-10k"
+    # The budgeted training reads GloVe: a zip built for it must carry the vectors, and a machine
+    # without them leaves the check out instead of failing it.
+    assert "glove" in load_assignment("uw-cse446-hw4").check("a5.training.dev_accuracy").data

@@ -16,6 +16,19 @@ class DataError(Exception):
     """A data file is missing or does not match its checksum."""
 
 
+FOLDERS = {"glove": ("glove", "glove-6B-50d", "glove-6B-50d-10k")}
+"""Data sets that courses keep under one of several folder names (in the order looked for; GloVe's
+are those of `glove.LOCATIONS`). Every other data set is the folder of its own name."""
+
+
+def dataset_folder(root: Path | None, name: str) -> Path | None:
+    """The folder of the data set `name` under `root`, or None where it is absent: what a check's
+    `data` declares, what `gradescope build` copies, what keys its cached values."""
+    if root is None:
+        return None
+    return next((Path(root) / f for f in FOLDERS.get(name, (name,)) if (Path(root) / f).is_dir()), None)
+
+
 @functools.lru_cache(maxsize=64)
 def _sha256(path: Path, size: int, mtime: float) -> str:
     digest = hashlib.sha256()

@@ -602,7 +602,7 @@ PROBLEM = Problem(
         Check(id="a5.constants.in_range", part="d", points=5.0,
               claim="the training constants are usable numbers, with NUM_EPOCHS at most 16",
               run=run_constants, judge=judge_constants),
-        Check(id="a5.training.dev_accuracy", part="d", points=10.0, timeout=180.0, data=("sst2",),
+        Check(id="a5.training.dev_accuracy", part="d", points=10.0, timeout=180.0, data=("sst2", "glove"),
               inputs=(inputs.SST2_BUDGET,),
               claim="after a fixed training budget on SST-2, the model reaches a dev accuracy that every valid "
                     "RNN, LSTM and GRU reaches (measured over 20 initialisations each)",
