@@ -35,7 +35,7 @@ def module_source(doc: str, arrays: Mapping[str, np.ndarray], name: str = "TABLE
     """Python source defining `name`, the table of `arrays` (for the generating script)."""
     lines = [f'"""{doc}"""', "", f"{name} = {{"]
     for key, array in arrays.items():
-        array = np.ascontiguousarray(array)
+        array = np.array(array, order="C")  # np.ascontiguousarray would make a 0-d array 1-d
         text = base64.b64encode(array.tobytes()).decode("ascii")
         chunks = [text[i:i + _LINE] for i in range(0, len(text), _LINE)] or [""]
         lines.append(f"    {key!r}: ({array.dtype.str!r}, {tuple(int(n) for n in array.shape)!r}, (")

@@ -176,7 +176,7 @@ TABLE = {
         "6qKKu30UwD/ZZghyxG4EQAYaU6PX8Im/AbCe5scV4L+kFPgbyJ32P/yNnlGp7/C/CVldoDJd6b8aQ+DNPgEBQFJJsDNLWPO/"
         "V8M5bqrF4D8="
     )),
-    'p1 55272022 z': ('<f8', (1,), (
+    'p1 55272022 z': ('<f8', (), (
         "Wp+kA4vkUkA="
     )),
     'p1 1 Y': ('<f8', (2, 50), (
@@ -351,7 +351,7 @@ TABLE = {
         "mPb1Ei0K7D9jTYLiBW4ZwK6m8o7gHPC/Ep+ZaoIS7T+qzHmWr4D7PyP8uVeFB/K/2Lcif2wxFcADoM3AanShv/U+mnJp+BXA"
         "c/+7UMpl9j8="
     )),
-    'p1 1 z': ('<f8', (1,), (
+    'p1 1 z': ('<f8', (), (
         "aIkn8zdIc0A="
     )),
     'p1 2022 Y': ('<f8', (2, 50), (
@@ -526,7 +526,7 @@ TABLE = {
         "Zgs0x/7X+z8aNDKHAp7ov/jrNmuZRL+/e7iPzf078D8qymT1yhkYwM34Y1oanPa/DoF6Eq84ob+GfHcbfuLRPxkr4mlYpQLA"
         "BniNNj6J+L8="
     )),
-    'p1 2022 z': ('<f8', (1,), (
+    'p1 2022 z': ('<f8', (), (
         "3JJfoiD4YUA="
     )),
     'p3 5527 B': ('<f4', (200, 20), (
