@@ -77,18 +77,20 @@ def orthonormal(basis: np.ndarray) -> np.ndarray:
 
 
 def sines(wanted: np.ndarray, got: np.ndarray) -> np.ndarray:
-    """For each direction of span(`wanted`), the sine of its principal angle to span(`got`): 0 where
-    span(`got`) holds it (largest first). Taken from the part of span(`wanted`) outside span(`got`),
-    which keeps sines near 0 exact (1 - cos^2 would lose them below 1e-8)."""
-    inside, outside = orthonormal(wanted), orthonormal(got)
-    found = np.linalg.svd(inside - outside @ (outside.T @ inside), compute_uv=False)
-    return np.concatenate([np.clip(found, 0.0, 1.0), np.zeros(inside.shape[1] - found.size)])
+    """For each direction of span(`wanted`), whose columns must be orthonormal, the sine of its
+    principal angle to span(`got`): 0 where span(`got`) holds it (largest first). Taken from the part
+    of `wanted` outside span(`got`), which keeps sines near 0 exact (1 - cos^2 loses them below 1e-8)."""
+    outside = orthonormal(got)
+    found = np.linalg.svd(wanted - outside @ (outside.T @ wanted), compute_uv=False)
+    return np.concatenate([np.clip(found, 0.0, 1.0), np.zeros(wanted.shape[1] - found.size)])
 
 
 def distance_to(B: np.ndarray, basis: np.ndarray) -> float:
-    """How far span(`basis`) is from span(B), both K-dimensional: sqrt(2 * sum of the squared sines
-    of their principal angles), the Frobenius distance of the two projectors, in which PCA's
-    distance is reported."""
+    """How far span(`basis`) is from span(B), for an orthonormal B (the handout's) and a basis of as
+    many columns: sqrt(2 * sum of the squared sines of their principal angles), the Frobenius distance
+    of the two projectors, in which PCA's distance is reported. It is the check's measure of the
+    student's basis, and only that: for bases of other sizes, or a B that is not orthonormal, it is
+    not the subspace distance the handout asks for."""
     return float(np.sqrt(2.0 * np.sum(sines(B, basis) ** 2)))
 
 
