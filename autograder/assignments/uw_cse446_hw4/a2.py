@@ -213,9 +213,9 @@ def judge_training(kind: str):
         if not np.all(np.isfinite(losses)) or not after <= LOWERED * before:
             return Verdict.failed(f"Training {BUILDERS[kind]} for {EPOCHS} epochs (Adam, lr {LR}, batches of {BATCH}) "
                                   f"did not lower the reconstruction error to {LOWERED:.0%} of its start.",
-                                  details=details, hint="Each batch: loss = F.mse_loss(model(batch), batch); "
-                                  "optimizer.zero_grad(); loss.backward(); optimizer.step(), with "
-                                  "torch.optim.Adam(model.parameters(), lr=lr).")
+                                  details=details, hint="For each batch: the mean squared error of the model's "
+                                  "output against the batch itself, then zero the gradients, backpropagate, and "
+                                  "step an Adam optimiser over the model's parameters at the lr given.")
         if not losses[-1] < losses[0]:
             return Verdict.failed("The model improved, but the returned losses do not decrease: return the mean "
                                   "training loss of each epoch, in order.", details=details)
@@ -249,7 +249,8 @@ def judge_error(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     value, right = got["error"].reshape(-1), float(expected["error"])
     if value.size != 1:
         return Verdict.failed(f"reconstruction_error should return one float, but it returned {value.size} values.",
-                              hint="Average over all pixels of all images: F.mse_loss(model(X), X).item().")
+                              hint="Average over all pixels of all images (F.mse_loss's default reduction), and "
+                                   "return that one number as a float.")
     value = float(value[0])
     if abs(value - right) <= 1e-6 + 1e-4 * abs(right):
         return Verdict.passed("reconstruction_error equals F.mse_loss(model(X), X).")
@@ -261,7 +262,8 @@ def judge_error(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     if hint is None and abs(value - right ** 0.5) <= 1e-4:
         hint = "It returns the root of the mean squared error: leave out the square root."
     return Verdict.failed(f"reconstruction_error returned {value:.6g}; F.mse_loss(model(X), X) is {right:.6g}.",
-                          hint=hint or "Return F.mse_loss(model(X), X).item(), without gradients.")
+                          hint=hint or "Return the mean squared error of the model's reconstruction of X against X "
+                                       "itself, over every pixel, as a float computed without gradients.")
 
 
 # Checkpoints: the first TEST_IMAGES MNIST test images (pixels / 255, flattened). The reference

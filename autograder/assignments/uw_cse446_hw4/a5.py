@@ -392,8 +392,9 @@ def judge_loss(got: Outputs, expected: Outputs, check: Check) -> Verdict:
         hint = ("forward already returns probabilities (it ends with a sigmoid), but loss applies the sigmoid "
                 "again: use nn.BCELoss, or drop the sigmoid from forward.")
     else:
-        hint = ("Expected the mean binary cross-entropy: nn.BCEWithLogitsLoss()(logits, targets.float()) if forward "
-                "returns logits, nn.BCELoss()(probabilities, targets.float()) if it returns probabilities.")
+        hint = ("Expected the mean binary cross-entropy of the targets and the probabilities: sigmoid(logits) if "
+                "forward returns logits (as nn.BCEWithLogitsLoss takes them), the outputs themselves if it returns "
+                "probabilities (as nn.BCELoss takes them); the targets as floats.")
     return Verdict.failed(
         f"loss is not the binary cross-entropy for the {reading} that forward returns.",
         details=(f"forward returns {reading} ({_why(reading)}).",
