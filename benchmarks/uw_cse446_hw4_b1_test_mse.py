@@ -126,7 +126,7 @@ def largest_rise(got, expected) -> float:
 
 SWEEPS = (  # the check, the function it grades, the figure its threshold judges, its format
     ("b1.real.als_test_mse", "alternating_minimization", test_mse, "test MSE", ".4f"),
-    ("b1.als.half_step_is_ridge", "alternating_minimization", half_step, "distance from the ridge solve", ".2g"),
+    ("b1.als.half_step_is_ridge", "alternating_minimization", half_step, "stationarity of loss (4)", ".2g"),
     ("b1.als.objective_never_increases", "alternating_minimization", largest_rise,
      "largest relative change of loss (4)", ".2g"),
     ("b1.real.sgd_test_mse", "sgd", test_mse, "test MSE", ".4f"),

@@ -42,7 +42,7 @@ def _hard_coded_backward(reference: str) -> str:
     data = p1.handout_data(p1.HANDOUT_SEED)
     namespace: dict = {}
     exec(compile(reference, FILE, "exec"), namespace)
-    grads = namespace["backward"](*p1._args(data), p1.graph_values(data))
+    grads = namespace["backward"](*p1._args(data), p1.graph_values(p1.HANDOUT_SEED))
     literal = "{" + ", ".join(f"{k!r}: np.array({np.asarray(v).tolist()!r})" for k, v in grads.items()) + "}"
     return mutate(reference, "    g = {\"z\": 1.0}\n", f"    return {literal}\n    g = {{\"z\": 1.0}}\n")
 
@@ -151,3 +151,17 @@ def test_agreement_of_two_wrong_answers_earns_nothing(grade_p1, reference, edits
     assert agree.outcome.value == "failed"
     assert agree.feedback.summary.startswith(words)
     assert agree.feedback.details[0].startswith("W3.g: shape (2, 3) as expected; dtype float64.")
+
+
+def test_the_stored_inputs_are_the_references(reference):
+    """p1's stored data and node values are the reference's make_data and forward at the checks' seeds
+    (scripts/make_fixtures.py writes them): run the script again if this fails."""
+    namespace: dict = {}
+    exec(compile(reference, FILE, "exec"), namespace)
+    for seed in (p1.HANDOUT_SEED, *p1.OTHER_SEEDS):
+        data = namespace["make_data"](seed)
+        values = namespace["forward"](**data)
+        stored = {**p1.handout_data(seed), **p1.graph_values(seed)}
+        assert set(stored) == set(data) | set(values)
+        for name, value in {**data, **values}.items():
+            assert np.array_equal(stored[name], value), (seed, name)

@@ -137,3 +137,18 @@ def test_untrained_autoencoder_loses_only_the_checkpoint_check(grade_hw3, refere
     result = by_id(g, CHECKPOINT_CHECK)
     assert result.feedback.summary == "p3_autoencoder.pt reconstructs the MNIST test set worse than 30-component PCA."
     assert "PCA with 30 components 13.866" in result.feedback.details[0]
+
+
+def test_the_stored_subspace_data_is_the_references():
+    """p3.handout_data is the reference's make_subspace_data at the checks' seeds, stored in float32
+    (scripts/make_fixtures.py writes it): run the script again if this fails."""
+    import numpy as np
+
+    namespace: dict = {}
+    exec(compile(reference_text(HW3, FILE), FILE, "exec"), namespace)
+    for seed in p3.SEEDS:
+        B, X = namespace["make_subspace_data"](seed)
+        stored_B, stored_X = p3.handout_data(seed)
+        assert np.abs(stored_B - B).max() < 1e-7 and np.abs(stored_X - X).max() < 1e-7, seed
+        inliers = stored_X[:-p3.OUTLIERS]
+        assert np.abs(inliers - inliers @ np.linalg.pinv(stored_B).T @ stored_B.T).max() < 1e-12

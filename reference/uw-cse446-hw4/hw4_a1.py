@@ -1,9 +1,19 @@
 """A1, conceptual questions: True or False for each of (a) to (e). Justify them in your PDF."""
 
 ANSWERS = {
-    "a": True,   # non-convex loss: gradient descent may stop at a local minimum or saddle point
-    "b": False,  # zero weights make every unit of a layer compute and learn the same thing
-    "c": True,   # without non-linearities the network is one linear map
-    "d": False,  # backward costs a small constant times the forward pass
-    "e": True,   # a linear autoencoder spans PCA's subspace; non-linear ones can do better
+    "a": True,
+    "b": False,
+    "c": True,
+    "d": False,
+    "e": True,
+}
+
+# Not part of the student's interface (the template has no WHY): the autograder shows these after
+# the due date, beside a wrong answer.
+WHY = {
+    "a": "the loss of a deep network is non-convex, so gradient descent may stop at a local minimum",
+    "b": "all-zero weights make the units of a layer identical, so they never learn different features",
+    "c": "without non-linear activations, a stack of linear layers is one linear map",
+    "d": "the backward pass costs about as much as the forward pass (a small constant factor)",
+    "e": "a non-linear autoencoder can represent more than PCA's linear subspace of the same size",
 }

@@ -1,16 +1,21 @@
 """P1: backpropagation at seed 55272022 (a 1, b 2.5, c 1 points), graded from `hw3_p1.py`.
 
-Inputs are made here, not by the student's `make_data`, so that a fault in one function costs
-only that function's checks. Values are compared to 4 decimals, the handout's precision. The
+Inputs are not made by the student's `make_data` and `forward`, so that a fault in one function
+costs only that function's checks, and not here either, since this module ships in the students'
+self-check bundle: the data and node values at the checks' seeds are the reference's, stored as
+data (`fixtures`, see autograder/fixtures.py). Expected values come from the reference. Values are compared to 4 decimals, the handout's precision. The
 `other_seeds` checks rerun each function on data the student never saw, so numbers hard-coded
 from seed 55272022 do not pass them; they are hidden so that their values stay unknown.
 """
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from autograder.compare import FOUR_DECIMALS, Tolerance, compare_arrays
+from autograder.fixtures import decode
 from autograder.judges import values_match
 from autograder.model import Check, Outputs, Problem, Verdict, Visibility
 from autograder.student import Subject, arrays_from_mapping
@@ -47,20 +52,25 @@ FORWARD_RULE = {
 EXACT = Tolerance(atol=1e-12)
 
 
+@functools.cache
+def _stored() -> dict[str, np.ndarray]:
+    from autograder.assignments.umn_csci5527_hw3 import fixtures
+
+    return decode(fixtures.TABLE)
+
+
 def handout_data(seed: int) -> dict[str, np.ndarray]:
-    """The handout's draws (Fig. 2): Y, X, W1, W2, W3 in this order from default_rng(seed)."""
-    rng = np.random.default_rng(seed)
-    return {name: rng.standard_normal(shape) for name, shape in DATA_SHAPES.items()}
+    """The handout's draws (Fig. 2) at one of the checks' seeds: Y, X, W1, W2, W3 as the reference's
+    make_data gives them (stored by scripts/make_fixtures.py), fresh copies."""
+    return {name: np.array(_stored()[f"p1 {seed} {name}"]) for name in DATA_SHAPES}
 
 
-def graph_values(d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Node values fed to the student's `backward`, so that it is graded apart from `forward`."""
-    V1 = d["W1"] @ d["X"]
-    V3 = d["W2"] @ np.maximum(V1, 0)
-    V5 = d["W3"] @ np.maximum(V3, 0)
-    D = d["Y"] - V5
-    return {"V1": V1, "V2": np.maximum(V1, 0), "V3": V3, "V4": np.maximum(V3, 0), "V5": V5, "D": D,
-            "z": 0.5 * float(np.sum(D * D))}
+def graph_values(seed: int) -> dict[str, np.ndarray | float]:
+    """Node values at `seed`, as the reference's forward gives them, fed to the student's `backward`
+    so that it is graded apart from `forward`."""
+    values: dict[str, np.ndarray | float] = {name: np.array(_stored()[f"p1 {seed} {name}"]) for name in FORWARD_ORDER}
+    values["z"] = float(values["z"])
+    return values
 
 
 def _at(seed: int, key: str) -> str:
@@ -97,8 +107,7 @@ def run_backward(seeds: tuple[int, ...]):
     def run(subject: Subject) -> Outputs:
         out = {}
         for seed in seeds:
-            data = handout_data(seed)
-            returned = subject.call(MODULE, "backward", *_args(data), graph_values(data))
+            returned = subject.call(MODULE, "backward", *_args(handout_data(seed)), graph_values(seed))
             arrays = arrays_from_mapping(returned, BACKWARD_KEYS, "backward(X, Y, W1, W2, W3, values)")
             out.update({_at(seed, f"{k}.g"): arrays[k] for k in BACKWARD_ORDER})
         return out

@@ -213,25 +213,9 @@ def run_weight_layers(subject: Subject) -> Outputs:
     return {"weight_layers": used}
 
 
-class _PlainSGD:
-    """The optimiser handed to the student's `train`: ours, so that train is graded on its own."""
-
-    def __init__(self, params, lr=0.1):
-        self.params, self.lr = list(params), lr
-
-    def zero_grad(self):
-        for p in self.params:
-            p.grad = None
-
-    def step(self):
-        import torch
-
-        with torch.no_grad():
-            for p in self.params:
-                if p.grad is not None:
-                    p -= self.lr * p.grad
-
-
+TRAIN_LR = 0.1
+"""train is graded with torch's own plain SGD at this rate (`run_train`): an optimiser of the grader,
+so that train is graded on its own, whatever the student's optimisers do."""
 TRAIN_EPOCHS = 3
 TRAIN_BATCH = 48
 """128 toy images in batches of 48, 48 and 32: with unequal batches the mean of the batch means and
@@ -287,7 +271,8 @@ def run_train(subject: Subject) -> Outputs:
             backpropagated.append((loader.passes, float(tensors.detach().double().mean()), loader.current))
 
     with calls_seen([(torch.autograd, "backward", record)]):
-        losses = subject.call(MODULE, "train", model, _PlainSGD(model.parameters()), loader, TRAIN_EPOCHS)
+        losses = subject.call(MODULE, "train", model, torch.optim.SGD(model.parameters(), lr=TRAIN_LR), loader,
+                              TRAIN_EPOCHS)
     if not isinstance(losses, list | tuple):
         raise SubmissionError(f"train(...) should return a list of floats, one per epoch, "
                               f"but it returned a {type(losses).__name__}.")

@@ -1,14 +1,21 @@
 """P3: robust subspaces and the deep autoencoder (a 3, b 3 points), graded from `hw3_p3.py`.
 
-The subspace data of the checks are made here, not by the student's `make_subspace_data`, so a
-fault in one function costs only its own check; distances are computed by the judge in numpy,
-never taken from the student's `subspace_distance`. On MNIST the student process returns the
-autoencoder's reconstructions of the test images; the judge computes the error against the
-images from the trusted half, and the PCA baseline is computed by the trusted half too.
+Nothing here computes what a student function returns: this module ships in the students'
+self-check bundle. Expected values come from the reference's functions (`pca_basis`,
+`subspace_distance`, `pca_reconstruct`) run by the trusted half. The handout's subspace data that
+`pca_basis` and `robust_basis` are graded on is what the reference's `make_subspace_data` gives at
+the checks' seeds, stored as data (`fixtures`, see autograder/fixtures.py), not made here and not by
+the student's `make_subspace_data`, so a fault in one function costs only its own check.
+`make_subspace_data` itself is judged on properties (orthonormal B, unit rows, 98 in span(B)).
+Subspaces are compared by their principal angles; the robust basis's distance to B is the judge's
+measure of the student's answer. On MNIST the student process returns the autoencoder's
+reconstructions of the test images; the judge computes the error against the images from the
+trusted half, and the PCA baseline comes from the reference's `pca_basis` in the trusted half.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import Any
 
@@ -18,6 +25,7 @@ from autograder.assignments.umn_csci5527_hw3.common import batched, test_images
 from autograder.checkpoints import load_checkpoint
 from autograder.compare import Tolerance, compare_arrays
 from autograder.data import mnist
+from autograder.fixtures import decode
 from autograder.judges import values_match
 from autograder.model import Check, Outputs, Problem, Verdict
 from autograder.student import Subject, SubmissionError, to_array
@@ -25,6 +33,8 @@ from autograder.student import Subject, SubmissionError, to_array
 MODULE = "hw3_p3"
 SEEDS = (5527, 2022)
 K = 20
+OUTLIERS = 2
+"""The handout's X: 98 rows in span(B), then 2 Gaussian outliers."""
 ROBUST_RATIO = 0.25
 """The robust basis must be at least 4x closer to B than PCA's on the same data (PCA's distance at the
 check's seeds 5527 and 2022: 0.271 and 0.270). The figure judged is the larger of the two ratios. Over
@@ -33,34 +43,55 @@ its default, 0): the reference's IRLS from a random basis, and IRLS from PCA's b
 time; Adam by autograd on problem (3) itself, over A and the z_i (lr 1e-2, 3,000 steps), 0.073 from
 PCA's basis and 0.013 to 0.015 from a random one (80 runs). PCA's own basis, a fit of the squared
 objective, is at 1. The bar is 3.4 times the worst valid ratio, and 4 times below PCA's."""
-PROJECTOR = Tolerance(atol=1e-6)
-DISTANCE = Tolerance(atol=1e-6, rtol=1e-6)
+SPAN = 1e-6
+"""Largest sine of a principal angle between two spans taken as equal (float64 SVDs agree to ~1e-14)."""
 RECONSTRUCTION = Tolerance(atol=1e-6, rtol=1e-6)
+DISTANCE = Tolerance(atol=1e-6, rtol=1e-6)
 SIZES = (784, 1000, 500, 250)
 """Hinton and Salakhutdinov (2006), Fig. 1: the encoder's widths before the code layer."""
 PCA_COMPONENTS = 30
 
 
-# --- data made by the checks --------------------------------------------------------------------
+# --- fixed inputs ---------------------------------------------------------------------------------
 
-def subspace_data(seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The handout's data: orthonormal B (200x20); 98 unit rows in span(B), 2 Gaussian outliers."""
-    rng = np.random.default_rng(seed)
-    B, _ = np.linalg.qr(rng.standard_normal((200, K)))
-    X = np.vstack([rng.standard_normal((98, K)) @ B.T, rng.standard_normal((2, 200))])
-    return B, X / np.linalg.norm(X, axis=1, keepdims=True)
+@functools.cache
+def _stored() -> dict[str, np.ndarray]:
+    from autograder.assignments.umn_csci5527_hw3 import fixtures
 
-
-def projector(basis: np.ndarray) -> np.ndarray:
-    return basis @ np.linalg.pinv(basis)
+    return decode(fixtures.TABLE)
 
 
-def distance(B1: np.ndarray, B2: np.ndarray) -> float:
-    return float(np.linalg.norm(projector(B1) - projector(B2)))
+def handout_data(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(B, X) of the handout at one of SEEDS, as the reference's make_subspace_data gives them, stored
+    in float32 as B, the inliers' coordinates C in B, and the outliers O: X = [C B^T; O], whose
+    first 98 rows lie in span(B) exactly (scripts/make_fixtures.py)."""
+    stored = _stored()
+    B, C, O = (stored[f"p3 {seed} {part}"].astype(np.float64) for part in "BCO")
+    return B, np.vstack([C @ B.T, O])
 
 
-def top_right_singular(X: np.ndarray, k: int) -> np.ndarray:
-    return np.linalg.svd(X, full_matrices=False)[2][:k].T
+def orthonormal(basis: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of the column span of `basis` (its numerical rank many columns)."""
+    u, s, _ = np.linalg.svd(basis, full_matrices=False)
+    return u[:, s > 1e-10 * s.max()] if s.size and s.max() > 0 else u[:, :0]
+
+
+def sines(wanted: np.ndarray, got: np.ndarray) -> np.ndarray:
+    """For each direction of span(`wanted`), whose columns must be orthonormal, the sine of its
+    principal angle to span(`got`): 0 where span(`got`) holds it (largest first). Taken from the part
+    of `wanted` outside span(`got`), which keeps sines near 0 exact (1 - cos^2 loses them below 1e-8)."""
+    outside = orthonormal(got)
+    found = np.linalg.svd(wanted - outside @ (outside.T @ wanted), compute_uv=False)
+    return np.concatenate([np.clip(found, 0.0, 1.0), np.zeros(wanted.shape[1] - found.size)])
+
+
+def distance_to(B: np.ndarray, basis: np.ndarray) -> float:
+    """How far span(`basis`) is from span(B), for an orthonormal B (the handout's) and a basis of as
+    many columns: sqrt(2 * sum of the squared sines of their principal angles), the Frobenius distance
+    of the two projectors, in which PCA's distance is reported. It is the check's measure of the
+    student's basis, and only that: for bases of other sizes, or a B that is not orthonormal, it is
+    not the subspace distance the handout asks for."""
+    return float(np.sqrt(2.0 * np.sum(sines(B, basis) ** 2)))
 
 
 def _basis(value: Any, what: str, k: int) -> np.ndarray:
@@ -85,22 +116,33 @@ def run_make_subspace_data(subject: Subject) -> Outputs:
     return out
 
 
+PCA_CASES = {f"k=20 {seed}": (seed, 20) for seed in SEEDS} | {"k=5": (SEEDS[0], 5)}
+
+
 def run_pca_basis(subject: Subject) -> Outputs:
     out = {}
-    for seed in SEEDS:
-        X = subspace_data(seed)[1]
-        out[f"k=20 {seed}"] = _basis(subject.call(MODULE, "pca_basis", X, 20), "pca_basis(X, k=20)", 20)
-    X = subspace_data(SEEDS[0])[1]
-    out["k=5"] = _basis(subject.call(MODULE, "pca_basis", X, k=5), "pca_basis(X, k=5)", 5)
+    for key, (seed, k) in PCA_CASES.items():
+        X = handout_data(seed)[1]
+        out[key] = _basis(subject.call(MODULE, "pca_basis", X, k) if k == K else
+                          subject.call(MODULE, "pca_basis", X, k=k), f"pca_basis(X, k={k})", k)
+    return out
+
+
+def expected_pca_basis(subject: Subject) -> Outputs:
+    """The reference's bases, and its bases of the centred data (to name that fault)."""
+    out = run_pca_basis(subject)
+    for key, (seed, k) in PCA_CASES.items():
+        X = handout_data(seed)[1]
+        out[f"centred {key}"] = np.asarray(subject.call(MODULE, "pca_basis", X - X.mean(axis=0), k))
     return out
 
 
 def _distance_pairs() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Orthonormal bases, non-orthonormal ones (so that B^+ matters) and two bases of one subspace."""
     rng = np.random.default_rng(11)
-    B = subspace_data(SEEDS[0])[0]
+    B = handout_data(SEEDS[0])[0]
     skewed = rng.standard_normal((200, K))
-    return {"orthonormal pair": (B, subspace_data(SEEDS[1])[0]),
+    return {"orthonormal pair": (B, handout_data(SEEDS[1])[0]),
             "non-orthonormal pair": (skewed, rng.standard_normal((200, K)) * 3.0),
             "same subspace, different bases": (skewed, skewed @ rng.standard_normal((K, K))),
             "different dimensions": (B[:, :5], skewed)}
@@ -122,22 +164,20 @@ def run_subspace_distance(subject: Subject) -> Outputs:
     return out
 
 
-def expected_subspace_distance(subject: Subject) -> Outputs:
-    return {name: np.asarray(distance(B1, B2)) for name, (B1, B2) in _distance_pairs().items()}
-
-
 def run_robust_basis(subject: Subject) -> Outputs:
-    return {str(seed): _basis(subject.call(MODULE, "robust_basis", subspace_data(seed)[1], K),
+    return {str(seed): _basis(subject.call(MODULE, "robust_basis", handout_data(seed)[1], K),
                               "robust_basis(X, k=20)", K) for seed in SEEDS}
 
 
 def expected_robust_basis(subject: Subject) -> Outputs:
-    """Distances of PCA's basis to B, the baseline the robust basis must beat."""
+    """B, and the distance to B of PCA's basis (the baseline the robust basis must beat), both by
+    the reference's own `pca_basis` and `subspace_distance`."""
     out = {}
     for seed in SEEDS:
-        B, X = subspace_data(seed)
+        B, X = handout_data(seed)
+        pca = subject.call(MODULE, "pca_basis", X, K)
         out[f"B {seed}"] = B
-        out[f"pca {seed}"] = np.asarray(distance(B, top_right_singular(X, K)))
+        out[f"pca {seed}"] = np.asarray(float(subject.call(MODULE, "subspace_distance", B, pca)))
     return out
 
 
@@ -210,11 +250,12 @@ def run_pca_reconstruct(subject: Subject) -> Outputs:
 
 
 def expected_pca_reconstruct(subject: Subject) -> Outputs:
-    """Both readings of the handout: PCA of the centred data (the paper's), or of X as it is."""
+    """Both readings of the handout, by the reference's pca_reconstruct (which centres): PCA of the
+    centred data (the paper's), and of X as it is, which is the reference's on [X; -X], a matrix
+    whose mean is 0 and whose right singular vectors are X's."""
     X = _pca_inputs()
-    mean = X.mean(axis=0)
-    V, W = top_right_singular(X - mean, 5), top_right_singular(X, 5)
-    return {"centred": (X - mean) @ V @ V.T + mean, "uncentred": X @ W @ W.T}
+    both = np.asarray(subject.call(MODULE, "pca_reconstruct", np.vstack([X, -X]), 5))
+    return {"centred": np.asarray(subject.call(MODULE, "pca_reconstruct", X, 5)), "uncentred": both[:len(X)]}
 
 
 def run_reconstructions(subject: Subject) -> Outputs:
@@ -238,21 +279,25 @@ def run_reconstructions(subject: Subject) -> Outputs:
 
 def expected_reconstructions(subject: Subject) -> Outputs:
     """The test images and the error of 30-component PCA fitted on the training images (centred,
-    as in the paper: 13.87), accumulated in chunks so that the 60k x 784 set is never float64 at once."""
+    as in the paper: 13.87). Its directions are the reference's pca_basis of R, the triangular factor
+    of the centred training set (R^T R = X^T X, so the same right singular vectors), accumulated in
+    chunks so that the 60k x 784 set is never float64 at once; a test image's error is the part of
+    it (less the mean) outside their span."""
     folder = subject.dataset(mnist.DATASET)
     train = mnist.load_images(folder, "train").reshape(-1, 784)
-    gram, total = np.zeros((784, 784)), np.zeros(784)
+    mean = np.zeros(784)
     for start in range(0, len(train), 10000):
-        chunk = train[start:start + 10000].astype(np.float64) / 255.0
-        gram += chunk.T @ chunk
-        total += chunk.sum(axis=0)
-    mean = total / len(train)
-    covariance = gram - len(train) * np.outer(mean, mean)
-    V = np.linalg.eigh(covariance)[1][:, ::-1][:, :PCA_COMPONENTS]
+        mean += train[start:start + 10000].sum(axis=0, dtype=np.float64) / 255.0
+    mean /= len(train)
+    R = np.zeros((0, 784))
+    for start in range(0, len(train), 10000):
+        chunk = train[start:start + 10000].astype(np.float64) / 255.0 - mean
+        R = np.linalg.qr(np.vstack([R, chunk]), mode="r")
+    V = np.asarray(subject.call(MODULE, "pca_basis", R, PCA_COMPONENTS), dtype=np.float64)
     images = mnist.load_images(folder, "test").reshape(-1, 784)
-    test = images.astype(np.float64) / 255.0
-    reconstruction = (test - mean) @ V @ V.T + mean
-    return {"images": images, "pca_error": float(np.mean(np.sum((reconstruction - test) ** 2, axis=1)))}
+    centred = images.astype(np.float64) / 255.0 - mean
+    outside = np.sum(centred ** 2) - np.sum((centred @ orthonormal(V)) ** 2)
+    return {"images": images, "pca_error": float(outside / len(images))}
 
 
 # --- judges -------------------------------------------------------------------------------------
@@ -286,28 +331,32 @@ def judge_subspace_data(got: Outputs, expected: Outputs, check: Check) -> Verdic
 
 
 def judge_pca_basis(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    for key in (f"k=20 {SEEDS[0]}", f"k=20 {SEEDS[1]}", "k=5"):
-        basis, reference = got[key], expected[key]
-        comparison = compare_arrays(f"pca_basis projector ({key})", projector(basis), projector(reference),
-                                    PROJECTOR, reveal=check.reveals_expected)
-        if comparison.equal:
+    for key, (_, k) in PCA_CASES.items():
+        basis = got[key]
+        if not np.isfinite(basis).all():
+            return Verdict.failed(f"pca_basis(X, k={k}) ({key}) returned NaN or infinity.")
+        off = sines(orthonormal(expected[key]), basis)
+        if off[0] <= SPAN:
             continue
-        seed = SEEDS[0] if key == "k=5" else int(key.split()[1])
-        X = subspace_data(seed)[1]
-        k = basis.shape[1]
-        centred = np.allclose(projector(basis), projector(top_right_singular(X - X.mean(axis=0), k)), atol=1e-6)
+        centred = sines(orthonormal(expected[f"centred {key}"]), basis)[0] <= SPAN
         hint = ("Your basis is the PCA of the centred data: the handout says not to centre X here."
                 if centred else "Take the first k right singular vectors of X (rows of Vt in np.linalg.svd), "
                                 "without centring.")
+        details = (f"{int(np.sum(off > SPAN))} of the top {k} right singular vectors of X lie outside the span of your "
+                   f"basis: the largest angle between one of them and your span has sine {off[0]:.3g} (up to "
+                   f"{SPAN:g} counts as inside).",
+                   f"Your basis: shape {basis.shape}, rank {orthonormal(basis).shape[1]}; expected rank {k}.")
         return Verdict.failed(f"pca_basis spans a different subspace than the top {k} right singular vectors "
-                              f"of X ({key}).", details=tuple(comparison.lines()), hint=hint)
+                              f"of X ({key}).", details=details, hint=hint)
     return Verdict.passed("pca_basis spans the top-k right singular subspace of X (k = 20 and 5), without centring.")
 
 
 def judge_robust_basis(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     lines, ok = [], True
     for seed in SEEDS:
-        robust, pca = distance(expected[f"B {seed}"], got[str(seed)]), float(expected[f"pca {seed}"])
+        if not np.isfinite(got[str(seed)]).all():
+            return Verdict.failed(f"robust_basis(X, k={K}) returned NaN or infinity (data of seed {seed}).")
+        robust, pca = distance_to(expected[f"B {seed}"], got[str(seed)]), float(expected[f"pca {seed}"])
         lines.append(f"seed {seed}: distance to B of your robust basis {robust:.3g}, of PCA's {pca:.3g}")
         ok &= robust <= ROBUST_RATIO * pca
     if ok:
@@ -400,10 +449,10 @@ PROBLEM = Problem(
               run=run_make_subspace_data, judge=judge_subspace_data),
         Check(id="p3.pca_basis.top_singular_subspace", part="a", points=0.5,
               claim="pca_basis spans the top-k right singular vectors of X, without centring",
-              run=run_pca_basis, judge=judge_pca_basis),
+              run=run_pca_basis, expected=expected_pca_basis, judge=judge_pca_basis),
         Check(id="p3.subspace_distance.projector_formula", part="a", points=0.5,
               claim="subspace_distance computes ||B1 B1^+ - B2 B2^+||_F, for any bases",
-              run=run_subspace_distance, expected=expected_subspace_distance,
+              run=run_subspace_distance,
               judge=values_match(DISTANCE_CASES, DISTANCE, noun="distance", hints=DISTANCE_HINTS)),
         Check(id="p3.robust_basis.closer_than_pca", part="a", points=1.5, timeout=120.0,
               claim=f"robust_basis is at least {1 / ROBUST_RATIO:g}x closer to B than PCA's basis on the handout's data",

@@ -1,8 +1,10 @@
 """A1: conceptual true/false questions (a to e, 2 points each), graded from `ANSWERS` in `hw4_a1.py`.
 
-The answers live here, in the trusted parent; the student half only reports what the student
-wrote. A template marks an unanswered question with `None`, which scores 0 with "not answered".
-The checks are shown after the due date, so the answers are not revealed before it.
+The answers and their explanations live in the reference (`ANSWERS` and `WHY` of its `hw4_a1.py`),
+never here: this module ships in the students' self-check bundle. They reach the judge as the
+expected values, read from the reference by the trusted half; the student half only reports what
+the student wrote. A template marks an unanswered question with `None`, which scores 0 with "not
+answered". The checks are shown after the due date, so the answers are not revealed before it.
 """
 
 from __future__ import annotations
@@ -11,14 +13,6 @@ from autograder.model import Check, Outputs, Problem, Verdict, Visibility
 from autograder.student import Subject, SubmissionError
 
 MODULE = "hw4_a1"
-ANSWERS = {"a": True, "b": False, "c": True, "d": False, "e": True}
-WHY = {
-    "a": "the loss of a deep network is non-convex, so gradient descent may stop at a local minimum",
-    "b": "all-zero weights make the units of a layer identical, so they never learn different features",
-    "c": "without non-linear activations, a stack of linear layers is one linear map",
-    "d": "the backward pass costs about as much as the forward pass (a small constant factor)",
-    "e": "a non-linear autoencoder can represent more than PCA's linear subspace of the same size",
-}
 
 
 def run_answer(question: str):
@@ -56,16 +50,22 @@ def judge_answer(question: str):
             return Verdict.failed(
                 f"ANSWERS[{question!r}] should be True or False, but it is the {got['type']} {got['text']}.",
                 hint='Write the bool itself (True, not "True" or 1).')
-        if got["answer"] is ANSWERS[question]:
+        if got["answer"] is expected["answer"]:
             return Verdict.passed(f"A1.{question}: {got['answer']} is correct.")
         return Verdict.failed(f"A1.{question}: {got['answer']} is not correct.",
-                              details=(f"The answer is {ANSWERS[question]}: {WHY[question]}.",))
+                              details=(f"The answer is {expected['answer']}: {expected['why']}.",))
 
     return judge
 
 
-def _expected(subject: Subject) -> Outputs:
-    return {}  # the answers are in this module; nothing runs on the reference
+def expected_answer(question: str):
+    """The reference's answer to `question` and why (trusted half: it runs on the reference only)."""
+
+    def expected(subject: Subject) -> Outputs:
+        module = subject.module(MODULE)
+        return {"answer": bool(module.ANSWERS[question]), "why": str(module.WHY[question])}
+
+    return expected
 
 
 PROBLEM = Problem(
@@ -75,7 +75,7 @@ PROBLEM = Problem(
     checks=tuple(
         Check(id=f"a1.answer.{q}", part=q, points=2.0, visibility=Visibility.after_due_date,
               claim=f"ANSWERS[{q!r}] is the right True/False answer to A1.{q}",
-              run=run_answer(q), judge=judge_answer(q), expected=_expected)
+              run=run_answer(q), judge=judge_answer(q), expected=expected_answer(q))
         for q in "abcde"
     ),
 )

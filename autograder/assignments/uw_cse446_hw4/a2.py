@@ -3,8 +3,10 @@
 
 Structure and formulas are checked on a small model (d = 12, h = 5, so W_e (5, 12) and W_d (12, 5)
 are told apart by shape) with weights set by the grader; nn.Linear's biases are part of both
-formulas, as the handout allows. The reconstruction error of the checkpoints on MNIST test images
-is computed here, in the parent, from the reconstructions the student's model returns.
+formulas, as the handout allows. The expected outputs are the reference's, with the same weights:
+nothing here computes F1, F2 or reconstruction_error, since this module ships in the students'
+self-check bundle. The reconstruction error of the checkpoints on MNIST test images is computed
+here, in the parent, from the reconstructions the student's model returns (the metric of the check).
 """
 
 from __future__ import annotations
@@ -33,15 +35,6 @@ def weights() -> dict[str, np.ndarray]:
 def images(n: int, seed: int) -> np.ndarray:
     """(n, d) inputs in [0, 1], like scaled pixels."""
     return np.random.default_rng(seed).random((n, D))
-
-
-def formula(kind: str, x: np.ndarray, inner: bool = True, outer: bool = True) -> np.ndarray:
-    w = weights()
-    code = x @ w["W_e"].T + w["b_e"]
-    if kind == "F2" and inner:
-        code = np.maximum(code, 0)
-    out = code @ w["W_d"].T + w["b_d"]
-    return np.maximum(out, 0) if kind == "F2" and outer else out
 
 
 # --- student side ----------------------------------------------------------------------------------
@@ -94,49 +87,70 @@ def judge_structure(kind: str):
     return judge
 
 
+def _set_weights(encoder, decoder, zeroed: tuple[str, ...] = ()) -> list[bool]:
+    """The grader's weights in the two layers (the biases named in `zeroed` set to 0); which have a bias."""
+    import torch
+
+    w = weights()
+    with torch.no_grad():
+        for layer, (weight, bias) in ((encoder, ("W_e", "b_e")), (decoder, ("W_d", "b_d"))):
+            layer.weight.copy_(torch.from_numpy(w[weight]))
+            if layer.bias is not None:
+                layer.bias.copy_(torch.from_numpy(0 * w[bias] if bias in zeroed else w[bias]))
+    return [layer.bias is not None for layer in (encoder, decoder)]
+
+
+def _output(subject: Subject, kind: str, zeroed: tuple[str, ...] = ()) -> Outputs:
+    import torch
+
+    model, (encoder, decoder), what = _built(subject, kind)
+    biases = _set_weights(encoder, decoder, zeroed)
+    with torch.no_grad():
+        out = subject.invoke(model, torch.from_numpy(images(7, 1)).float())
+    return {"output": to_array(out, f"{what}(x)"), "biases": biases}
+
+
 def run_forward(kind: str):
     def run(subject: Subject) -> Outputs:
-        import torch
-
-        model, (encoder, decoder), what = _built(subject, kind)
-        w = weights()
-        with torch.no_grad():
-            for layer, (weight, bias) in ((encoder, ("W_e", "b_e")), (decoder, ("W_d", "b_d"))):
-                layer.weight.copy_(torch.from_numpy(w[weight]))
-                if layer.bias is not None:
-                    layer.bias.copy_(torch.from_numpy(w[bias]))
-            biases = [layer.bias is not None for layer in (encoder, decoder)]
-            out = subject.invoke(model, torch.from_numpy(images(7, 1)).float())
-        return {"output": to_array(out, f"{what}(x)"), "biases": biases}
+        return _output(subject, kind)
     return run
+
+
+WITHOUT = {(False, True): ("b_e",), (True, False): ("b_d",), (False, False): ("b_e", "b_d")}
+"""Which biases a model lacks, by `biases` (encoder, decoder): the handout's formulas have none."""
+
+
+def expected_forward(kind: str):
+    """The reference's output with the grader's weights; with biases set to 0, for a student's model
+    built without them (the handout omits them); and both references' outputs, for the hints."""
+    def expected(subject: Subject) -> Outputs:
+        out = {"output": _output(subject, kind)["output"]}
+        out.update({f"output without {' and '.join(z)}": _output(subject, kind, z)["output"] for z in WITHOUT.values()})
+        out.update({other: _output(subject, other)["output"] for other in BUILDERS})
+        return out
+    return expected
 
 
 def judge_forward(kind: str):
     def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-        x = images(7, 1)
-        if not all(got["biases"]):
-            # A model without biases is allowed (the handout omits them): compare with that formula.
-            saved = weights()
-            w = {**saved, **{k: np.zeros_like(saved[k]) for k, has in zip(("b_e", "b_d"), got["biases"]) if not has}}
-            code = x @ w["W_e"].T + w["b_e"]
-            code = np.maximum(code, 0) if kind == "F2" else code
-            right = code @ w["W_d"].T + w["b_d"]
-            right = np.maximum(right, 0) if kind == "F2" else right
-        else:
-            right = formula(kind, x)
+        biases = tuple(got["biases"])
+        right = expected["output"] if all(biases) else expected[f"output without {' and '.join(WITHOUT[biases])}"]
         comparison = compare_arrays(f"{kind}(x)", got["output"], right, CLOSE, reveal=True)
         if comparison.equal:
             return Verdict.passed(f"{BUILDERS[kind]} computes "
                                   + ("W_d W_e x (+ biases)" if kind == "F1" else "relu(W_d relu(W_e x)) (+ biases)")
                                   + " for given weights.")
         out, hint = got["output"], comparison.hint
-        if out.shape == right.shape and all(got["biases"]):
-            if kind == "F2" and np.allclose(out, formula("F2", x, outer=False), atol=1e-4):
+        if out.shape == right.shape and all(biases):
+            f1, f2 = expected["F1"], expected["F2"]
+
+            def near(a: np.ndarray, b: np.ndarray) -> bool:
+                return np.allclose(a, b, atol=1e-4)
+            if kind == "F2" and near(np.maximum(out, 0), f2):
                 hint = "The ReLU after the decoder is missing: F2(x) = relu(W_d relu(W_e x))."
-            elif kind == "F2" and np.allclose(out, formula("F2", x, inner=False), atol=1e-4):
+            elif kind == "F2" and near(out, np.maximum(f1, 0)):
                 hint = "The ReLU after the encoder is missing: F2(x) = relu(W_d relu(W_e x))."
-            elif kind == "F1" and any(np.allclose(out, formula("F2", x, inner=i, outer=o), atol=1e-4)
-                                      for i, o in ((True, True), (True, False), (False, True))):
+            elif kind == "F1" and (near(out, f2) or near(out, np.maximum(f1, 0)) or near(np.maximum(out, 0), f2)):
                 hint = "F1 is linear: no ReLU in F1(x) = W_d W_e x."
         return Verdict.failed(f"{BUILDERS[kind]}'s forward pass differs from "
                               + ("W_d W_e x" if kind == "F1" else "relu(W_d relu(W_e x))") + " for given weights.",
@@ -199,9 +213,9 @@ def judge_training(kind: str):
         if not np.all(np.isfinite(losses)) or not after <= LOWERED * before:
             return Verdict.failed(f"Training {BUILDERS[kind]} for {EPOCHS} epochs (Adam, lr {LR}, batches of {BATCH}) "
                                   f"did not lower the reconstruction error to {LOWERED:.0%} of its start.",
-                                  details=details, hint="Each batch: loss = F.mse_loss(model(batch), batch); "
-                                  "optimizer.zero_grad(); loss.backward(); optimizer.step(), with "
-                                  "torch.optim.Adam(model.parameters(), lr=lr).")
+                                  details=details, hint="For each batch: the mean squared error of the model's "
+                                  "output against the batch itself, then zero the gradients, backpropagate, and "
+                                  "step an Adam optimiser over the model's parameters at the lr given.")
         if not losses[-1] < losses[0]:
             return Verdict.failed("The model improved, but the returned losses do not decrease: return the mean "
                                   "training loss of each epoch, in order.", details=details)
@@ -231,20 +245,12 @@ def run_error(subject: Subject) -> Outputs:
     return {"error": to_array(value, "reconstruction_error(model, X)")}
 
 
-def expected_error(subject: Subject) -> Outputs:
-    import torch
-    import torch.nn.functional as F
-
-    x = torch.from_numpy(images(9, 2)).float()
-    with torch.no_grad():
-        return {"error": to_array(F.mse_loss(_mse_model()(x), x), "F.mse_loss")}
-
-
 def judge_error(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     value, right = got["error"].reshape(-1), float(expected["error"])
     if value.size != 1:
         return Verdict.failed(f"reconstruction_error should return one float, but it returned {value.size} values.",
-                              hint="Average over all pixels of all images: F.mse_loss(model(X), X).item().")
+                              hint="Average over all pixels of all images (F.mse_loss's default reduction), and "
+                                   "return that one number as a float.")
     value = float(value[0])
     if abs(value - right) <= 1e-6 + 1e-4 * abs(right):
         return Verdict.passed("reconstruction_error equals F.mse_loss(model(X), X).")
@@ -256,7 +262,8 @@ def judge_error(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     if hint is None and abs(value - right ** 0.5) <= 1e-4:
         hint = "It returns the root of the mean squared error: leave out the square root."
     return Verdict.failed(f"reconstruction_error returned {value:.6g}; F.mse_loss(model(X), X) is {right:.6g}.",
-                          hint=hint or "Return F.mse_loss(model(X), X).item(), without gradients.")
+                          hint=hint or "Return the mean squared error of the model's reconstruction of X against X "
+                                       "itself, over every pixel, as a float computed without gradients.")
 
 
 # Checkpoints: the first TEST_IMAGES MNIST test images (pixels / 255, flattened). The reference
@@ -330,7 +337,7 @@ PROBLEM = Problem(
               run=run_structure("F1"), judge=judge_structure("F1")),
         Check(id="a2.linear.forward_formula", part="a", points=4,
               claim="linear_autoencoder computes W_d W_e x for given weights",
-              run=run_forward("F1"), judge=judge_forward("F1")),
+              run=run_forward("F1"), expected=expected_forward("F1"), judge=judge_forward("F1")),
         Check(id="a2.linear.training_lowers_loss", part="a", points=3, timeout=60.0,
               claim="train_autoencoder lowers F1's error under a fixed budget",
               run=run_training("F1"), judge=judge_training("F1")),
@@ -339,13 +346,13 @@ PROBLEM = Problem(
               run=run_structure("F2"), judge=judge_structure("F2")),
         Check(id="a2.relu.forward_formula", part="b", points=4,
               claim="relu_autoencoder computes relu(W_d relu(W_e x)) for given weights",
-              run=run_forward("F2"), judge=judge_forward("F2")),
+              run=run_forward("F2"), expected=expected_forward("F2"), judge=judge_forward("F2")),
         Check(id="a2.relu.training_lowers_loss", part="b", points=3, timeout=60.0,
               claim="train_autoencoder lowers F2's error under a fixed budget",
               run=run_training("F2"), judge=judge_training("F2")),
         Check(id="a2.reconstruction_error.matches_mse", part="c", points=2,
               claim="reconstruction_error equals F.mse_loss(model(X), X)",
-              run=run_error, expected=expected_error, judge=judge_error),
+              run=run_error, judge=judge_error),
         Check(id="a2.checkpoint_f1.test_error", part="c", points=1.5, timeout=60.0,
               artifacts=(CHECKPOINT["F1"],), data=(mnist.DATASET,), inputs=(mnist.TEST_IMAGES,),
               claim="a2_f1_h128.pt reaches a test reconstruction error near the reference's",

@@ -5,13 +5,18 @@ Images reach every network as float tensors (N, 3, 32, 32) normalised as in the 
 classifier" tutorial: pixels / 255, then (x - 0.5) / 0.5. The formulas are checked with weights
 set by the grader, matched to the student's parameters by shape. The handout lets vec() flatten
 "in an arbitrary but consistent pattern": channel-major (torch.flatten of (C, H, W)) and
-channel-last (of (H, W, C)) are both accepted. Accuracies are computed here, in the parent, from
+channel-last (of (H, W, C)) are both accepted. Every expected value (the parameters' shapes, the
+outputs for given weights, the pooled size, FGSM's step) comes from the reference, run by the
+trusted half: nothing here computes the networks or the attack, since this module ships in the
+students' self-check bundle. Accuracies are computed here, in the parent, from
 the predictions the student's model returns. The worker never reads the data root: the parent hands
 it the graded training images with their labels (FGSM needs them as y) and the test images without
 theirs, in an order that does not tell them; the test labels come from the trusted half.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import numpy as np
 
@@ -34,12 +39,6 @@ MODULE = "hw4_a4"
 CLOSE = Tolerance(atol=1e-4, rtol=1e-4)
 MODELS = {"logistic": ("LogisticRegression", {}), "hidden": ("OneHiddenLayer", {"M": 37}),
           "convpool": ("ConvPool", {"M": 8, "k": 5, "N": 14}), "tutorial": ("TutorialNet", {})}
-WANTED_SHAPES = {
-    "logistic": [(10, 3072), (10,)],
-    "hidden": [(37, 3072), (37,), (10, 37), (10,)],
-    "convpool": [(8, 3, 5, 5), (8,), (10, 32), (10,)],
-    "tutorial": [(6, 3, 5, 5), (6,), (16, 6, 5, 5), (16,), (120, 400), (120,), (84, 120), (84,), (10, 84), (10,)],
-}
 HINTS = {
     "logistic": "One nn.Linear(3072, 10) on the flattened image: W is 10 x 3072 and b has 10 entries.",
     "hidden": "nn.Linear(3072, M), then nn.Linear(M, 10): W_1 is M x 3072 and W_2 is 10 x M.",
@@ -99,7 +98,7 @@ def judge_parameters(kind: str):
     def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
         builder, kwargs = MODELS[kind]
         found = sorted(tuple(shape) for _, shape in got["shapes"])
-        wanted = sorted(WANTED_SHAPES[kind])
+        wanted = sorted(tuple(shape) for _, shape in expected["shapes"])  # the reference's
         count = sum(int(np.prod(s)) for s in found)
         if found == wanted:
             return Verdict.passed(f"{describe(builder, kwargs)} has the handout's parameters ({count:,} in all).")
@@ -122,42 +121,57 @@ def run_forward(kind: str):
     return run
 
 
-def expected_forward(kind: str):
-    """What the formula needs from torch: the conv-pool features of ConvPool (none for the others)."""
-    def expected(subject: Subject) -> Outputs:
-        if kind != "convpool":
-            return {}
-        import torch
-        import torch.nn.functional as F
+FLATTENED = {"logistic": ((10, 3072), (3, 32, 32)), "hidden": ((37, 3072), (3, 32, 32)),
+             "convpool": ((10, 32), (8, 2, 2))}
+"""The weight that reads vec(): its shape, and the (C, H, W) of the features it flattens."""
+ORDERS = ("channel-major", "channel-last")
 
-        w = formula_weights(kind)
-        x = torch.from_numpy(probe_images(5, seed=1))
-        conv = F.conv2d(x, torch.from_numpy(w[(8, 3, 5, 5)]), torch.from_numpy(w[(8,)]))
-        return {"pooled": F.max_pool2d(F.relu(conv), 14).numpy(), "unpooled": F.max_pool2d(conv, 14).numpy()}
+
+def channel_last(weight: np.ndarray, features: tuple[int, int, int]) -> np.ndarray:
+    """The weight that, reading the channel-major vec() of features (C, H, W), gives what `weight`
+    gives reading their channel-last vec(): its columns reordered."""
+    C, H, W = features
+    return np.ascontiguousarray(weight.reshape(len(weight), H, W, C).transpose(0, 3, 1, 2).reshape(len(weight), -1))
+
+
+@contextlib.contextmanager
+def relu_as_identity():
+    """While the block runs, F.relu (which nn.ReLU calls too) returns its input: the reference's
+    network without its relu, for the hint that names that fault."""
+    import torch.nn.functional as F
+
+    relu = F.relu
+    F.relu = lambda input, inplace=False: input
+    try:
+        yield
+    finally:
+        F.relu = relu
+
+
+def expected_forward(kind: str):
+    """The reference's output for the grader's weights, for each accepted vec() order (the
+    channel-last reading is the reference with the vec() weight's columns reordered), and without
+    its relu (for the hint)."""
+    def expected(subject: Subject) -> Outputs:
+        builder, kwargs = MODELS[kind]
+        weights, (shape, features) = formula_weights(kind), FLATTENED[kind]
+        x = probe_images(5, seed=1)
+        out = {}
+        for order in ORDERS:
+            given = weights if order == "channel-major" else {**weights, shape: channel_last(weights[shape], features)}
+            for relu in (True, False) if kind != "logistic" else (True,):
+                model = build(subject, builder, kwargs)
+                set_by_shape(model, given, describe(builder, kwargs))
+                model.eval()
+                with contextlib.nullcontext() if relu else relu_as_identity():
+                    out[order if relu else f"{order}, no relu"] = forward(subject, model, x, describe(builder, kwargs))
+        return out
     return expected
 
 
-def vec(features: np.ndarray, channel_last: bool) -> np.ndarray:
-    """vec() of (n, C, H, W) features: channel-major, or channel-last."""
-    return (features.transpose(0, 2, 3, 1) if channel_last else features).reshape(len(features), -1)
-
-
-def formula_outputs(kind: str, expected: Outputs, relu: bool = True) -> dict[str, np.ndarray]:
-    """The handout's output for each accepted vec() order ('channel-major', 'channel-last')."""
-    w = formula_weights(kind)
-    x = probe_images(5, seed=1).astype(np.float64)
-    outputs = {}
-    for order, last in (("channel-major", False), ("channel-last", True)):
-        if kind == "logistic":
-            out = vec(x, last) @ w[(10, 3072)].T + w[(10,)]
-        elif kind == "hidden":
-            hidden = vec(x, last) @ w[(37, 3072)].T + w[(37,)]
-            out = (np.maximum(hidden, 0) if relu else hidden) @ w[(10, 37)].T + w[(10,)]
-        else:
-            pooled = expected["pooled" if relu else "unpooled"].astype(np.float64)
-            out = vec(pooled, last) @ w[(10, 32)].T + w[(10,)]
-        outputs[order] = out
-    return outputs
+def formula_outputs(expected: Outputs, relu: bool = True) -> dict[str, np.ndarray]:
+    """The handout's output for each accepted vec() order, from the reference (with or without relu)."""
+    return {order: expected[order if relu else f"{order}, no relu"] for order in ORDERS}
 
 
 FORMULAS = {"logistic": "W vec(x) + b", "hidden": "W_2 relu(W_1 vec(x) + b_1) + b_2",
@@ -168,7 +182,7 @@ def judge_forward(kind: str):
     def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
         builder, kwargs = MODELS[kind]
         out = got["output"]
-        outputs = formula_outputs(kind, expected)
+        outputs = formula_outputs(expected)
         for order, right in outputs.items():
             if out.shape == right.shape and np.allclose(out, right, atol=CLOSE.atol, rtol=CLOSE.rtol):
                 return Verdict.passed(f"{describe(builder, kwargs)} computes {FORMULAS[kind]} for given weights "
@@ -184,14 +198,14 @@ def judge_forward(kind: str):
 def forward_hint(kind: str, out: np.ndarray, expected: Outputs) -> str | None:
     if out.shape != (5, 10):
         return f"Return the 10 class scores of each image: shape (N, 10), here ({5}, 10)."
-    for right in formula_outputs(kind, expected).values():
+    for right in formula_outputs(expected).values():
         scores = np.exp(right - right.max(1, keepdims=True))
         if np.allclose(out, scores / scores.sum(1, keepdims=True), atol=1e-4) or \
                 np.allclose(out, np.log(scores / scores.sum(1, keepdims=True)), atol=1e-4):
             return ("The output is a softmax (or log-softmax) of the scores. Return the scores x_out themselves: "
                     "F.cross_entropy applies the softmax.")
     if kind != "logistic" and any(np.allclose(out, r, atol=1e-4)
-                                  for r in formula_outputs(kind, expected, relu=False).values()):
+                                  for r in formula_outputs(expected, relu=False).values()):
         return "The relu is missing: apply F.relu after the " + ("hidden layer." if kind == "hidden" else "convolution.")
     return None
 
@@ -202,8 +216,9 @@ POOL_CASES = ((6, 5, 4), (4, 3, 2), (5, 7, 5), (3, 5, 14), (2, 4, 3))
 """(M, k, N). In each, floor((32 - k) / N) differs from floor((33 - k) / N): an off-by-one shows."""
 
 
-def pooled(k: int, N: int, off_by_one: bool = False) -> int:
-    return ((32 if off_by_one else 33) - k) // N
+def off_by_one(M: int, k: int, N: int) -> int:
+    """The linear layer's inputs of a common fault: a side of 32 - k pixels after the convolution."""
+    return M * ((32 - k) // N) ** 2
 
 
 def run_pooled_size(subject: Subject) -> Outputs:
@@ -225,13 +240,12 @@ def run_pooled_size(subject: Subject) -> Outputs:
 
 def judge_pooled_size(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     wrong = []
-    for (M, k, N), width, error in zip(POOL_CASES, got["in_features"], got["errors"]):
+    for (M, k, N), width, error, right in zip(POOL_CASES, got["in_features"], got["errors"], expected["in_features"]):
         model = describe("ConvPool", {"M": M, "k": k, "N": N})
-        right = M * pooled(k, N) ** 2
         if width < 0:
             wrong.append(f"{model} has {-width} nn.Linear layers; the handout's network has one.")
         elif width != right:
-            cause = " (that is M * floor((32 - k) / N)^2: off by one)" if width == M * pooled(k, N, True) ** 2 else ""
+            cause = " (that is M * floor((32 - k) / N)^2: off by one)" if width == off_by_one(M, k, N) else ""
             wrong.append(f"{model}: its linear layer takes {width} inputs{cause}; "
                          f"M * floor((33 - k) / N)^2 = {right}.")
         elif error:
@@ -385,46 +399,56 @@ def run_fgsm(n: int, epsilon: float):
 
 
 def expected_fgsm(n: int, epsilon: float):
-    """The formula, differentiated here: x + epsilon * sign(grad_x CrossEntropy(model(x), y))."""
+    """The reference's fgsm on the same model and inputs, and its step's sign (the reference's fgsm
+    with epsilon 1, less x: -1, 0 or 1 per pixel), for the hints."""
     def expected(subject: Subject) -> Outputs:
         import torch
-        import torch.nn.functional as F
 
         model = attack_model(attack_weights())
         x, y = fgsm_inputs(n)
-        x = torch.from_numpy(x).requires_grad_(True)
-        (grad,) = torch.autograd.grad(F.cross_entropy(model(x), torch.from_numpy(y)), x)
-        return {"sign": grad.sign().numpy(), "gradient": grad.numpy()}
+        attacked = to_array(subject.call(MODULE, "fgsm", model, torch.from_numpy(x), torch.from_numpy(y), epsilon),
+                            "the reference's fgsm")
+        unit = to_array(subject.call(MODULE, "fgsm", model, torch.from_numpy(x), torch.from_numpy(y), 1.0),
+                        "the reference's fgsm")
+        return {"attacked": attacked, "sign": np.rint(unit - x)}
     return expected
+
+
+SIGN_SLACK = 1e-3
+"""Share of the pixels (3 of one image's 3,072) whose step may go the other way than the reference's:
+where the gradient is within float error of 0 (1 pixel of each of these inputs lies within 1e-5 of
+the largest), its sign depends on how the loss was written (mean or sum, log_softmax or
+cross_entropy). Any step of at most epsilon is accepted there; a wrong step moves nearly every pixel."""
 
 
 def judge_fgsm(n: int, epsilon: float):
     def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
         x, _ = fgsm_inputs(n)
-        right = x + epsilon * expected["sign"]
-        # Where the gradient is within float error of 0, its sign depends on how the loss was written
-        # (mean or sum, log_softmax or cross_entropy): any step of at most epsilon is accepted there.
-        gradient, attacked = expected["gradient"], got["attacked"]
+        right, sign, attacked = expected["attacked"], expected["sign"], got["attacked"]
         if attacked.shape == x.shape:
-            unsure = (np.abs(gradient) <= 1e-5 * np.abs(gradient).max()) & (np.abs(attacked - x) <= epsilon + 1e-6)
-            right = np.where(unsure, attacked, right)
+            unsure = ~np.isclose(attacked, right, atol=CLOSE.atol, rtol=CLOSE.rtol) \
+                & (np.abs(attacked - x) <= epsilon + 1e-6)
+            if unsure.sum() <= SIGN_SLACK * x.size:
+                right = np.where(unsure, attacked, right)
         what = f"fgsm(model, x, y, epsilon={epsilon:g}) on {n} image{'s' if n > 1 else ''}"
         comparison = compare_arrays("x'", got["attacked"], right, CLOSE, reveal=True)
         if comparison.equal:
             return Verdict.passed(f"{what} equals x + epsilon * sign(grad_x CrossEntropy(model(x), y)).")
         hint = comparison.hint
         if attacked.shape == x.shape:
-            wrong = {"x - epsilon * sign(grad)": (x - epsilon * expected["sign"],
+            step = attacked - x
+            wrong = {"x - epsilon * sign(grad)": (np.allclose(attacked, x - epsilon * sign, atol=1e-5),
                                                   "The step has a minus sign: FGSM moves x up the loss, "
                                                   "x + epsilon * sign(grad), to make the model wrong."),
-                     "x + epsilon * grad": (x + epsilon * expected["gradient"],
+                     "x + epsilon * grad": (np.mean(np.sign(step) == sign) > 0.99
+                                            and not np.allclose(np.abs(step), epsilon, atol=1e-5),
                                             "The sign() is missing: the step is epsilon * sign(grad), every "
                                             "pixel moving by exactly epsilon."),
-                     "x": (x, "x came back unchanged: add epsilon * sign(grad) to it."),
-                     "epsilon * sign(grad)": (epsilon * expected["sign"],
+                     "x": (np.allclose(attacked, x, atol=1e-5), "x came back unchanged: add epsilon * sign(grad) to it."),
+                     "epsilon * sign(grad)": (np.allclose(attacked, epsilon * sign, atol=1e-5),
                                               "The step alone came back: return x + epsilon * sign(grad).")}
-            for formula, (value, why) in wrong.items():
-                if np.allclose(attacked, value, atol=1e-5):
+            for formula, (returned, why) in wrong.items():
+                if returned:
                     hint = f"It returns {formula}. {why}"
                     break
         return Verdict.failed(f"{what} differs from x + epsilon * sign(grad_x CrossEntropy(model(x), y)).",

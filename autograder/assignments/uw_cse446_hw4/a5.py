@@ -4,8 +4,11 @@ The student's `util.py` and `train.py` are never imported: data, vocabulary and 
 from the grader's trusted copy in `starter/` (identical to the handed-out files; a test keeps
 them so). `forward` may return logits (sigmoid inside `loss` and `accuracy`) or probabilities
 (`BCELoss`): the reading is found from the model's own outputs (`a5_training.reading_of`), and
-`loss` and `accuracy` are judged for that reading. Every metric is computed here, in the parent;
-the dev labels come from the trusted half and never reach the student's process.
+`loss` and `accuracy` are judged for that reading. Expected values are the reference's (its
+collate_fn, and its loss and accuracy on the probes of either reading): nothing here computes them,
+since this module ships in the students' self-check bundle. The dev accuracy after the budget is
+computed here, in the parent; the dev labels come from the trusted half and never reach the
+student's process.
 """
 
 from __future__ import annotations
@@ -87,19 +90,22 @@ def run_collate(batches: dict[str, inputs.Batch]):
     return run
 
 
-def _sequence_shape_problem(name: str, batch: inputs.Batch, got: Outputs) -> str | None:
-    n, longest = len(batch), max(len(s) for s, _ in batch)
-    seq = got[f"{name}: sequences"]
-    if seq.shape != (n, longest):
-        return (f"{name}: sequences have shape {seq.shape}, expected (N, max_sequence_length) = {(n, longest)}"
-                + (" (the batch was transposed)" if seq.shape == (longest, n) else ""))
+def _sequences(name: str, outputs: Outputs) -> np.ndarray:
+    return outputs[f"{name}: sequences"]
+
+
+def _sequence_shape_problem(name: str, batch: inputs.Batch, got: Outputs, expected: Outputs) -> str | None:
+    seq, want = _sequences(name, got), _sequences(name, expected).shape
+    if seq.shape != want:
+        return (f"{name}: sequences have shape {seq.shape}, expected (N, max_sequence_length) = {want}"
+                + (" (the batch was transposed)" if seq.shape == want[::-1] else ""))
     return None
 
 
-def _shape_problem(name: str, batch: inputs.Batch, got: Outputs) -> str | None:
+def _shape_problem(name: str, batch: inputs.Batch, got: Outputs, expected: Outputs) -> str | None:
     n = len(batch)
     lab = got[f"{name}: labels"]
-    problem = _sequence_shape_problem(name, batch, got)
+    problem = _sequence_shape_problem(name, batch, got, expected)
     if problem:
         return problem
     if lab.shape != (n, 1):
@@ -108,21 +114,17 @@ def _shape_problem(name: str, batch: inputs.Batch, got: Outputs) -> str | None:
     return None
 
 
-def _padding_problem(name: str, batch: inputs.Batch, got: Outputs) -> str | None:
-    seq = got[f"{name}: sequences"]
-    if seq.shape != inputs.padded_at_end(batch).shape:
+def _padding_problem(name: str, batch: inputs.Batch, got: Outputs, expected: Outputs) -> str | None:
+    seq, right = _sequences(name, got), _sequences(name, expected)
+    if seq.shape != right.shape:
         return None  # the shape check reports it
     for row, (s, _) in enumerate(batch):
         got_row = seq[row]
-        end = np.concatenate([s, np.zeros(seq.shape[1] - len(s), dtype=np.int64)])
-        if np.array_equal(got_row, end):
+        if np.array_equal(got_row, right[row]):
             continue
-        candidates = [t for t, _ in batch]
-        if any(np.array_equal(got_row, np.concatenate([t, np.zeros(seq.shape[1] - len(t), dtype=np.int64)]))
-               for t in candidates):
+        if any(np.array_equal(got_row, other) for other in right):
             continue  # a row of another sequence: an order fault, reported by the order check
-        front = np.concatenate([np.zeros(seq.shape[1] - len(s), dtype=np.int64), s])
-        if np.array_equal(got_row, front):
+        if np.array_equal(got_row[seq.shape[1] - len(s):], s) and not got_row[:seq.shape[1] - len(s)].any():
             return (f"{name}, row {row}: the padding is at the front ({got_row.astype(int).tolist()}); "
                     f"the handout appends the padding at the end of each sequence")
         tail = got_row[len(s):]
@@ -134,29 +136,29 @@ def _padding_problem(name: str, batch: inputs.Batch, got: Outputs) -> str | None
     return None
 
 
-def _order_problem(name: str, batch: inputs.Batch, got: Outputs) -> str | None:
-    seq, lab = got[f"{name}: sequences"], got[f"{name}: labels"]
-    expected = inputs.padded_at_end(batch)
-    if seq.shape != expected.shape or lab.size != len(batch):
+def _order_problem(name: str, batch: inputs.Batch, got: Outputs, expected: Outputs) -> str | None:
+    seq, lab = _sequences(name, got), got[f"{name}: labels"]
+    right = _sequences(name, expected)
+    if seq.shape != right.shape or lab.size != len(batch):
         return None
-    rows_match = [np.array_equal(seq[r], expected[r]) for r in range(len(batch))]
-    if not all(rows_match) and sorted(map(tuple, seq.astype(int).tolist())) == sorted(map(tuple, expected.tolist())):
+    rows_match = [np.array_equal(seq[r], right[r]) for r in range(len(batch))]
+    if not all(rows_match) and sorted(map(tuple, seq.astype(int).tolist())) == sorted(map(tuple, right.astype(int).tolist())):
         return f"{name}: the rows are reordered; row i must hold the i-th sequence of the batch"
-    labels = np.array([label for _, label in batch])
+    labels = expected[f"{name}: labels"].reshape(-1)
     if not np.array_equal(lab.reshape(-1), labels):
         return (f"{name}: labels {lab.reshape(-1).tolist()} do not follow the batch's labels "
-                f"{labels.tolist()} in order")
+                f"{labels.astype(int).tolist()} in order")
     return None
 
 
-def _dtype_problem(name: str, batch: inputs.Batch, got: Outputs) -> str | None:
+def _dtype_problem(name: str, batch: inputs.Batch, got: Outputs, expected: Outputs) -> str | None:
     if got[f"{name}: sequences"].dtype.kind not in "iu":
         return (f"{name}: sequences have dtype {got[f'{name}: dtype']}; nn.Embedding needs integer ids "
                 f"(torch.long), so do not build the padded batch with a float tensor")
     return None
 
 
-def _mutation_problem(name: str, batch: inputs.Batch, got: Outputs) -> str | None:
+def _mutation_problem(name: str, batch: inputs.Batch, got: Outputs, expected: Outputs) -> str | None:
     before = np.concatenate([s for s, _ in batch])
     after = got[f"{name}: inputs after"]
     if not np.array_equal(after, before) or not np.array_equal(got[f"{name}: labels after"],
@@ -170,9 +172,10 @@ PROBLEMS = {"shape": _shape_problem, "sequence shape": _sequence_shape_problem, 
 
 
 def judge_collate(batches: dict[str, inputs.Batch], properties: tuple[str, ...], rule: str, hint: str):
+    """Checks `properties` of the student's batches against the reference's collate_fn on the same ones."""
     def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
         found = [p for name, batch in batches.items() for key in properties
-                 if (p := PROBLEMS[key](name, batch, got)) is not None]
+                 if (p := PROBLEMS[key](name, batch, got, expected)) is not None]
         if not found:
             return Verdict.passed(f"collate_fn {rule} on all {len(batches)} batches.")
         return Verdict.failed(f"collate_fn: {found[0]}.",
@@ -346,16 +349,34 @@ def _reading(got: Outputs) -> str:
     return "logits" if _is_logits(got["outputs"], got["outputs, last layer x100"]) else "probabilities"
 
 
-def _bce(p: np.ndarray, t: np.ndarray) -> float:
-    return float(-np.mean(t * np.log(p) + (1 - t) * np.log(1 - p)))
+PROBES = {"logits": inputs.PROBE_LOGITS,
+          "probabilities": np.log(inputs.PROBE_PROBABILITIES / (1 - inputs.PROBE_PROBABILITIES)),
+          "probabilities read as logits": inputs.PROBE_PROBABILITIES,
+          "logits thresholded at 0.5": inputs.PROBE_LOGITS - 0.5}
+"""What the reference's loss and accuracy (which take logits) are given, to get the expected value of
+each reading: the probabilities as their logits, so that its sigmoid gives them back; and, for the
+hints, the probabilities taken for logits (a second sigmoid; a threshold at 0) and the logits
+shifted by 0.5 (a threshold at 0.5)."""
+
+
+def expected_on_probes(method: str):
+    """The reference's `method` (loss or accuracy) on the probes of each reading."""
+    def expected(subject: Subject) -> Outputs:
+        import torch
+
+        model = _model(subject, inputs.embedding_matrix(1))
+        targets = torch.from_numpy(inputs.LOSS_TARGETS.reshape(-1, 1)).float()
+        return {f"{method} on {name}": float(to_array(getattr(model, method)(
+                    torch.from_numpy(probe.reshape(-1, 1)).float(), targets), f"the reference's {method}").reshape(-1)[0])
+                for name, probe in PROBES.items()}
+    return expected
 
 
 def judge_loss(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     reading = _reading(got)
     t = inputs.LOSS_TARGETS
     probe = inputs.PROBE_LOGITS if reading == "logits" else inputs.PROBE_PROBABILITIES
-    p = 1 / (1 + np.exp(-probe)) if reading == "logits" else probe
-    want = _bce(p, t)
+    want = expected[f"loss on {reading}"]
     value = got[f"loss on {reading}"]
     if value.size != 1:
         return Verdict.failed(f"loss returned {value.size} values; it should return one scalar (the mean BCE).",
@@ -367,12 +388,13 @@ def judge_loss(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     if reading == "logits" and not np.isfinite(value):
         hint = ("The loss is not finite: forward returns logits, so loss must apply the sigmoid "
                 "(nn.BCEWithLogitsLoss), not take the log of the logits.")
-    elif reading == "probabilities" and np.isclose(value, _bce(1 / (1 + np.exp(-probe)), t), atol=1e-5):
+    elif reading == "probabilities" and np.isclose(value, expected["loss on probabilities read as logits"], atol=1e-5):
         hint = ("forward already returns probabilities (it ends with a sigmoid), but loss applies the sigmoid "
                 "again: use nn.BCELoss, or drop the sigmoid from forward.")
     else:
-        hint = ("Expected the mean binary cross-entropy: nn.BCEWithLogitsLoss()(logits, targets.float()) if forward "
-                "returns logits, nn.BCELoss()(probabilities, targets.float()) if it returns probabilities.")
+        hint = ("Expected the mean binary cross-entropy of the targets and the probabilities: sigmoid(logits) if "
+                "forward returns logits (as nn.BCEWithLogitsLoss takes them), the outputs themselves if it returns "
+                "probabilities (as nn.BCELoss takes them); the targets as floats.")
     return Verdict.failed(
         f"loss is not the binary cross-entropy for the {reading} that forward returns.",
         details=(f"forward returns {reading} ({_why(reading)}).",
@@ -391,7 +413,7 @@ def judge_accuracy(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     t = inputs.LOSS_TARGETS
     probe = inputs.PROBE_LOGITS if reading == "logits" else inputs.PROBE_PROBABILITIES
     threshold = 0.0 if reading == "logits" else 0.5
-    want = float(np.mean((probe > threshold) == t))
+    want = expected[f"accuracy on {reading}"]
     value = got[f"accuracy on {reading}"]
     if value.size != 1:
         return Verdict.failed(f"accuracy returned {value.size} values; it should return one number, the fraction "
@@ -402,9 +424,9 @@ def judge_accuracy(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     correct = round(want * len(t))
     if np.isclose(value, correct) and correct != want:
         hint = f"accuracy returned the number of correct predictions ({value:g}); divide by N to get a fraction."
-    elif reading == "logits" and np.isclose(value, np.mean((probe > 0.5) == t)):
+    elif reading == "logits" and np.isclose(value, expected["accuracy on logits thresholded at 0.5"]):
         hint = "forward returns logits, so a positive prediction is a logit above 0 (sigmoid above 0.5), not above 0.5."
-    elif reading == "probabilities" and np.isclose(value, np.mean((probe > 0) == t)):
+    elif reading == "probabilities" and np.isclose(value, expected["accuracy on probabilities read as logits"]):
         hint = "forward returns probabilities, so a positive prediction is a probability above 0.5, not above 0."
     else:
         hint = "accuracy = mean(prediction == target), with prediction = 1 where the model says positive."
@@ -595,10 +617,10 @@ PROBLEM = Problem(
               run=run_hidden_size, judge=judge_hidden_size),
         Check(id="a5.loss.bce_for_own_reading", part="c", points=2.5,
               claim="loss is the mean binary cross-entropy for what forward returns (logits or probabilities)",
-              run=run_on_probes("loss"), judge=judge_loss),
+              run=run_on_probes("loss"), expected=expected_on_probes("loss"), judge=judge_loss),
         Check(id="a5.accuracy.fraction_correct", part="c", points=2.5,
               claim="accuracy is the fraction of correct predictions for what forward returns, on mixed labels",
-              run=run_on_probes("accuracy"), judge=judge_accuracy),
+              run=run_on_probes("accuracy"), expected=expected_on_probes("accuracy"), judge=judge_accuracy),
         Check(id="a5.constants.in_range", part="d", points=5.0,
               claim="the training constants are usable numbers, with NUM_EPOCHS at most 16",
               run=run_constants, judge=judge_constants),

@@ -43,22 +43,6 @@ def random_batches() -> dict[str, Batch]:
     return batches
 
 
-def padded_at_end(batch: Batch, value: int = 0) -> np.ndarray:
-    longest = max(len(s) for s, _ in batch)
-    out = np.full((len(batch), longest), value, dtype=np.int64)
-    for row, (s, _) in enumerate(batch):
-        out[row, :len(s)] = s
-    return out
-
-
-def padded_at_front(batch: Batch) -> np.ndarray:
-    longest = max(len(s) for s, _ in batch)
-    out = np.zeros((len(batch), longest), dtype=np.int64)
-    for row, (s, _) in enumerate(batch):
-        out[row, longest - len(s):] = s
-    return out
-
-
 MODEL_VOCAB, MODEL_DIM = 40, 50
 LOSS_TARGETS = np.array([1, 0, 1, 1, 0, 0, 1, 0], dtype=np.float64)
 PROBE_LOGITS = np.array([-2.5, -0.4, 0.2, 0.45, 0.8, 3.0, -0.05, 1.7])

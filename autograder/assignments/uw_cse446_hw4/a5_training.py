@@ -7,8 +7,8 @@ What is fixed, and why:
 
 - data: the vocabulary, the ids and the embedding matrix come from the grader's trusted copy of
   the starter `util.py`, never from the student's files;
-- batches: made by the grader's own collate (the reference's), so a collate fault costs only
-  the collate checks;
+- batches: padded by torch's own `pad_sequence` (0 at the end, as collate_fn must), never by the
+  student's collate_fn, so a collate fault costs only the collate checks;
 - loss: binary cross-entropy for the reading of `forward` (logits or probabilities) found by
   `reading_of`, so a loss fault costs only the loss check;
 - optimiser: Adam at `LEARNING_RATE` for `STEPS` batches of `BATCH_SIZE`, gradients clipped to
@@ -39,12 +39,13 @@ EVAL_BATCH_SIZE = 64
 TORCH_SEED = 0
 
 
-def pad(batch):
-    sentences, labels = zip(*batch)
-    padded = torch.zeros((len(sentences), max(len(s) for s in sentences)), dtype=torch.long)
-    for row, sentence in enumerate(sentences):
-        padded[row, :len(sentence)] = sentence
-    return padded, torch.stack([label.reshape(1) for label in labels]).float()
+def batch_of(train: TrainingSet, ids: list[int]):
+    """The training sentences `ids` as ids 0-padded at the end by torch's pad_sequence, and their
+    labels (N, 1) as floats."""
+    from torch.nn.utils.rnn import pad_sequence
+
+    return (pad_sequence([train.tokens_to_indices(train.sentences[i]) for i in ids], batch_first=True),
+            train.labels[ids].reshape(-1, 1).float())
 
 
 def final_linear(model: torch.nn.Module) -> torch.nn.Linear | None:
@@ -131,11 +132,11 @@ def train_and_predict(model_class, data: dict, invoke=_direct) -> np.ndarray:
     torch.manual_seed(TORCH_SEED)
     model = invoke(model_class, matrix.clone())
     batches = length_bucketed_batches(train)
-    logits = is_logits(*reading_of(model, pad([train[i] for i in batches[0]])[0], invoke))
+    logits = is_logits(*reading_of(model, batch_of(train, batches[0])[0], invoke))
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
     model.train()
     for batch in batches:
-        inputs, labels = pad([train[i] for i in batch])
+        inputs, labels = batch_of(train, batch)
         out = invoke(model, inputs).reshape(-1, 1)
         loss = (F.binary_cross_entropy_with_logits(out, labels) if logits
                 else F.binary_cross_entropy(out.clamp(1e-7, 1 - 1e-7), labels))
@@ -167,14 +168,13 @@ def length_bucketed_batches(train) -> list[list[int]]:
 
 def predict(model, dev: list, invoke=_direct) -> np.ndarray:
     """Outputs on the dev token ids, batched by length (less padding), returned in file order."""
+    from torch.nn.utils.rnn import pad_sequence
+
     model.eval()
     by_length = sorted(range(len(dev)), key=lambda i: len(dev[i]))
     outputs = np.empty(len(dev))
     with torch.no_grad():
         for start in range(0, len(dev), EVAL_BATCH_SIZE):
             ids = by_length[start:start + EVAL_BATCH_SIZE]
-            inputs = torch.zeros((len(ids), max(len(dev[i]) for i in ids)), dtype=torch.long)
-            for row, i in enumerate(ids):
-                inputs[row, :len(dev[i])] = dev[i]
-            outputs[ids] = _flat(invoke(model, inputs))
+            outputs[ids] = _flat(invoke(model, pad_sequence([dev[i] for i in ids], batch_first=True)))
     return outputs

@@ -2,7 +2,9 @@
 
 Each part is graded on fixed inputs in the handout's notation (sizes in a6_inputs). sigma is the
 standard deviation (the spec's note on the handout), so the KL is KL(N(mu, diag(sigma^2)) || N(0, I)).
-The expected KL comes from torch.distributions in the trusted half; the judge never imports torch.
+Expected values are the reference's, run by the trusted half on the same inputs and weights; the
+judge never imports torch, and nothing here computes the encoder, the decoder, the KL, the ELBO or
+the topics, since this module ships in the students' self-check bundle.
 Budgeted training uses the grader's own loss and KL schedule and only the student's `TopicModel`
 (a6_training), and NPMI is computed here, in the parent, with the grader's trusted copy of the
 provided `helper_code.py` (in `starter/`, identical to the handed-out file; a test keeps it so).
@@ -67,14 +69,16 @@ def _encoder_layers(encoder, what: str) -> dict:
             "first": pair[0], "second": pair[1]}
 
 
-def _fixed_encoder(subject: Subject):
-    """The student's Encoder(V, h, T) with the weights of `a6_inputs.encoder_weights`."""
+def _fixed_encoder(subject: Subject, swapped: bool = False):
+    """The student's Encoder(V, h, T) with the weights of `a6_inputs.encoder_weights`; `swapped`
+    gives the (T, h) layer registered first the weights of the second, and the other way round."""
     encoder = subject.call(MODULE, "Encoder", inputs.V, inputs.H, inputs.T)
     what = f"Encoder(V={inputs.V}, h={inputs.H}, T={inputs.T})"
     weights = inputs.encoder_weights()
     for role, layer in _encoder_layers(encoder, what).items():
-        _set(layer.weight, weights[role])
-        _set(layer.bias, weights["b_x" if role == "W_x" else "b_h" if role == "W_h" else f"{role}_b"])
+        given = {"first": "second", "second": "first"}.get(role, role) if swapped else role
+        _set(layer.weight, weights[given])
+        _set(layer.bias, weights["b_x" if given == "W_x" else "b_h" if given == "W_h" else f"{given}_b"])
     return encoder
 
 
@@ -116,13 +120,23 @@ def judge_layers(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     return Verdict.passed("Encoder has W_x, W_h, W_mu and W_sigma as nn.Linear layers of the handout's shapes.")
 
 
-def run_mu_sigma(subject: Subject) -> Outputs:
+def run_mu_sigma(subject: Subject, swapped: bool = False) -> Outputs:
     import torch
 
-    encoder = _fixed_encoder(subject)
+    encoder = _fixed_encoder(subject, swapped)
     with torch.no_grad():
         _, mu, sigma = _triple(subject.invoke(encoder, _tensor(inputs.documents(6, 1))), "Encoder.forward(x)")
     return {"mu": to_array(mu, "mu"), "sigma": to_array(sigma, "sigma")}
+
+
+READINGS = {"the first (T, h) layer W_mu": False, "the first (T, h) layer W_sigma": True}
+"""Either (T, h) layer may be W_mu: the reference's mu and sigma for each assignment of the grader's
+two (T, h) weights (the reference with them swapped gives the other)."""
+
+
+def expected_mu_sigma(subject: Subject) -> Outputs:
+    return {f"{key} {name}": value for name, swapped in READINGS.items()
+            for key, value in run_mu_sigma(subject, swapped).items()}
 
 
 def _sigma_hint(got: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> str | None:
@@ -139,7 +153,7 @@ def _sigma_hint(got: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> str | Non
 
 
 def judge_mu_sigma(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    readings = inputs.encoder_readings(inputs.documents(6, 1))
+    readings = {name: (expected[f"mu {name}"], expected[f"sigma {name}"]) for name in READINGS}
     # Either (T, h) layer may be W_mu: take the reading whose mu matches, else whose sigma matches,
     # else the one whose mu is closer.
     def matches(key: int, reading) -> bool:
@@ -306,15 +320,15 @@ def run_decoder(subject: Subject) -> Outputs:
 
 def judge_decoder(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     z = inputs.decoder_latents()
-    comparison = compare_arrays("eta", got["eta"], inputs.decoder_output(z), CLOSE, reveal=True)
+    comparison = compare_arrays("eta", got["eta"], expected["eta"], CLOSE, reveal=True)  # the reference's
     if comparison.equal:
         return Verdict.passed("Decoder gives eta = softmax(B softmax(z)) for a given B.")
-    eta, b = got["eta"], inputs.planted_b()
+    eta = got["eta"]
     hint = comparison.hint
     if eta.shape == (len(z), inputs.V):
-        if np.allclose(eta, inputs.softmax(z @ b.T), atol=1e-4):
+        if np.allclose(eta, inputs.softmax(z @ inputs.planted_b().T), atol=1e-4):  # a known fault's value
             hint = "theta = softmax(z) comes first: eta = softmax(B theta), not softmax(B z)."
-        elif np.allclose(eta, inputs.softmax(z) @ b.T, atol=1e-4):
+        elif not np.allclose(eta.sum(axis=1), 1.0, atol=1e-4):
             hint = "eta is a distribution over words: apply the softmax to B theta."
     return Verdict.failed("Decoder.forward differs from eta = softmax(B softmax(z)) for a given B.",
                           details=tuple(comparison.lines()), arrays=(comparison.report,),
@@ -335,30 +349,30 @@ def run_kl(subject: Subject) -> Outputs:
 
 
 def expected_kl(subject: Subject) -> Outputs:
-    from torch.distributions import Normal, kl_divergence
-
+    """The reference's KL, and (for the hint) its KL with sigma read as the variance: at sqrt(sigma)."""
     mu, sigma = _gaussians()
-    kl = kl_divergence(Normal(mu, sigma), Normal(0.0, 1.0)).sum(dim=-1)
-    return {"kl": to_array(kl, "torch.distributions' KL")}
+    return {**run_kl(subject), "kl, sigma read as the variance": to_array(
+        subject.call(MODULE, "kl_divergence", mu, sigma.sqrt()), "the reference's kl_divergence")}
 
 
 def judge_kl(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    comparison = compare_arrays("KL", got["kl"], expected["kl"], CLOSE, reveal=True)
+    right = expected["kl"]
+    comparison = compare_arrays("KL", got["kl"], right, CLOSE, reveal=True)
     if comparison.equal:
-        return Verdict.passed("kl_divergence equals torch.distributions' KL(N(mu, diag(sigma^2)) || N(0, I)) per row.")
-    kl, readings = got["kl"], inputs.kl_readings(*inputs.gaussian_parameters())
+        return Verdict.passed("kl_divergence equals KL(N(mu, diag(sigma^2)) || N(0, I)) per row.")
+    kl = got["kl"]
     hint = None
     if kl.size == 1:
         hint = "Return one KL per row, shape (N,): sum over the T topics only; average over the batch in the loss."
-    elif kl.shape == readings["right"].shape:
-        if np.allclose(kl, -readings["right"], atol=1e-5, rtol=1e-4):
+    elif kl.shape == right.shape:
+        if np.allclose(kl, -right, atol=1e-5, rtol=1e-4):
             hint = "The KL has the wrong sign: a KL divergence is never negative."
-        elif np.allclose(kl, readings["variance"], atol=1e-5, rtol=1e-4):
+        elif np.allclose(kl, expected["kl, sigma read as the variance"], atol=1e-5, rtol=1e-4):
             hint = ("sigma is the standard deviation (z = mu + sigma * eps), so the covariance is diag(sigma^2): "
                     "KL = 0.5 sum(sigma^2 + mu^2 - 1 - log sigma^2).")
-        elif np.allclose(kl, readings["mean over topics"], atol=1e-5, rtol=1e-4):
+        elif np.allclose(kl, right / inputs.T, atol=1e-5, rtol=1e-4):
             hint = "Sum over the T topics, not the mean."
-    return Verdict.failed("kl_divergence differs from torch.distributions' KL(N(mu, diag(sigma^2)) || N(0, I)).",
+    return Verdict.failed("kl_divergence differs from KL(N(mu, diag(sigma^2)) || N(0, I)).",
                           details=tuple(comparison.lines()), arrays=(comparison.report,),
                           hint=hint or comparison.hint or "KL = 0.5 sum_t (sigma_t^2 + mu_t^2 - 1 - 2 log sigma_t).")
 
@@ -413,34 +427,62 @@ def run_negative_elbo(subject: Subject) -> Outputs:
     return out
 
 
+PARTS = {"log_likelihood": "own log_likelihood", "kl_divergence": "own kl"}
+
+
+def expected_negative_elbo(subject: Subject) -> Outputs:
+    """The reference's negative_elbo; and how it combines its two parts, for each alpha: its value
+    when log_likelihood returns 1 for every row and kl_divergence 0, and the other way round (the
+    reference's module with those two functions replaced for the call). With it the judge accepts an
+    ELBO built right from the student's own parts, however wrong those are (they have checks of their
+    own), without a formula of the ELBO here."""
+    out = run_negative_elbo(subject)
+    module, t = subject.module(MODULE), _elbo_tensors()
+    saved = {name: getattr(module, name) for name in PARTS}
+    try:
+        for part in PARTS:
+            for name in PARTS:
+                setattr(module, name, lambda *args, one=name == part: t["x"].new_full((len(t["x"]),), float(one)))
+            for alpha in ALPHAS:
+                extra = {} if alpha is None else {"alpha": alpha}
+                out[f"{_alpha_key(alpha)}, weight of {part}"] = to_array(
+                    module.negative_elbo(t["x"], t["eta"], t["mu"], t["sigma"], **extra), "the reference's negative_elbo")
+    finally:
+        for name, function in saved.items():
+            setattr(module, name, function)
+    return out
+
+
 def judge_negative_elbo(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    def from_own_parts(key: str) -> np.ndarray | None:
+        """The ELBO the reference would build from the student's own log_likelihood and KL."""
+        if not all(own in got and got[own].shape == got[key].shape for own in PARTS.values()):
+            return None
+        return sum(expected[f"{key}, weight of {part}"] * got[own] for part, own in PARTS.items())
+
     wrong = []
     for alpha in ALPHAS:
-        key, a = _alpha_key(alpha), 1.0 if alpha is None else alpha
+        key = _alpha_key(alpha)
         comparison = compare_arrays(f"negative_elbo, {key}", got[key], expected[key], CLOSE, reveal=True)
-        own = ("own kl" in got and "own log_likelihood" in got
-               and got["own kl"].shape == got["own log_likelihood"].shape == got[key].shape
-               and np.allclose(got[key], -(got["own log_likelihood"] - a * got["own kl"]), atol=1e-5, rtol=1e-4))
-        if not comparison.equal and not own:
+        own = from_own_parts(key)
+        if not comparison.equal and not (own is not None and np.allclose(got[key], own, atol=1e-5, rtol=1e-4)):
             wrong.append((key, comparison))
     if not wrong:
         return Verdict.passed("negative_elbo = -(log_likelihood - alpha KL) per document, for alpha 1 (default), "
                               "0.5 and 0.")
     key, comparison = wrong[0]
     value, right = got[key], expected[key]
-    a = 1.0 if key == "default alpha" else float(key.removeprefix("alpha="))
-    own_elbo = (got["own log_likelihood"] - a * got["own kl"]
-                if "own kl" in got and "own log_likelihood" in got else right * np.nan)
+    own = from_own_parts(key)
     if value.size == 1 and right.size > 1:
         hint = ("Return one value per document, shape (N,); the training loop averages them over the mini-batch "
                 "(loss = negative_elbo(...).mean()).")
     elif value.shape == right.shape and (np.allclose(value, -right, atol=1e-5, rtol=1e-4)
-                                         or np.allclose(value, own_elbo, atol=1e-5, rtol=1e-4)):
+                                         or (own is not None and np.allclose(value, -own, atol=1e-5, rtol=1e-4))):
         hint = "Wrong sign: the loss is -B(x) = -(log p(x | z) - alpha KL), which training minimises."
     elif key == "default alpha" and len(wrong) == 1:
         hint = "alpha defaults to 1.0: the plain negative ELBO."
     else:
-        hint = "negative_elbo = -(log_likelihood(x, eta) - alpha * kl_divergence(mu, sigma)), one value per row."
+        hint = "The negative ELBO of each row: minus (its log-likelihood less alpha times its KL), one value per row."
     return Verdict.failed(f"negative_elbo is wrong for {', '.join(k for k, _ in wrong)}.",
                           details=tuple(comparison.lines()), arrays=(comparison.report,), hint=hint)
 
@@ -456,11 +498,16 @@ def run_topic_model(subject: Subject) -> Outputs:
     out = dict(zip(("eta", "z", "mu", "sigma"), (to_array(r, f"TopicModel.forward(x)[{i}]")
                                                   for i, r in enumerate(returned))))
     # The student's own Decoder on that z: a fault inside Decoder costs only the decoder's checks.
-    with contextlib.suppress(Exception), torch.no_grad():  # optional: else the handout's formula is used
+    with contextlib.suppress(Exception), torch.no_grad():  # optional: else the model's own decoder is used
         decoder = subject.call(MODULE, "Decoder", inputs.V, inputs.T)
         _plant_b(decoder, "Decoder")
         for name in ("z", "mu"):
             out[f"own decoder of {name}"] = to_array(subject.invoke(decoder, _tensor(out[name])), "Decoder.forward")
+    decoder = getattr(model, "decoder", None)
+    if "own decoder of z" not in out and isinstance(decoder, torch.nn.Module):
+        with contextlib.suppress(Exception), torch.no_grad():
+            for name in ("z", "mu"):
+                out[f"own decoder of {name}"] = to_array(subject.invoke(decoder, _tensor(out[name])), "decoder")
     return out
 
 
@@ -470,9 +517,14 @@ def judge_topic_model(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     if wrong:
         return Verdict.failed(f"TopicModel.forward(x) should return (eta, z, mu, sigma); {wrong[0]}.",
                               details=tuple(wrong[1:]), hint="Return eta (N, V), then z, mu and sigma (N, T) each.")
+    if any(got.get(f"own decoder of {name}", np.zeros(0)).shape != shapes["eta"] for name in ("z", "mu")):
+        return Verdict.failed("TopicModel.forward's eta could not be compared with the decoder's output for its z: "
+                              f"neither Decoder(V={inputs.V}, T={inputs.T}) nor the model's `decoder` decoded it.",
+                              hint="Build the model from an Encoder and a Decoder (self.encoder, self.decoder); the "
+                                   "decoder's own checks say what is wrong with it.")
+
     def decoded(name: str) -> np.ndarray:
-        own = got.get(f"own decoder of {name}")
-        return own if own is not None and own.shape == shapes["eta"] else inputs.decoder_output(got[name])
+        return got[f"own decoder of {name}"]
 
     comparison = compare_arrays("eta", got["eta"], decoded("z"), CLOSE, reveal=True)
     if not comparison.equal:
@@ -585,12 +637,13 @@ def run_topic_word_matrix(subject: Subject) -> Outputs:
 
 
 def judge_topic_word_matrix(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    b = inputs.planted_b()
-    comparison = compare_arrays("topic_word_matrix()", got["matrix"], inputs.softmax(b.T), CLOSE, reveal=True)
+    matrix = got["matrix"]
+    comparison = compare_arrays("topic_word_matrix()", matrix, expected["matrix"], CLOSE, reveal=True)
     if comparison.equal:
         return Verdict.passed("topic_word_matrix() row t is softmax(B e_t), topic t's distribution over words.")
     hint = comparison.hint
-    if got["matrix"].shape == b.T.shape and np.allclose(got["matrix"], inputs.softmax(b).T, atol=1e-4):
+    if matrix.shape == expected["matrix"].shape and np.allclose(matrix.sum(axis=0), 1.0, atol=1e-4) \
+            and not np.allclose(matrix.sum(axis=1), 1.0, atol=1e-4):
         hint = "Each row (a topic) must sum to 1 over the V words: softmax over words, not over topics."
     return Verdict.failed("topic_word_matrix() differs from softmax(B e_t) for each topic t, shape (T, V).",
                           details=tuple(comparison.lines()), arrays=(comparison.report,),
@@ -609,7 +662,7 @@ def run_top_words(subject: Subject) -> Outputs:
 
 
 def judge_top_words(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    right = [[inputs.VOCABULARY[3 * t + r] for r in range(3)] for t in range(inputs.T)]
+    right = expected["top words"]  # the reference's
     if got["top words"] == right:
         return Verdict.passed("top_words gives each topic's most probable words, most probable first.")
     return Verdict.failed("top_words(model, vocabulary, k=3) is wrong for a planted B.",
@@ -770,7 +823,7 @@ PROBLEM = Problem(
               "nn.Linear layers of the handout's shapes", run=run_layers, judge=judge_layers),
         Check(id="a6.encoder.mu_sigma_formula", part="a", points=6,
               claim="Encoder gives mu = W_mu h + b_mu and sigma = exp(W_sigma h + b_sigma) for given weights",
-              run=run_mu_sigma, judge=judge_mu_sigma),
+              run=run_mu_sigma, expected=expected_mu_sigma, judge=judge_mu_sigma),
         Check(id="a6.encoder.sigma_positive", part="a", points=2, claim="sigma is positive and finite",
               run=run_sigma_positive, judge=judge_sigma_positive),
         Check(id="a6.encoder.sample_distribution", part="a", points=4,
@@ -783,14 +836,14 @@ PROBLEM = Problem(
         Check(id="a6.decoder.formula", part="b", points=3, claim="Decoder gives eta = softmax(B softmax(z))",
               run=run_decoder, judge=judge_decoder),
         Check(id="a6.kl_divergence.matches_torch", part="c", points=3,
-              claim="kl_divergence equals torch.distributions' KL(N(mu, diag(sigma^2)) || N(0, I)) per row",
+              claim="kl_divergence equals KL(N(mu, diag(sigma^2)) || N(0, I)) per row",
               run=run_kl, expected=expected_kl, judge=judge_kl),
         Check(id="a6.log_likelihood.formula", part="c", points=2,
               claim="log_likelihood = sum_j x_ij log eta_ij per row", run=run_log_likelihood,
               judge=judge_log_likelihood),
         Check(id="a6.negative_elbo.sign_and_reduction", part="c", points=3,
               claim="negative_elbo = -(log_likelihood - alpha KL), one value per document",
-              run=run_negative_elbo, judge=judge_negative_elbo),
+              run=run_negative_elbo, expected=expected_negative_elbo, judge=judge_negative_elbo),
         Check(id="a6.topic_model.forward", part="c", points=2,
               claim="TopicModel.forward returns (eta, z, mu, sigma) with eta decoded from z",
               run=run_topic_model, judge=judge_topic_model),

@@ -1,4 +1,5 @@
-"""Fixed inputs of the B1 checks, and the numpy arithmetic the judge needs (loss (4), ridge solves).
+"""Fixed inputs of the B1 checks, and the numpy arithmetic the judge needs (loss (4), the split of the
+real data by the handout's own code).
 
 Everything here is plain numpy, so that the judge (parent process) can rebuild the inputs and
 evaluate a student's factors without running any of the student's code.
@@ -41,24 +42,9 @@ def objective(U: np.ndarray, V: np.ndarray, train: np.ndarray, lam: float) -> fl
     return float(residual @ residual + lam * (np.sum(U * U) + np.sum(V * V)))
 
 
-def ridge_rows(rows: np.ndarray, cols: np.ndarray, targets: np.ndarray, fixed: np.ndarray, lam: float,
-               num_rows: int) -> np.ndarray:
-    """argmin_x sum (<x, fixed[col]> - target)^2 + lam ||x||^2 for every row (0 where unrated)."""
-    d = fixed.shape[1]
-    out = np.zeros((num_rows, d))
-    for r in range(num_rows):
-        mask = rows == r
-        if mask.any():
-            F = fixed[cols[mask]]
-            out[r] = np.linalg.solve(F.T @ F + lam * np.eye(d), F.T @ targets[mask])
-    return out
-
-
-def handout_parse(lines: list[str]) -> np.ndarray:
-    return np.array([[int(a) - 1, int(b) - 1, int(r)] for a, b, r, *_ in (line.split("\t") for line in lines)])
-
-
 def handout_split(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The handout's split, in the handout's own code (printed in it, for students to use as it is):
+    the parent needs the real split to hand the student's process the train rows alone."""
     state = np.random.get_state()
     try:
         np.random.seed(1)
