@@ -25,7 +25,7 @@ import zipfile
 from pathlib import Path
 
 from autograder import versions
-from autograder.assignments import package_dir
+from autograder.assignments import package_dir, shipped_to_students
 from autograder.config import PACKAGE_DIR, REPO_ROOT, GradingConfig, content_dir, engine_files
 from autograder.expected import ExpectedValues, fingerprint
 from autograder.model import Assignment, Check, Visibility
@@ -85,7 +85,8 @@ def _copy_engine(assignment: Assignment, target: Path) -> None:
     own = package_dir(assignment.id).relative_to(PACKAGE_DIR)
     for name in engine_files():  # never PACKAGE_DIR whole: installed, it holds every reference
         other_assignment = name.parts[0] == "assignments" and len(name.parts) > 2 and name.parents[-3] != own
-        if str(name) in INSTRUCTOR_ONLY or other_assignment or name.suffix == ".pyc":
+        if (str(name) in INSTRUCTOR_ONLY or other_assignment or name.suffix == ".pyc"
+                or not shipped_to_students(name)):
             continue
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(PACKAGE_DIR / name, target / name)

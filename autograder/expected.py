@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from autograder import __version__, faults, transport, versions
-from autograder.assignments import package_dir
+from autograder.assignments import package_dir, shipped_to_students
 from autograder.config import GradingConfig
 from autograder.data import dataset_folder
 from autograder.faults import Fault
@@ -43,7 +43,7 @@ def fingerprint(assignment: Assignment, config: GradingConfig, *, with_reference
         with_reference = reference.is_dir()
     versions = _versions() if with_reference else "bundled"
     digest = hashlib.sha256(f"{__version__};{versions}".encode())
-    sources = sorted(package_dir(assignment.id).rglob("*.py"))
+    sources = sorted(p for p in package_dir(assignment.id).rglob("*.py") if with_reference or shipped_to_students(p))
     # What the values depend on besides the checks: how inputs are built and handed over, how
     # student halves reach code and pack outputs.
     engine = Path(__file__).resolve().parent

@@ -6,6 +6,10 @@ or `make_subspace_data` into the check module, which the students' self-check bu
 they are computed once from the reference by `scripts/make_fixtures.py` and stored in the
 assignment package's `fixtures.py` as base64 of the arrays' bytes: a table, not code to copy. The
 tests of each assignment check that the stored arrays are still what the reference gives.
+
+What only hidden checks use (P1's values at its other seeds, which its hidden forward check
+expects) goes to `hidden_fixtures.py` instead: modules named `hidden_*` never ship to students
+(`autograder.assignments.shipped_to_students`), and are imported only when a hidden check runs.
 """
 
 from __future__ import annotations

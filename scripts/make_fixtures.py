@@ -51,12 +51,21 @@ def hw3_arrays() -> dict[str, np.ndarray]:
 
 
 def main() -> None:
-    target = REPO / "autograder" / "assignments" / "umn_csci5527_hw3" / "fixtures.py"
-    doc = ("Fixed inputs of the umn-csci5527-hw3 checks, made by scripts/make_fixtures.py from the reference\n"
-           "(see autograder/fixtures.py): P1's data and node values at the checks' seeds, P3's subspace data.\n"
-           "Do not edit: run the script.\n")
-    target.write_text(module_source(doc, hw3_arrays()))
-    print(f"wrote {target.relative_to(REPO)} ({target.stat().st_size:,} bytes)")
+    from autograder.assignments.umn_csci5527_hw3 import p1
+
+    package = REPO / "autograder" / "assignments" / "umn_csci5527_hw3"
+    arrays = hw3_arrays()
+    # P1's values at its other seeds are what its hidden checks expect (forward) or take (backward):
+    # they go to a hidden_ module, which no student bundle ships.
+    hidden = {k: v for k, v in arrays.items() if k.startswith("p1 ") and int(k.split()[1]) in p1.OTHER_SEEDS}
+    for name, table, what in (
+            ("fixtures.py", {k: v for k, v in arrays.items() if k not in hidden},
+             "P1's data and node values at the handout's seed, P3's subspace data"),
+            ("hidden_fixtures.py", hidden, "P1's data and node values at the hidden checks' seeds")):
+        doc = (f"Fixed inputs of the umn-csci5527-hw3 checks, made by scripts/make_fixtures.py from the reference\n"
+               f"(see autograder/fixtures.py): {what}.\nDo not edit: run the script.\n")
+        (package / name).write_text(module_source(doc, table))
+        print(f"wrote {(package / name).relative_to(REPO)} ({(package / name).stat().st_size:,} bytes)")
 
 
 if __name__ == "__main__":

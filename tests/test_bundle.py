@@ -3,6 +3,8 @@ the rest as running at submission, from any environment, beside other assignment
 
 from __future__ import annotations
 
+import ast
+import base64
 import json
 import os
 import shutil
@@ -83,10 +85,25 @@ def test_bundle_has_no_hidden_or_after_due_date_expected_value(bundles, aid, mak
         needles += [(check_id, name, n) for name, value in values.items() for n in _needles(value)
                     if not any(check_id == cid and suffix in name for cid, suffix in ECHOED_INPUTS)]
     assert needles, "nothing to search for: the test would prove nothing"
-    haystack = {p: p.read_bytes() for p in _files(root)}
+    haystack = {p: p.read_bytes() + b"\0" + _decoded_strings(p) for p in _files(root)}
     found = [(cid, name, str(path.relative_to(root))) for cid, name, needle in needles
              for path, text in haystack.items() if needle in text]
     assert found == []
+
+
+def _decoded_strings(path: Path) -> bytes:
+    """Every long base64 string constant of a Python file, decoded: arrays stored as data
+    (autograder/fixtures.py) are searched as the bytes they stand for."""
+    if path.suffix != ".py":
+        return b""
+    decoded = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) >= 64:
+            try:
+                decoded.append(base64.b64decode(node.value, validate=True))
+            except ValueError:
+                continue
+    return b"\0".join(decoded)
 
 
 def _needles(value) -> list[bytes]:

@@ -33,6 +33,16 @@ def load_assignment(assignment_id: str) -> Assignment:
     return importlib.import_module(package).ASSIGNMENT
 
 
+HIDDEN_PREFIX = "hidden_"
+"""Modules of an assignment package named `hidden_*.py` hold what only its hidden checks use (their
+inputs, which can be their expected values): no student bundle ships them."""
+
+
+def shipped_to_students(path: Path) -> bool:
+    """Whether a file of an assignment package goes into a student's self-check bundle."""
+    return not path.name.startswith(HIDDEN_PREFIX)
+
+
 def package_dir(assignment_id: str) -> Path:
     """The folder of the package that declares the assignment's checks."""
     load_assignment(assignment_id)

@@ -59,16 +59,28 @@ def _stored() -> dict[str, np.ndarray]:
     return decode(fixtures.TABLE)
 
 
+@functools.cache
+def _stored_hidden() -> dict[str, np.ndarray]:
+    """The other seeds' values, read only when a hidden check runs: no student bundle has them."""
+    from autograder.assignments.umn_csci5527_hw3 import hidden_fixtures
+
+    return decode(hidden_fixtures.TABLE)
+
+
+def _stored_at(seed: int, name: str) -> np.ndarray:
+    return (_stored_hidden() if seed in OTHER_SEEDS else _stored())[f"p1 {seed} {name}"]
+
+
 def handout_data(seed: int) -> dict[str, np.ndarray]:
     """The handout's draws (Fig. 2) at one of the checks' seeds: Y, X, W1, W2, W3 as the reference's
     make_data gives them (stored by scripts/make_fixtures.py), fresh copies."""
-    return {name: np.array(_stored()[f"p1 {seed} {name}"]) for name in DATA_SHAPES}
+    return {name: np.array(_stored_at(seed, name)) for name in DATA_SHAPES}
 
 
 def graph_values(seed: int) -> dict[str, np.ndarray | float]:
     """Node values at `seed`, as the reference's forward gives them, fed to the student's `backward`
     so that it is graded apart from `forward`."""
-    values: dict[str, np.ndarray | float] = {name: np.array(_stored()[f"p1 {seed} {name}"]) for name in FORWARD_ORDER}
+    values: dict[str, np.ndarray | float] = {name: np.array(_stored_at(seed, name)) for name in FORWARD_ORDER}
     values["z"] = float(values["z"])
     return values
 
