@@ -215,3 +215,19 @@ def test_bundles_side_by_side_in_a_fresh_environment_as_a_student_give_full_mark
             assert "harness_error" not in done.stdout and "Autograder error" not in done.stdout
     finally:
         identity.release()
+
+
+@pytest.mark.parametrize("aid", [HW3, HW4])
+def test_bundle_has_no_reference_function_body_and_no_answer(bundles, aid):
+    """The AST search of tests/test_nothing_to_copy.py, run on what each built bundle holds."""
+    from test_nothing_to_copy import (answer_literals, copies, functions, reference_answers,
+                                      reference_explanations, written_in_the_reference)
+
+    _, root = bundles[aid]
+    shipped = [p for p in _files(root) if p.suffix == ".py"]
+    assert len(shipped) > 20
+    found = copies(written_in_the_reference(aid), [f for file in shipped for f in functions(file)])
+    found += [line for file in shipped for line in answer_literals(file, reference_answers())]
+    texts = [p.read_text(errors="replace") for p in _files(root) if p.suffix in (".py", ".json", ".md", ".txt")]
+    found += [why for why in reference_explanations() if any(why in text for text in texts)]
+    assert found == []
