@@ -31,7 +31,7 @@ from autograder.expected import ExpectedValues, fingerprint
 from autograder.model import Assignment, Check, Visibility
 from autograder.writers.templates import render
 
-INSTRUCTOR_ONLY = ("batch.py", "bundle.py", "gradescope.py", "container.py")
+INSTRUCTOR_ONLY = ("batch.py", "bundle.py", "gradescope.py", "container.py", "trial.py")
 """Engine modules a student's self-check never uses (the CLI imports them only in their commands)."""
 
 

@@ -14,11 +14,9 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
-from autograder import container, trial, versions
-from autograder import gradescope as packaging
+from autograder import versions
 from autograder.assignments import UnknownAssignment, assignment_ids, load_assignment
-from autograder.config import GradingConfig, config_errors, content_dir
-from autograder.container import CONTAINER_MB
+from autograder.config import CONTAINER_MB, GradingConfig, config_errors, content_dir
 from autograder.results import CheckResult, Grade, Outcome
 from autograder.runner import grade_safely, selected_checks
 from autograder.text import printable
@@ -235,6 +233,8 @@ def gradescope() -> None:
               help="Build even when some checks' data sets are absent; those checks are then not graded.")
 def gradescope_build(assignment_id: str, out: Path, data_root: Path | None, leave_out_missing_data: bool) -> None:
     """Build autograder.zip (setup.sh, run_autograder, engine, precomputed expected values)."""
+    from autograder import gradescope as packaging  # instructors' tools: not in a student's bundle
+
     assignment = _assignment(assignment_id)
     config = _config(data_root=data_root)
     try:
@@ -275,6 +275,8 @@ def gradescope_test(archive: Path, submissions: tuple[Path, ...], memory_mb: int
 
     Exits 0 when every submission got a results.json, 3 otherwise (or when setup.sh fails).
     """
+    from autograder import container, trial  # instructors' tools: not in a student's bundle
+
     memory_bytes = memory_mb * 10**6
     click.echo(_confinement(container.cgroup_available(memory_bytes), memory_mb), err=True)
     base_python = base_python or trial.default_base_python()
@@ -302,15 +304,19 @@ def gradescope_test(archive: Path, submissions: tuple[Path, ...], memory_mb: int
 
 
 def _confinement(cgroup: str | None, memory_mb: int) -> str:
+    from autograder.gradescope import GRADESCOPE_RESIDENT_MB
+
     if cgroup:
         return f"Each submission runs on one CPU, in a memory cgroup ({cgroup}) of {memory_mb} MB, as in the container."
     return (f"Each submission runs on one CPU but with NO {memory_mb} MB limit: no memory cgroup can be made here "
             f"(it needs root and a memory controller), so only the grader's own resident watch "
-            f"({packaging.GRADESCOPE_RESIDENT_MB} MB, set by run_autograder) limits it.")
+            f"({GRADESCOPE_RESIDENT_MB} MB, set by run_autograder) limits it.")
 
 
 def _show_trial(graded: trial.Graded, memory_mb: int) -> None:
     """One submission's figures, each saying what it measured."""
+    from autograder.container import SAMPLE_S
+
     run = graded.run
     click.echo(f"\n{click.style(printable(str(graded.submission)), bold=True)}")
     if graded.score is None:
@@ -327,7 +333,7 @@ def _show_trial(graded: trial.Graded, memory_mb: int) -> None:
     over = "  (over Gradescope's default limit of 10 minutes)" if run.seconds > 600 else ""
     click.echo(f"  wall time    {run.seconds:.1f} s, pinned to CPU {run.cpu}{over}")
     sampled = (f"{run.tree_peak / 2**20:.0f} MiB: the process tree's resident memory at its largest sample "
-               f"(every {container.SAMPLE_S:g} s)")
+               f"(every {SAMPLE_S:g} s)")
     if run.cgroup_peak is not None:
         oom = f"{run.oom_kills} out-of-memory kills" if run.oom_kills else "no out-of-memory kill"
         click.echo(f"  peak memory  {run.cgroup_peak / 2**20:.0f} MiB: the memory cgroup's peak (cgroup "

@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
+CONTAINER_MB = 768
+"""Gradescope's default memory, in MB: read as 10^6 bytes, the stricter reading of its "768 MB"."""
+
 CONTENT = ("reports", "reference", "student_template")
 """The repository's top-level folders the engine reads: installed as package data under
 `autograder/_content/`, read from the checkout itself otherwise."""

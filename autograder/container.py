@@ -21,8 +21,7 @@ from pathlib import Path
 
 import psutil
 
-CONTAINER_MB = 768
-"""Gradescope's default memory, in MB: read as 10^6 bytes, the stricter reading of its "768 MB"."""
+from autograder.config import CONTAINER_MB  # noqa: F401 - the limit, beside the code that applies it
 
 SAMPLE_S = 0.25
 

@@ -68,9 +68,9 @@ def test_gradescope_setup_checks_every_course_package_imports():
 
 def test_bundle_readme_installs_torch_for_cpu_then_the_course_packages():
     assignment = load_assignment(HW3)
-    readme = render("bundle_readme.md.j2", assignment=assignment, checks=assignment.checks,
-                    problems=assignment.problems)
-    assert "python -m pip install torch --index-url https://download.pytorch.org/whl/cpu" in readme
-    assert readme.index("--index-url") < readme.index("python -m pip install -e .")
+    readme = render("bundle/README.md.j2", assignment=assignment, checks=assignment.checks, torch_version="2.13.0",
+                    at_submission=[], hidden=[])
+    assert 'python -m pip install "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu' in readme
+    assert readme.index("--index-url") < readme.index("python -m pip install -r requirements.txt")
     assert ("`numpy`, `scipy`, `torch`, `matplotlib`, `pandas`, `tqdm`, `seaborn`, `scikit-learn`, "
             "`ipython`.") in readme
