@@ -52,6 +52,7 @@ def main() -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
     for assignment in args.assignment or assignment_ids():
         with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+            Path(tmp).chmod(0o755)  # the grading's unprivileged uid passes through it to the venv, as to /autograder
             zip_path = Path(tmp) / f"{assignment}.zip"
             start = time.perf_counter()
             subprocess.run([*autograder, "gradescope", "build", "-a", assignment, "-o", zip_path,
