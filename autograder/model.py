@@ -18,10 +18,11 @@ parent (for example to ban an import on the AST) and executes nothing.
 from __future__ import annotations
 
 import enum
+import math
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -142,6 +143,11 @@ class Problem(BaseModel):
     title: str = Field(description="The handout's title of the problem.")
     files: tuple[str, ...] = Field(description="Student files the problem is graded from; the first holds its functions.")
     checks: tuple[Check, ...] = Field(description="Checks, in the order they run and are reported.")
+    parts: Mapping[str, Annotated[float, Field(ge=0)]] = Field(
+        description="The handout's points for the code this problem grades, by part letter (written parts, "
+                    "graded by hand, are left out). The part's checks share exactly these points; its extra "
+                    "credit comes on top (a part of extra credit only is declared with 0)."
+    )
     provided: tuple[str, ...] = Field(
         (), description="Starter files the handout provides (e.g. util.py): the grader stages its own trusted "
                         "copies from `provided_dir`, whatever the student uploaded, so that imports of them work."
@@ -165,6 +171,21 @@ class Problem(BaseModel):
         missing = [f for f in self.provided if self.provided_dir is None or not (self.provided_dir / f).is_file()]
         if missing:
             raise ValueError(f"problem {self.id!r}: provided files {missing} are not in {self.provided_dir}")
+        return self
+
+    @model_validator(mode="after")
+    def _checks_share_the_handouts_points(self) -> Problem:
+        undeclared = sorted({c.part for c in self.checks} - set(self.parts))
+        if undeclared:
+            raise ValueError(f"problem {self.id!r}: checks of parts {undeclared}, which `parts` does not declare "
+                             f"(declared: {sorted(self.parts)})")
+        for part, declared in self.parts.items():
+            checks = [c for c in self.checks if c.part == part and not c.extra_credit]
+            summed = sum(c.points for c in checks)
+            if not math.isclose(summed, declared, rel_tol=0, abs_tol=1e-9):
+                listed = ", ".join(f"{c.id} {c.points:g}" for c in checks) or "none"
+                raise ValueError(f"problem {self.id!r}, part {part!r}: the handout's points are {declared:g}, its "
+                                 f"checks' (extra credit aside) sum to {summed:g}: {listed}")
         return self
 
     @model_validator(mode="after")

@@ -103,7 +103,7 @@ def test_two_input_sets_of_one_name_are_refused():
 
     one, other = (InputSet("same", "data", lambda root: {}) for _ in range(2))
     with pytest.raises(ValueError, match="two different input sets are named 'same'"):
-        Assignment(id="x", title="x", problems=(Problem(id="p", title="p", files=("p.py",),
+        Assignment(id="x", title="x", problems=(Problem(id="p", title="p", files=("p.py",), parts={"a": 2},
                                                         checks=(check("p.a", one), check("p.b", other))),))
 
 

@@ -218,6 +218,9 @@ PROBLEM = Problem(
     id="p1",
     title="Automatic differentiation in DNNs (backpropagation at seed 55272022)",
     files=("hw3_p1.py",),
+    # Handout ../shared/seeds/002_7a7f64a6864d9a9d.txt, Problem 1 (4.5/15): (a) 1/15 (line 32), (b) 2.5/15
+    # (line 52), (c) 1/15 (line 58; its "do they agree?" is written, the spec gives the part to the code).
+    parts={"a": 1.0, "b": 2.5, "c": 1.0},
     checks=(
         Check(id="p1.make_data.handout_draws", part="a", points=0.25,
               claim="make_data draws Y, X, W1, W2, W3 from default_rng(seed) in the handout's order",

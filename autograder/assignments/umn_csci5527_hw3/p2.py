@@ -579,6 +579,9 @@ PROBLEM = Problem(
     id="p2",
     title="Stochastic optimization methods for MNIST digit recognition",
     files=(FILE,),
+    # Handout ../shared/seeds/002_7a7f64a6864d9a9d.txt, Problem 2 (4.5/15), lines 68-72: (a) 0.5, (b) 1,
+    # (c) 0.5, (d) 1.5, (e) 1 (/15). The plots (b-d) are in the PDF; the spec gives each part to the code.
+    parts={"a": 0.5, "b": 1.0, "c": 0.5, "d": 1.5, "e": 1.0},
     checks=(
         Check(id="p2.make_model.ten_outputs", part="a", points=0.125,
               claim="make_model() builds a network mapping 28x28 images to 10 outputs",

@@ -443,6 +443,10 @@ PROBLEM = Problem(
     id="p3",
     title="Autoencoders, deep factorization, and deep sparse coding",
     files=("hw3_p3.py",),
+    # Handout ../shared/seeds/002_7a7f64a6864d9a9d.txt, Problem 3 (6/15): (a) is two items, PCA 1/15 (line 82)
+    # and the robust fit 2/15 (line 93); (b) two items, Fig. 2(B) 2/15 (line 96) and Fig. 3 1/15 (line 97).
+    # The comparisons are written; the spec gives each part (a 3, b 3) to the code.
+    parts={"a": 3.0, "b": 3.0},
     checks=(
         Check(id="p3.make_subspace_data.properties", part="a", points=0.5,
               claim="make_subspace_data gives an orthonormal B, 98 unit rows in span(B) and 2 unit outliers",

@@ -72,6 +72,9 @@ PROBLEM = Problem(
     id="a1",
     title="Conceptual questions",
     files=("hw4_a1.py",),
+    # Handout ../shared/seeds/000_2b7f888c5a23a7ac.txt, A1 a-e: [2 points] each (lines 18-22); the
+    # justification is written, the spec gives the points to the True/False answer.
+    parts=dict.fromkeys("abcde", 2.0),
     checks=tuple(
         Check(id=f"a1.answer.{q}", part=q, points=2.0, visibility=Visibility.after_due_date,
               claim=f"ANSWERS[{q!r}] is the right True/False answer to A1.{q}",

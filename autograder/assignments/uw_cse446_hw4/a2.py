@@ -331,6 +331,9 @@ PROBLEM = Problem(
     id="a2",
     title="Autoencoders on MNIST",
     files=("hw4_a2.py",),
+    # Handout ../shared/seeds/000_2b7f888c5a23a7ac.txt, A2 (30 points): a [10] (line 36), b [10] (line 42),
+    # c [5] (line 48, the error table); d [5] (line 49) is written, graded by hand.
+    parts={"a": 10.0, "b": 10.0, "c": 5.0},
     checks=(
         Check(id="a2.linear.structure", part="a", points=3,
               claim="linear_autoencoder has two linear maps d -> h -> d and no activation",

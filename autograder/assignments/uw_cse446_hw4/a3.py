@@ -479,6 +479,9 @@ PROBLEM = Problem(
     id="a3",
     title="Transfer learning with AlexNet",
     files=("hw4_a3.py",),
+    # Handout ../shared/seeds/000_2b7f888c5a23a7ac.txt, A3 (30 points): a [15] (line 63), b [15] (line 74);
+    # their plots and accuracies are in the PDF, the spec gives the parts to the code.
+    parts={"a": 15.0, "b": 15.0},
     checks=(
         Check(id="a3.extractor.only_new_layer_trainable", part="a", points=4, timeout=60.0,
               claim="feature_extractor freezes every pretrained parameter; only classifier.6 requires grad",

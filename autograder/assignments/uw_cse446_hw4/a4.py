@@ -576,6 +576,9 @@ PROBLEM = Problem(
     id="a4",
     title="CIFAR-10 networks and FGSM",
     files=("hw4_a4.py",),
+    # Handout ../shared/seeds/000_2b7f888c5a23a7ac.txt, A4 (60 points): a [15] (line 94), b [15] (line 100),
+    # c [15] (line 106), d [5] (line 118), e [10] (line 119); plots in the PDF, the parts go to the code (spec).
+    parts={"a": 15.0, "b": 15.0, "c": 15.0, "d": 5.0, "e": 10.0},
     checks=(
         Check(id="a4.logistic.parameters", part="a", points=5,
               claim="LogisticRegression has W (10 x 3072) and b (10) and nothing else",

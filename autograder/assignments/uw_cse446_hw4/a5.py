@@ -573,6 +573,9 @@ PROBLEM = Problem(
     files=("hw4_a5.py",),
     provided=("util.py", "train.py"),
     provided_dir=Path(__file__).parent / "starter",
+    # Handout ../shared/seeds/000_2b7f888c5a23a7ac.txt, A5 (60 points): a [10], b [15], c [5], d [15]
+    # (lines 169-179); e, f, g [5] each (lines 180-182) and the extra credit h [1] (line 183) are written.
+    parts={"a": 10.0, "b": 15.0, "c": 5.0, "d": 15.0},
     checks=(
         Check(id="a5.collate_fn.shapes", part="a", points=2.0,
               claim="collate_fn returns sequences of shape (N, max_sequence_length) and labels of shape (N, 1)",

@@ -818,6 +818,10 @@ PROBLEM = Problem(
     files=("hw4_a6.py",),
     provided=("helper_code.py",),
     provided_dir=Path(__file__).parent / "starter",
+    # Handout ../shared/seeds/000_2b7f888c5a23a7ac.txt, A6 (60 points): a [20] (line 223), b [5] (229),
+    # c [10] (237), d [5] (252), e [10] (264); f [10] (line 268, naming topics) is graded by hand (spec,
+    # docs/uw-cse446-hw4-a2-a6.md), although the topic-word and top-words checks (filed under e) are its code.
+    parts={"a": 20.0, "b": 5.0, "c": 10.0, "d": 5.0, "e": 10.0},
     checks=(
         Check(id="a6.encoder.layers", part="a", points=2, claim="Encoder holds W_x, W_h, W_mu, W_sigma as "
               "nn.Linear layers of the handout's shapes", run=run_layers, judge=judge_layers),

@@ -704,6 +704,9 @@ PROBLEM = Problem(
     id="b1",
     title="Matrix completion and recommendation on MovieLens 100K",
     files=("hw4_b1.py",),
+    # Handout ../shared/seeds/000_2b7f888c5a23a7ac.txt, B1 (35 points): a [5] (line 329), b [5] (330),
+    # c [10] (336), d [10] (350); e [5] (line 360) is written; f is extra credit [5] (line 361), on top: 0 here.
+    parts={"a": 5.0, "b": 5.0, "c": 10.0, "d": 10.0, "f": 0.0},
     checks=(
         Check(id="b1.load_and_split.handout_split", part="a", points=2.0,
               claim="load_ratings and train_test_split give exactly the handout's arrays (seed 1, 80/20)",

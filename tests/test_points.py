@@ -1,0 +1,65 @@
+"""The handout's points, in one place: every problem declares the handout's points for each part of
+the code it grades (`Problem.parts`, which the model holds its checks to); here those parts, with the
+written parts graded by hand, add up to the handout's points for the problem, and the problems to
+the handout's total."""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder.assignments import assignment_ids, load_assignment
+from autograder.model import Check, Problem, Verdict
+
+HANDOUT: dict[str, dict[str, float]] = {
+    # ../shared/seeds/002_7a7f64a6864d9a9d.txt: "Problem 1 (...; 4.5/15)" (line 11), "Problem 2 (...;
+    # 4.5/15)" (line 60), "Problem 3 (...; 6/15)" (line 74).
+    "umn-csci5527-hw3": {"p1": 4.5, "p2": 4.5, "p3": 6.0},
+    # ../shared/seeds/000_2b7f888c5a23a7ac.txt: the sum of each problem's "[n points]", extra credit aside:
+    # A1 5 x 2, A2 10+10+5+5, A3 15+15, A4 15+15+15+5+10, A5 10+15+5+15+5+5+5, A6 20+5+10+5+10+10,
+    # B1 5+5+10+10+5.
+    "uw-cse446-hw4": {"a1": 10, "a2": 30, "a3": 30, "a4": 60, "a5": 60, "a6": 60, "b1": 35},
+}
+
+BY_HAND: dict[str, dict[str, dict[str, float]]] = {
+    # Written comparisons share their parts with the code (the spec gives each part to the code).
+    "umn-csci5527-hw3": {},
+    # Parts that are only written (spec: "graded by hand and are not the autograder's"): A2 d, A5 e-g,
+    # A6 f (naming topics), B1 e. A5 h and B1 f are extra credit, not counted.
+    "uw-cse446-hw4": {"a2": {"d": 5}, "a5": {"e": 5, "f": 5, "g": 5}, "a6": {"f": 10}, "b1": {"e": 5}},
+}
+
+TOTAL: dict[str, float] = {
+    "umn-csci5527-hw3": 15,  # every part is given as "n/15"
+    # The handout states no total: A1-A4 and A7 (which gives no points) for everyone, one of A5 and A6
+    # ("same total point value", line 12), B1 for 546 students only. Here: every problem's points added.
+    "uw-cse446-hw4": 285,
+}
+
+
+@pytest.mark.parametrize("aid", assignment_ids())
+def test_declared_parts_add_up_to_the_handouts_points(aid):
+    assignment = load_assignment(aid)
+    assert [p.id for p in assignment.problems] == list(HANDOUT[aid])
+    for problem in assignment.problems:
+        by_hand = BY_HAND[aid].get(problem.id, {})
+        assert not set(problem.parts) & set(by_hand), problem.id
+        assert sum(problem.parts.values()) + sum(by_hand.values()) == HANDOUT[aid][problem.id], problem.id
+    assert sum(HANDOUT[aid].values()) == TOTAL[aid]
+
+
+def _check(id: str, part: str, points: float, extra_credit: bool = False) -> Check:
+    return Check(id=id, claim="c", part=part, points=points, extra_credit=extra_credit,
+                 run=lambda s: {}, judge=lambda g, e, c: Verdict.passed("ok"))
+
+
+def test_checks_must_share_exactly_their_parts_points():
+    checks = (_check("p.one", "a", 1), _check("p.two", "a", 1.5), _check("p.bonus", "a", 5, extra_credit=True))
+    Problem(id="p", title="p", files=("p.py",), parts={"a": 2.5}, checks=checks)  # extra credit on top
+
+    with pytest.raises(ValueError, match=r"part 'a': the handout's points are 3, its checks' \(extra credit aside\) "
+                                         r"sum to 2.5: p.one 1, p.two 1.5"):
+        Problem(id="p", title="p", files=("p.py",), parts={"a": 3}, checks=checks)
+    with pytest.raises(ValueError, match=r"part 'b': the handout's points are 1, its checks' .* sum to 0: none"):
+        Problem(id="p", title="p", files=("p.py",), parts={"a": 2.5, "b": 1}, checks=checks)
+    with pytest.raises(ValueError, match=r"checks of parts \['c'\], which `parts` does not declare"):
+        Problem(id="p", title="p", files=("p.py",), parts={"a": 2.5}, checks=(*checks, _check("p.three", "c", 1)))
