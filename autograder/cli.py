@@ -373,11 +373,16 @@ def list_(assignment_id: str | None) -> None:
     ids = [assignment_id] if assignment_id else assignment_ids()
     for aid in ids:
         assignment = _assignment(aid)
-        click.echo(f"{click.style(aid, bold=True)}  {assignment.title}  ({assignment.points:g} points)")
+        click.echo(f"{click.style(aid, bold=True)}  {assignment.title}  ({_points(assignment)})")
         for problem in assignment.problems:
-            click.echo(f"  {problem.id}  {problem.title}  [{', '.join(problem.files)}]  ({problem.points:g} points)")
+            click.echo(f"  {problem.id}  {problem.title}  [{', '.join(problem.files)}]  ({_points(problem)})")
             for c in problem.checks:
                 click.echo(f"    {c.id:<40} {c.part:>2} {c.points:>5g}  {c.visibility.value:<15} {c.claim}")
+
+
+def _points(declared) -> str:
+    extra = f" + {declared.extra_credit:g} extra credit" if declared.extra_credit else ""
+    return f"{declared.points:g} points{extra}"
 
 
 if __name__ == "__main__":

@@ -164,7 +164,12 @@ class Problem(BaseModel):
 
     @property
     def points(self) -> float:
-        return sum(c.points for c in self.checks)
+        """The problem's maximum: its checks' points, extra credit aside (as a grade counts them)."""
+        return sum(c.points for c in self.checks if not c.extra_credit)
+
+    @property
+    def extra_credit(self) -> float:
+        return sum(c.points for c in self.checks if c.extra_credit)
 
     @model_validator(mode="after")
     def _provided_exist(self) -> Problem:
@@ -229,6 +234,10 @@ class Assignment(BaseModel):
     @property
     def points(self) -> float:
         return sum(p.points for p in self.problems)
+
+    @property
+    def extra_credit(self) -> float:
+        return sum(p.extra_credit for p in self.problems)
 
     def problem_of(self, check: Check) -> Problem:
         return next(p for p in self.problems if p.id == check.problem_id)
