@@ -7,12 +7,16 @@ then a hint when the difference has a recognisable cause (a transpose, a flipped
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from autograder.results import ArrayReport
+from autograder.results import ArrayReport, Feedback
 
 
 @dataclass(frozen=True)
@@ -49,14 +53,73 @@ def _numeric(value: Any) -> np.ndarray | None:
     return None
 
 
-def compare_arrays(
-    name: str, got: Any, expected: np.ndarray, tolerance: Tolerance, *, reveal: bool
-) -> ArrayComparison:
-    """Compare one returned array with the expected one.
+_REVEALING = contextvars.ContextVar("revealing", default=False)
+"""Whether the check being judged may show expected values: set by the runner around each judge
+from the check's visibility, never by a judge. Outside a judging, nothing is revealed."""
 
-    `reveal` is False for hidden checks: then no expected value, and no difference from which
-    it could be recovered, appears in the report.
+
+@contextlib.contextmanager
+def revealing(allowed: bool) -> Iterator[None]:
+    token = _REVEALING.set(allowed)
+    try:
+        yield
+    finally:
+        _REVEALING.reset(token)
+
+
+def reveals_expected() -> bool:
+    """For a judge's own wording (a threshold, say): whether this check's feedback may show it."""
+    return _REVEALING.get()
+
+
+_DECIMAL = re.compile(r"(?<![\w.])-?\d+\.(\d+)(?:e([-+]?\d+))?(?![\w]|\.\d)")
+"""A decimal number in running text (a sentence's final period is not part of it)."""
+
+
+def redact(feedback: Feedback, expected: Mapping[str, Any]) -> Feedback:
+    """For a check whose visibility hides its expected values: the feedback with every decimal
+    number that is one of them, at the precision printed, replaced by "(hidden)". The runner applies
+    it under every such judge, whatever the judge wrote in its own words."""
+    numbers = [np.asarray(v, dtype=np.float64).ravel() for v in expected.values()
+               if _numeric(v) is not None or isinstance(v, list | tuple) and _all_numbers(v)]
+    pool = np.concatenate(numbers) if numbers else np.empty(0)
+    pool = pool[np.isfinite(pool)]
+    if pool.size == 0:
+        return feedback
+
+    def hide(match: re.Match) -> str:
+        decimals, exponent = len(match.group(1)), int(match.group(2) or 0)
+        half_unit = 0.5 * 10.0 ** (exponent - decimals)
+        return "(hidden)" if np.any(np.abs(pool - float(match.group(0))) <= half_unit * (1 + 1e-9)) else match.group(0)
+
+    def clean(text: str | None) -> str | None:
+        return None if text is None else _DECIMAL.sub(hide, text)
+
+    return feedback.model_copy(update={"summary": clean(feedback.summary), "hint": clean(feedback.hint),
+                                       "details": tuple(clean(d) for d in feedback.details)})
+
+
+def _all_numbers(values: list | tuple) -> bool:
+    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+
+
+def compare_arrays(name: str, got: Any, expected: Any, tolerance: Tolerance) -> ArrayComparison:
+    """Compare one returned array with the expected one (the reference's, or derived from it).
+
+    For a check whose visibility hides its expected values, no expected value, and no difference
+    from which it could be recovered, appears in the report: the runner decides, by the check's
+    visibility, whatever the judge does.
     """
+    return _compare(name, got, expected, tolerance, reveal=_REVEALING.get())
+
+
+def compare_own(name: str, got: Any, other: Any, tolerance: Tolerance) -> ArrayComparison:
+    """Compare two of the student's own outputs (e.g. autograd against their backward): nothing
+    of the reference is in either, so the values are always shown."""
+    return _compare(name, got, other, tolerance, reveal=True)
+
+
+def _compare(name: str, got: Any, expected: Any, tolerance: Tolerance, *, reveal: bool) -> ArrayComparison:
     expected = np.asarray(expected)
     array = _numeric(got)
     base = dict(name=name, expected_shape=expected.shape, expected_dtype=str(expected.dtype))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from autograder.compare import ArrayComparison, Tolerance, compare_arrays
+from autograder.compare import ArrayComparison, Tolerance, compare_arrays, compare_own
 from autograder.model import Check, Judge, Outputs, Verdict
 from autograder.results import Feedback
 
@@ -44,7 +44,7 @@ def values_match(order: Sequence[str], tolerance: Tolerance, *, noun: str = "val
 
     def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
         comparisons = [
-            compare_arrays(k, got.get(k), expected[k], tolerance, reveal=check.reveals_expected) for k in order
+            compare_arrays(k, got.get(k), expected[k], tolerance) for k in order
         ]
         return _verdict(order, comparisons, tolerance, noun, hints or {})
 
@@ -60,8 +60,7 @@ def outputs_agree(pairs: Mapping[str, tuple[str, str]], tolerance: Tolerance, *,
     """
 
     def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-        # Both sides are the student's, so there is nothing hidden to protect.
-        comparisons = [compare_arrays(name, got[a], got[b], tolerance, reveal=True) for name, (a, b) in pairs.items()]
+        comparisons = [compare_own(name, got[a], got[b], tolerance) for name, (a, b) in pairs.items()]
         verdict = _verdict(list(pairs), comparisons, tolerance, noun, {})
         if verdict.fraction == 1.0:
             return verdict

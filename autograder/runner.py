@@ -5,10 +5,12 @@ from __future__ import annotations
 import tempfile
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from autograder import __version__, faults, versions
+from autograder.compare import redact, revealing
 from autograder.config import GradingConfig
 from autograder.expected import ExpectedValues, absent_dataset, missing_data
 from autograder.faults import Fault
@@ -91,9 +93,13 @@ def _from_fault(check: Check, fault: Fault) -> CheckResult:
     return _result(check, fault.outcome, 0.0, fault.feedback, debug=fault.debug)
 
 
-def _judge(check: Check, decide: Callable[[], Verdict], ran: Ran) -> CheckResult:
+def _judge(check: Check, decide: Callable[[], Verdict], ran: Ran, expected: Mapping[str, Any] | None = None
+           ) -> CheckResult:
     try:
-        verdict = decide()
+        with revealing(check.reveals_expected):  # by the check's visibility, whatever the judge does
+            verdict = decide()
+        if not check.reveals_expected and expected:
+            verdict = verdict.model_copy(update={"feedback": redact(verdict.feedback, expected)})
     except Exception:  # noqa: BLE001 - a judge bug must cost the student nothing but a regrade
         return _from_fault(check, faults.harness_fault("its judge raised an exception", traceback.format_exc()))
     if verdict.fraction >= 1.0:
@@ -194,7 +200,7 @@ def _grade_check(check: Check, files: tuple[str, ...], staged: Staged | None, se
     if isinstance(ran, Fault):
         return _from_fault(check, faults.with_reference_peak(ran, check.id, session.config.resident_limit_mb,
                                                              reference_peak))
-    return _judge(check, lambda: check.judge(ran.outputs, expected, check), ran)
+    return _judge(check, lambda: check.judge(ran.outputs, expected, check), ran, expected)
 
 
 def time_budget(checks: list[Check], assignment: Assignment, config: GradingConfig) -> float:

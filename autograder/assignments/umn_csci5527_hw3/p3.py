@@ -408,10 +408,9 @@ def judge_activations(got: Outputs, expected: Outputs, check: Check) -> Verdict:
 def judge_pca_reconstruct(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     mine = got["k=5"]
     for reading in ("centred", "uncentred"):
-        if compare_arrays("pca_reconstruct(X, 5)", mine, expected[reading], RECONSTRUCTION, reveal=False).equal:
+        if compare_arrays("pca_reconstruct(X, 5)", mine, expected[reading], RECONSTRUCTION).equal:
             return Verdict.passed(f"pca_reconstruct projects onto the top 5 principal directions ({reading}).")
-    comparison = compare_arrays("pca_reconstruct(X, 5)", mine, expected["centred"], RECONSTRUCTION,
-                                reveal=check.reveals_expected)
+    comparison = compare_arrays("pca_reconstruct(X, 5)", mine, expected["centred"], RECONSTRUCTION)
     return Verdict.failed("pca_reconstruct(X, 5) is neither the centred nor the uncentred rank-5 PCA "
                           "reconstruction of X.", details=tuple(comparison.lines()),
                           hint="Project X - mean onto the top k right singular vectors V: (X - mean) V V^T + mean.")

@@ -135,7 +135,7 @@ def judge_forward(kind: str):
     def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
         biases = tuple(got["biases"])
         right = expected["output"] if all(biases) else expected[f"output without {' and '.join(WITHOUT[biases])}"]
-        comparison = compare_arrays(f"{kind}(x)", got["output"], right, CLOSE, reveal=True)
+        comparison = compare_arrays(f"{kind}(x)", got["output"], right, CLOSE)
         if comparison.equal:
             return Verdict.passed(f"{BUILDERS[kind]} computes "
                                   + ("W_d W_e x (+ biases)" if kind == "F1" else "relu(W_d relu(W_e x)) (+ biases)")

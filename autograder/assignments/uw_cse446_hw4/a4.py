@@ -187,8 +187,7 @@ def judge_forward(kind: str):
             if out.shape == right.shape and np.allclose(out, right, atol=CLOSE.atol, rtol=CLOSE.rtol):
                 return Verdict.passed(f"{describe(builder, kwargs)} computes {FORMULAS[kind]} for given weights "
                                       f"(vec flattens {order}).")
-        comparison = compare_arrays(f"{builder}(x)", out, outputs["channel-major"], CLOSE,
-                                    reveal=check.visibility.value == "visible")
+        comparison = compare_arrays(f"{builder}(x)", out, outputs["channel-major"], CLOSE)
         return Verdict.failed(f"{describe(builder, kwargs)}'s output differs from {FORMULAS[kind]} for given "
                               f"weights, with either flattening order.", details=tuple(comparison.lines()),
                               arrays=(comparison.report,), hint=forward_hint(kind, out, expected) or comparison.hint)
@@ -431,7 +430,7 @@ def judge_fgsm(n: int, epsilon: float):
             if unsure.sum() <= SIGN_SLACK * x.size:
                 right = np.where(unsure, attacked, right)
         what = f"fgsm(model, x, y, epsilon={epsilon:g}) on {n} image{'s' if n > 1 else ''}"
-        comparison = compare_arrays("x'", got["attacked"], right, CLOSE, reveal=True)
+        comparison = compare_arrays("x'", got["attacked"], right, CLOSE)
         if comparison.equal:
             return Verdict.passed(f"{what} equals x + epsilon * sign(grad_x CrossEntropy(model(x), y)).")
         hint = comparison.hint

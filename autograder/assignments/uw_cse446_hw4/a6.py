@@ -19,7 +19,7 @@ import numpy as np
 from scipy import sparse
 
 from autograder.assignments.uw_cse446_hw4 import a6_inputs as inputs
-from autograder.compare import Tolerance, compare_arrays
+from autograder.compare import Tolerance, compare_arrays, reveals_expected
 from autograder.data import agnews
 from autograder.model import Check, Outputs, Problem, Verdict, Visibility
 from autograder.student import Subject, SubmissionError, to_array
@@ -158,7 +158,7 @@ def judge_mu_sigma(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     # else the one whose mu is closer.
     def matches(key: int, reading) -> bool:
         name = ("mu", "sigma")[key]
-        return compare_arrays(name, got[name], reading[key], CLOSE, reveal=True).equal
+        return compare_arrays(name, got[name], reading[key], CLOSE).equal
 
     def distance(reading) -> float:
         if got["mu"].shape != reading[0].shape:
@@ -168,8 +168,8 @@ def judge_mu_sigma(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     choices = list(readings.values())
     mu, sigma = (next((r for r in choices if matches(0, r)), None) or next((r for r in choices if matches(1, r)), None)
                  or min(choices, key=distance))
-    comparisons = [compare_arrays("mu", got["mu"], mu, CLOSE, reveal=True),
-                   compare_arrays("sigma", got["sigma"], sigma, CLOSE, reveal=True)]
+    comparisons = [compare_arrays("mu", got["mu"], mu, CLOSE),
+                   compare_arrays("sigma", got["sigma"], sigma, CLOSE)]
     wrong = [c for c in comparisons if not c.equal]
     if not wrong:
         return Verdict.passed("mu = W_mu h + b_mu and sigma = exp(W_sigma h + b_sigma), with "
@@ -320,7 +320,7 @@ def run_decoder(subject: Subject) -> Outputs:
 
 def judge_decoder(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     z = inputs.decoder_latents()
-    comparison = compare_arrays("eta", got["eta"], expected["eta"], CLOSE, reveal=True)  # the reference's
+    comparison = compare_arrays("eta", got["eta"], expected["eta"], CLOSE)  # the reference's
     if comparison.equal:
         return Verdict.passed("Decoder gives eta = softmax(B softmax(z)) for a given B.")
     eta = got["eta"]
@@ -357,7 +357,7 @@ def expected_kl(subject: Subject) -> Outputs:
 
 def judge_kl(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     right = expected["kl"]
-    comparison = compare_arrays("KL", got["kl"], right, CLOSE, reveal=True)
+    comparison = compare_arrays("KL", got["kl"], right, CLOSE)
     if comparison.equal:
         return Verdict.passed("kl_divergence equals KL(N(mu, diag(sigma^2)) || N(0, I)) per row.")
     kl = got["kl"]
@@ -391,7 +391,7 @@ def run_log_likelihood(subject: Subject) -> Outputs:
 
 def judge_log_likelihood(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     value, right = got["log_likelihood"], expected["log_likelihood"]
-    comparison = compare_arrays("log_likelihood", value, right, CLOSE, reveal=True)
+    comparison = compare_arrays("log_likelihood", value, right, CLOSE)
     if comparison.equal:
         return Verdict.passed("log_likelihood = sum_j x_ij log eta_ij, one value per document.")
     if value.size == 1 and right.size > 1:
@@ -463,7 +463,7 @@ def judge_negative_elbo(got: Outputs, expected: Outputs, check: Check) -> Verdic
     wrong = []
     for alpha in ALPHAS:
         key = _alpha_key(alpha)
-        comparison = compare_arrays(f"negative_elbo, {key}", got[key], expected[key], CLOSE, reveal=True)
+        comparison = compare_arrays(f"negative_elbo, {key}", got[key], expected[key], CLOSE)
         own = from_own_parts(key)
         if not comparison.equal and not (own is not None and np.allclose(got[key], own, atol=1e-5, rtol=1e-4)):
             wrong.append((key, comparison))
@@ -526,7 +526,7 @@ def judge_topic_model(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     def decoded(name: str) -> np.ndarray:
         return got[f"own decoder of {name}"]
 
-    comparison = compare_arrays("eta", got["eta"], decoded("z"), CLOSE, reveal=True)
+    comparison = compare_arrays("eta", got["eta"], decoded("z"), CLOSE)
     if not comparison.equal:
         from_mu = np.allclose(got["eta"], decoded("mu"), atol=1e-4)
         return Verdict.failed("TopicModel.forward's eta is not the decoder's output for its z.",
@@ -561,7 +561,7 @@ def judge_annealer(names: tuple[str, ...]):
     def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
         for name in names:
             values, right = got[name], expected[name]
-            comparison = compare_arrays(f"alphas of {name}", values, right, Tolerance(atol=1e-9), reveal=True)
+            comparison = compare_arrays(f"alphas of {name}", values, right, Tolerance(atol=1e-9))
             if comparison.equal:
                 continue
             if np.any(values > 1 + 1e-9):
@@ -638,7 +638,7 @@ def run_topic_word_matrix(subject: Subject) -> Outputs:
 
 def judge_topic_word_matrix(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     matrix = got["matrix"]
-    comparison = compare_arrays("topic_word_matrix()", matrix, expected["matrix"], CLOSE, reveal=True)
+    comparison = compare_arrays("topic_word_matrix()", matrix, expected["matrix"], CLOSE)
     if comparison.equal:
         return Verdict.passed("topic_word_matrix() row t is softmax(B e_t), topic t's distribution over words.")
     hint = comparison.hint
@@ -800,10 +800,10 @@ def judge_real(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     what = (f"Trained for {REAL['steps']} updates on the AG News dev documents ({len(words)} words, "
             f"T = {REAL['T']}), the model")
     # The threshold follows from the reference's NPMI: a hidden check does not show it.
-    needed = f"at least {threshold:.3f}" if check.reveals_expected else "a value near the reference's"
+    needed = f"at least {threshold:.3f}" if reveals_expected() else "a value near the reference's"
     if not problem and score >= threshold:
         return Verdict.passed(f"{what} reaches NPMI {score:.3f}"
-                              + (f" (at least {threshold:.3f} needed)." if check.reveals_expected else "."))
+                              + (f" (at least {threshold:.3f} needed)." if reveals_expected() else "."))
     top = [] if problem else inputs.top_of(got["topic_word_matrix"], words)[:3]
     return Verdict.failed(f"{what} " + (f"failed: {problem}." if problem else
                                         f"reaches NPMI {score:.3f}; {needed} is needed."),

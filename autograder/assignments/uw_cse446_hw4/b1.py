@@ -99,7 +99,7 @@ def judge_split(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     for name, hint in (("data", "Rows are [user - 1, item - 1, rating], in file order."), ("train", None),
                        ("test", None)):
         want = expected[name]  # the reference's
-        comparison = compare_arrays(f"{name}", got[name], want, Tolerance(atol=0), reveal=True)
+        comparison = compare_arrays(f"{name}", got[name], want, Tolerance(atol=0))
         if comparison.equal:
             continue
         if name != "data" and got[name].shape == want.shape and _same_rows(got[name], want):
@@ -141,7 +141,7 @@ def _item_means_verdict(mu: np.ndarray, want: np.ndarray, rated: np.ndarray, wha
     if wrong.any():
         zeros = int(np.sum(wrong & (mu == 0)))
         # Unrated items compared as right, so that an index is an item id.
-        comparison = compare_arrays("item means", np.where(rated, mu, want), want, RELATIVE, reveal=True)
+        comparison = compare_arrays("item means", np.where(rated, mu, want), want, RELATIVE)
         return Verdict.failed(
             f"{what}: the mean train rating of some items is wrong ({wrong.sum()} of the {rated.sum()} items rated "
             f"in train).",
