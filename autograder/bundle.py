@@ -25,15 +25,11 @@ import zipfile
 from pathlib import Path
 
 from autograder import versions
-from autograder.assignments import package_dir, shipped_to_students
-from autograder.config import PACKAGE_DIR, REPO_ROOT, GradingConfig, content_dir, engine_files
+from autograder.assignments import student_engine_files
+from autograder.config import PACKAGE_DIR, REPO_ROOT, GradingConfig, content_dir
 from autograder.expected import ExpectedValues, fingerprint
 from autograder.model import Assignment, Check, Visibility
 from autograder.writers.templates import render
-
-INSTRUCTOR_ONLY = ("batch.py", "bundle.py", "gradescope.py", "container.py", "trial.py")
-"""Engine modules a student's self-check never uses (the CLI imports them only in their commands)."""
-
 
 def shippable(assignment: Assignment) -> list[Check]:
     """The checks a self-check runs: visible, and judged without the course's data sets."""
@@ -59,7 +55,7 @@ def build_bundle(assignment: Assignment, out: Path, config: GradingConfig) -> Pa
         root = Path(tmp) / "bundle"
         engine = root / "engine"
         _copy_engine(assignment, engine / "autograder")
-        _copy_expected_values(assignment, [c for c in checks if c.static is None], config, Path(tmp) / "full",
+        _copy_expected_values(assignment, [c for c in checks if c.needs_expected], config, Path(tmp) / "full",
                               engine / "cache" / assignment.id)
         # Only what requirements.txt pins: a student's numpy may differ, and the tolerances absorb it.
         (engine / "cache" / assignment.id / versions.RECORD).write_text(json.dumps({"torch": installed["torch"]}))
@@ -82,12 +78,7 @@ def build_bundle(assignment: Assignment, out: Path, config: GradingConfig) -> Pa
 
 def _copy_engine(assignment: Assignment, target: Path) -> None:
     """The engine's code without instructor tools or other assignments, and its report templates."""
-    own = package_dir(assignment.id).relative_to(PACKAGE_DIR)
-    for name in engine_files():  # never PACKAGE_DIR whole: installed, it holds every reference
-        other_assignment = name.parts[0] == "assignments" and len(name.parts) > 2 and name.parents[-3] != own
-        if (str(name) in INSTRUCTOR_ONLY or other_assignment or name.suffix == ".pyc"
-                or not shipped_to_students(name)):
-            continue
+    for name in student_engine_files(assignment.id):
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(PACKAGE_DIR / name, target / name)
     shutil.copytree(content_dir("reports"), target / "_content" / "reports",

@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from autograder import __version__, faults, transport, versions
-from autograder.assignments import package_dir, shipped_to_students
-from autograder.config import GradingConfig
-from autograder.data import dataset_folder
+from autograder import faults, transport, versions
+from autograder.assignments import student_engine_files
+from autograder.config import PACKAGE_DIR, GradingConfig
+from autograder.data import dataset_folder, sha256
 from autograder.faults import Fault
 from autograder.model import Assignment, Check
 from autograder.session import WorkerSession
@@ -35,23 +35,26 @@ def _versions() -> str:
 
 
 def fingerprint(assignment: Assignment, config: GradingConfig, *, with_reference: bool | None = None) -> str:
-    """The cache key. Without the reference (a student's self-check bundle) it covers the checks
-    alone, and not the library versions either: the bundle's values must serve any student's
-    installation, and the tolerances absorb what versions change."""
+    """The cache key: everything the expected values depend on. The engine's code (every file a
+    student's bundle of the assignment holds: checks, data loaders, the worker that runs them, and
+    more, which only costs a recomputation), the reference's files (its checkpoints included) and the
+    library versions; the data sets key each check's folder (`ExpectedValues.folder`).
+
+    Without the reference (a student's self-check bundle) it covers the engine alone, and not the
+    library versions either: the bundle's values must serve any student's installation, and the
+    tolerances absorb what versions change."""
     reference = config.reference_root / assignment.id
     if with_reference is None:
         with_reference = reference.is_dir()
     versions = _versions() if with_reference else "bundled"
-    digest = hashlib.sha256(f"{__version__};{versions}".encode())
-    sources = sorted(p for p in package_dir(assignment.id).rglob("*.py") if with_reference or shipped_to_students(p))
-    # What the values depend on besides the checks: how inputs are built and handed over, how
-    # student halves reach code and pack outputs.
-    engine = Path(__file__).resolve().parent
-    sources += sorted((engine / "data").glob("*.py")) + [engine / n for n in ("inputs.py", "student.py", "transport.py")]
+    digest = hashlib.sha256(f"{versions}".encode())
+    sources = [(f"engine/{name.as_posix()}", PACKAGE_DIR / name) for name in student_engine_files(assignment.id)
+               if name.suffix == ".py"]
     if with_reference:
-        sources += sorted(reference.glob("*.py"))
-    for path in sources:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        sources += [(f"reference/{p.relative_to(reference).as_posix()}", p) for p in sorted(reference.rglob("*"))
+                    if p.is_file() and "__pycache__" not in p.parts]
+    for label, path in sources:
+        digest.update(f"{label}\0{sha256(path)}\0".encode())
     return digest.hexdigest()[:16]
 
 
@@ -129,11 +132,11 @@ class ExpectedValues:
     def available(self, check: Check) -> bool:
         """Whether this installation can produce the check's expected values: cached, or computable
         from the reference (a student's bundle has neither for the checks it does not ship)."""
-        return (check.static is not None or (self.folder(check) / "manifest.json").is_file()
+        return (check.static is not None or not check.needs_expected or (self.folder(check) / "manifest.json").is_file()
                 or (self.config.reference_root / self.assignment.id).is_dir())
 
     def cached(self, checks: list[Check]) -> bool:
-        return all(c.static or (self.folder(c) / "manifest.json").is_file() for c in checks)
+        return all(c.static or not c.needs_expected or (self.folder(c) / "manifest.json").is_file() for c in checks)
 
     def get(self, checks: list[Check]) -> dict[str, dict[str, Any] | Fault]:
         """Expected outputs for `checks`, computing the missing ones in one trusted worker."""
@@ -141,7 +144,7 @@ class ExpectedValues:
         values: dict[str, dict[str, Any] | Fault] = {}
         missing = []
         for check in checks:
-            if check.static is not None:
+            if check.static is not None or not check.needs_expected:  # nothing of the reference is judged
                 values[check.id] = {}
                 continue
             loaded = self._load(check)

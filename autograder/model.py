@@ -17,9 +17,13 @@ parent (for example to ban an import on the AST) and executes nothing.
 
 from __future__ import annotations
 
+import ast
 import enum
+import functools
+import inspect
 import math
 import re
+import textwrap
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -132,6 +136,28 @@ class Check(BaseModel):
 
     def expected_half(self) -> Callable[[Any], Outputs]:
         return self.expected or self.run
+
+    @functools.cached_property
+    def needs_expected(self) -> bool:
+        """Whether the judge reads its `expected` argument (read off its source). A check whose judge
+        does not is never run on the reference: nothing computed, cached or shipped for it, and no
+        fault of the reference there can cost a student anything."""
+        return self.judge is not None and _reads_argument(self.judge, 1)
+
+
+def _reads_argument(function: Callable, index: int) -> bool:
+    """Whether `function` reads its positional parameter `index` (by name, anywhere in its body,
+    nested functions included). True whenever its source cannot be read: the safe answer."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return True
+    definition = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.Lambda)), None)
+    parameters = definition.args.posonlyargs + definition.args.args if definition else []
+    if len(parameters) <= index:
+        return True
+    name = parameters[index].arg
+    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) for n in ast.walk(definition))
 
 
 class Problem(BaseModel):

@@ -31,11 +31,13 @@ class Subject:
     (checkpoints), the input sets prepared for the check, and (trusted halves only) the data root."""
 
     def __init__(self, modules: Mapping[str, ModuleType], folder: Path | None = None,
-                 data_root: Path | None = None, inputs_dir: Path | None = None):
+                 data_root: Path | None = None, inputs_dir: Path | None = None, declared: tuple[str, ...] = ()):
         self._modules = dict(modules)
         self.folder = folder
         self.data_root = data_root
         self.inputs_dir = inputs_dir
+        self.declared = declared
+        """The data sets the check declares (`Check.data`): the only ones its trusted half may read."""
 
     def path(self, name: str) -> Path:
         """A file of the submission other than a module, such as a checkpoint."""
@@ -49,7 +51,14 @@ class Subject:
         if self.data_root is None:
             raise RuntimeError(f"the data set {name!r} was read by a half that has no data root; student "
                                f"halves read data through subject.inputs()")
-        return self.data_root / name
+        if name not in self.declared:
+            # Undeclared, it would be in no cache key, unknown to the missing-data logic and absent from
+            # the Gradescope zip: refused, so that the check's author declares it.
+            raise RuntimeError(f"the data set {name!r} was read by a check whose `data` declares only "
+                               f"{list(self.declared)}: add {name!r} to its `data`")
+        from autograder.data import dataset_folder
+
+        return dataset_folder(self.data_root, name) or self.data_root / name
 
     def inputs(self, name: str) -> dict[str, np.ndarray | Path]:
         """An input set the parent prepared for this check (see `autograder.inputs`): its arrays,

@@ -114,7 +114,7 @@ class Worker:
         try:
             data_root = Path(request.data_root) if request.data_root else None
             inputs_dir = Path(request.inputs_dir) if request.inputs_dir else None
-            outputs = half(Subject(self.modules, self.student_dir, data_root, inputs_dir))
+            outputs = half(Subject(self.modules, self.student_dir, data_root, inputs_dir, declared=check.data))
             seconds = time.perf_counter() - start
             manifest, payload = transport.pack_outputs(outputs)
         except BaseException as exc:  # noqa: BLE001 - every fault becomes a message for the parent

@@ -113,9 +113,10 @@ class Grader:
         prepare(input_sets, data_root, self.inputs_dir)
 
     def subject(self, modules: Mapping[str, types.ModuleType], trusted: bool = False,
-                folder: Path | None = None) -> Subject:
-        """The student's modules (and `folder`, where its checkpoints are); the data root for a trusted half."""
-        return Subject(modules, folder, self.data_root if trusted else None, self.inputs_dir)
+                folder: Path | None = None, declared: tuple[str, ...] = ()) -> Subject:
+        """The student's modules (and `folder`, where its checkpoints are); for a trusted half, the data
+        root, of which it may read the data sets its check declares."""
+        return Subject(modules, folder, self.data_root if trusted else None, self.inputs_dir, declared)
 
     def student_half(self, check: Check, modules: Mapping[str, types.ModuleType], folder: Path | None = None
                      ) -> Outputs:
@@ -125,7 +126,7 @@ class Grader:
     def expected(self, check: Check, modules: Mapping[str, types.ModuleType], folder: Path | None = None
                  ) -> Outputs:
         seed_as_the_worker(check_seed(check))
-        return check.expected_half()(self.subject(modules, trusted=True, folder=folder))
+        return check.expected_half()(self.subject(modules, trusted=True, folder=folder, declared=check.data))
 
     @staticmethod
     def passes(check: Check, got: Outputs, expected: Outputs) -> bool:

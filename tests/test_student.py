@@ -89,3 +89,14 @@ def test_a_missing_method_names_the_class(subject):
                                               r"grader calls"):
         s.method(hw.Optimizer(), "zero_grad")
     assert s.invoke(s.method(hw.Optimizer(), "step")) is None
+
+
+def test_a_trusted_half_may_read_only_the_data_sets_its_check_declares(tmp_path):
+    (tmp_path / "mnist").mkdir()
+    (tmp_path / "glove-6B-50d-10k").mkdir()
+    subject = Subject({}, data_root=tmp_path, declared=("mnist", "glove"))
+    assert subject.dataset("mnist") == tmp_path / "mnist"
+    assert subject.dataset("glove") == tmp_path / "glove-6B-50d-10k"  # under any of its usual names
+    with pytest.raises(RuntimeError, match=r"'cifar10' was read by a check whose `data` declares only "
+                                           r"\['mnist', 'glove'\]: add 'cifar10' to its `data`"):
+        subject.dataset("cifar10")

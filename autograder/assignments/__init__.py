@@ -7,6 +7,7 @@ import importlib
 import importlib.util
 from pathlib import Path
 
+from autograder.config import PACKAGE_DIR, engine_files
 from autograder.model import Assignment
 
 _PACKAGES = {
@@ -38,9 +39,23 @@ HIDDEN_PREFIX = "hidden_"
 inputs, which can be their expected values): no student bundle ships them."""
 
 
+INSTRUCTOR_TOOLS = ("batch.py", "bundle.py", "gradescope.py", "container.py", "trial.py")
+"""Engine modules a student's self-check never uses (the CLI imports them only in their commands)."""
+
+
 def shipped_to_students(path: Path) -> bool:
     """Whether a file of an assignment package goes into a student's self-check bundle."""
     return not path.name.startswith(HIDDEN_PREFIX)
+
+
+def student_engine_files(assignment_id: str) -> list[Path]:
+    """The engine's files, relative to its package, that a student's bundle of the assignment holds:
+    no instructor tools, no other assignment, nothing only hidden checks use. Also what the bundle's
+    cache key covers, so that the bundle computes the same key from what it holds."""
+    own = package_dir(assignment_id).relative_to(PACKAGE_DIR)
+    return [name for name in engine_files()  # never PACKAGE_DIR whole: installed, it holds every reference
+            if str(name) not in INSTRUCTOR_TOOLS and shipped_to_students(name) and name.suffix != ".pyc"
+            and not (name.parts[0] == "assignments" and len(name.parts) > 2 and name.parents[-3] != own)]
 
 
 def package_dir(assignment_id: str) -> Path:

@@ -53,10 +53,6 @@ STEP_LR = 0.01
 STEP_LABELS = (3, 7)
 
 
-def _nothing(subject: Subject) -> Outputs:
-    return {}  # the rules are in the judges; nothing runs on the reference
-
-
 def _listed(names: list[str] | tuple[str, ...], limit: int = 6) -> str:
     names = list(names)
     if len(names) <= limit:
@@ -485,32 +481,32 @@ PROBLEM = Problem(
     checks=(
         Check(id="a3.extractor.only_new_layer_trainable", part="a", points=4, timeout=60.0,
               claim="feature_extractor freezes every pretrained parameter; only classifier.6 requires grad",
-              run=run_structure(EXTRACTOR), expected=_nothing, judge=judge_only_new_layer_trainable),
+              run=run_structure(EXTRACTOR), judge=judge_only_new_layer_trainable),
         Check(id="a3.extractor.new_layer_linear_4096_to_n", part="a", points=3, timeout=60.0,
               claim="feature_extractor replaces classifier[6] with nn.Linear(4096, num_classes)",
-              run=run_new_layer(EXTRACTOR), expected=_nothing, judge=judge_new_layer(EXTRACTOR)),
+              run=run_new_layer(EXTRACTOR), judge=judge_new_layer(EXTRACTOR)),
         Check(id="a3.extractor.output_shape", part="a", points=2, timeout=60.0,
               claim="the feature extractor returns scores of shape (N, 10)",
-              run=run_output_shape(EXTRACTOR), expected=_nothing, judge=judge_output_shape(EXTRACTOR)),
+              run=run_output_shape(EXTRACTOR), judge=judge_output_shape(EXTRACTOR)),
         Check(id="a3.extractor.step_changes_only_new_layer", part="a", points=3, timeout=60.0,
               claim="one optimiser step leaves the pretrained weights unchanged and changes the new layer",
-              run=run_step(EXTRACTOR), expected=_nothing, judge=judge_extractor_step),
+              run=run_step(EXTRACTOR), judge=judge_extractor_step),
         Check(id="a3.extractor.pretrained_accuracy", part="a", points=3, timeout=180.0, data=DATA, inputs=INPUTS,
               claim="from the pretrained weights, the feature extractor learns CIFAR-10 as well as the reference "
                     "under a fixed budget",
               run=run_accuracy(EXTRACTOR), expected=expected_accuracy(EXTRACTOR), judge=judge_accuracy(EXTRACTOR)),
         Check(id="a3.fine_tune.all_parameters_trainable", part="b", points=3, timeout=60.0,
               claim="fine_tune_model leaves every parameter trainable",
-              run=run_structure(FINE_TUNE), expected=_nothing, judge=judge_all_trainable),
+              run=run_structure(FINE_TUNE), judge=judge_all_trainable),
         Check(id="a3.fine_tune.new_layer_linear_4096_to_n", part="b", points=3, timeout=60.0,
               claim="fine_tune_model replaces classifier[6] with nn.Linear(4096, num_classes)",
-              run=run_new_layer(FINE_TUNE), expected=_nothing, judge=judge_new_layer(FINE_TUNE)),
+              run=run_new_layer(FINE_TUNE), judge=judge_new_layer(FINE_TUNE)),
         Check(id="a3.fine_tune.output_shape", part="b", points=2, timeout=60.0,
               claim="the fine-tuned model returns scores of shape (N, 10)",
-              run=run_output_shape(FINE_TUNE), expected=_nothing, judge=judge_output_shape(FINE_TUNE)),
+              run=run_output_shape(FINE_TUNE), judge=judge_output_shape(FINE_TUNE)),
         Check(id="a3.fine_tune.step_changes_every_weight", part="b", points=4, timeout=60.0,
               claim="one optimiser step changes every weight of the fine-tuned model",
-              run=run_step(FINE_TUNE), expected=_nothing, judge=judge_fine_tune_step),
+              run=run_step(FINE_TUNE), judge=judge_fine_tune_step),
         Check(id="a3.fine_tune.pretrained_accuracy", part="b", points=3, timeout=180.0, data=DATA, inputs=INPUTS,
               claim="from the pretrained weights, fine-tuning learns CIFAR-10 as well as the reference under a "
                     "fixed budget",
