@@ -43,6 +43,7 @@ FAULTS = {
     "wrong_answer": ('"b": False,', '"b": True,', {"a1.answer.b"}, ["A1.b: True is not correct", "identical"]),
     "string_not_bool": ('"c": True,', '"c": "True",', {"a1.answer.c"},
                         ["should be True or False, but it is the str 'True'"]),
+    "wrong_false": ('"d": False,', '"d": True,', {"a1.answer.d"}, ["A1.d: True is not correct"]),
     "missing_key": ('    "e": True,', "", {"a1.answer.e"}, ["ANSWERS has no key 'e'"]),
     "int_not_bool": ('"a": True,', '"a": 1,', {"a1.answer.a"}, ["but it is the int 1"]),
 }

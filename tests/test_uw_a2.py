@@ -144,3 +144,10 @@ def test_a_relative_data_root_is_read_from_where_it_was_given(ref, fake_root, tm
         shutil.copy(path, folder / name)
     g = grade(folder, load_assignment("uw-cse446-hw4"), config)
     assert lost(g) == set(), [(c.id, c.feedback.summary) for c in g.checks if c.score < c.max_score]
+
+
+def test_a_sigmoid_in_place_of_the_relu_autoencoders_last_relu(grade_a2, ref):
+    g = grade_a2(faulty(ref, ("nn.Linear(h, d), nn.ReLU())", "nn.Linear(h, d), nn.Sigmoid())")))
+    assert {"a2.relu.structure", "a2.relu.forward_formula"} <= lost(g)
+    assert not {c for c in lost(g) if c.startswith("a2.linear")}
+    assert "['ReLU', 'Sigmoid']; F2 wants ['ReLU', 'ReLU']" in by_id(g, "a2.relu.structure").feedback.summary

@@ -211,3 +211,12 @@ def test_worst_measured_ag_news_run_passes(grade_a6, ref):
     check = by_id(g, "a6.training.ag_news")
     assert check.score == check.max_score, check.feedback.summary
     assert "reaches NPMI 0.081" in check.feedback.summary
+
+
+def test_top_words_least_probable_first(grade_a6, ref):
+    g = grade_a6(faulty(ref, ("torch.argsort(model.topic_word_matrix(), dim=1, descending=True, stable=True)",
+                              "torch.argsort(model.topic_word_matrix(), dim=1, descending=False, stable=True)")))
+    assert lost(g) == {"a6.top_words.planted_b"}
+    feedback = by_id(g, "a6.top_words.planted_b").feedback
+    assert feedback.summary == "top_words(model, vocabulary, k=3) is wrong for a planted B."
+    assert "most probable first" in feedback.hint
