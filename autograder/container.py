@@ -19,9 +19,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
 
 from autograder.config import CONTAINER_MB  # noqa: F401 - the limit, beside the code that applies it
+from autograder.sandbox import tree_rss
 
 SAMPLE_S = 0.25
 
@@ -122,25 +122,12 @@ class TreeSampler(threading.Thread):
 
     def run(self) -> None:
         while not self._stop_event.wait(SAMPLE_S):
-            self.peak = max(self.peak, _tree_resident(self.pid))
+            self.peak = max(self.peak, tree_rss(self.pid))
 
     def stop(self) -> int:
         self._stop_event.set()
         self.join()
         return self.peak
-
-
-def _tree_resident(pid: int) -> int:
-    try:
-        root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    total = 0
-    for process in processes:
-        with contextlib.suppress(psutil.Error):
-            total += process.memory_info().rss
-    return total
 
 
 @dataclass(frozen=True)
