@@ -9,6 +9,7 @@ Exit codes, as pytest users expect them:
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 import click
@@ -21,6 +22,9 @@ from autograder.results import CheckResult, Grade, Outcome
 from autograder.runner import grade_safely, selected_checks
 from autograder.text import printable
 from autograder.writers import write_gradescope, write_html, write_summary
+
+if TYPE_CHECKING:
+    from autograder import trial
 
 EXIT_FULL_MARKS, EXIT_POINTS_LOST, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 

@@ -74,6 +74,12 @@ def lost(g: Grade) -> set[str]:
     return {c.id for c in g.checks if c.score < c.max_score}
 
 
+def text_of(check) -> str:
+    """Everything a student reads about a check, in one string."""
+    f = check.feedback
+    return " ".join([f.summary, *f.details, f.hint or ""])
+
+
 def by_id(g: Grade, check_id: str):
     return next(c for c in g.checks if c.id == check_id)
 

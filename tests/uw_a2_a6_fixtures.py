@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import by_id, lost, text_of  # noqa: F401 - shared helpers, imported from here by tests
 from uw_fixtures import HW4, real_data_root, reference, template  # noqa: F401 - shared helpers
 
 from autograder.assignments import load_assignment
@@ -49,14 +50,3 @@ def grade_problem(tmp_path_factory, fake_root):
     return run
 
 
-def lost(g: Grade) -> set[str]:
-    return {c.id for c in g.checks if c.score < c.max_score}
-
-
-def text_of(check) -> str:
-    f = check.feedback
-    return " ".join([f.summary, *f.details, f.hint or ""])
-
-
-def by_id(g: Grade, check_id: str):
-    return next(c for c in g.checks if c.id == check_id)

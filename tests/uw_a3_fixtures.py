@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import by_id, lost, text_of  # noqa: F401 - shared helpers, imported from here by tests
 from uw_fixtures import HW4, reference, template  # noqa: F401 - shared helpers
 
 from autograder.assignments import load_assignment
@@ -111,14 +112,3 @@ def grade_a3(tmp_path_factory, a3_root):
     return run
 
 
-def lost(g: Grade) -> set[str]:
-    return {c.id for c in g.checks if c.score < c.max_score}
-
-
-def text_of(check) -> str:
-    f = check.feedback
-    return " ".join([f.summary, *f.details, f.hint or ""])
-
-
-def by_id(g: Grade, check_id: str):
-    return next(c for c in g.checks if c.id == check_id)

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import text_of  # noqa: F401 - shared helper, imported from here by tests
 
 from autograder.assignments import load_assignment
 from autograder.config import REPO_ROOT, GradingConfig
@@ -85,6 +86,3 @@ def lost_in(g: Grade, problem: str) -> set[str]:
     return {c.id for c in checks_of(g, problem) if c.score < c.max_score}
 
 
-def text_of(check) -> str:
-    f = check.feedback
-    return " ".join([f.summary, *f.details, f.hint or ""])

@@ -193,7 +193,7 @@ def _typo_feedback(builder: str, got: Outputs) -> tuple[str, str] | None:
         attr, names = next(iter(got["typos"].items()))
         return (f"{builder} sets `{attr}` on {len(names)} parameters ({_listed(names, 3)}): that is a new attribute, "
                 f"not `requires_grad`, so it freezes nothing; {len(got['trainable'])} parameters still require grad.",
-                f"Write `param.requires_grad = False` (requires, with an s), as the handout's loop does.")
+                "Write `param.requires_grad = False` (requires, with an s), as the handout's loop does.")
     if got["module_typos"]:
         return (f"{builder} sets `{got['module_typos'][0]}`: on a module that is a plain attribute and freezes "
                 f"nothing; {len(got['trainable'])} parameters still require grad.",
