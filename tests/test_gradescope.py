@@ -21,7 +21,7 @@ from hw3_fixtures import real_data_root
 
 from autograder import cli, gradescope, versions
 from autograder.assignments import load_assignment
-from autograder.config import REPO_ROOT
+from autograder.config import REPO_ROOT, GradingConfig
 from autograder.data import mnist
 from autograder.gradescope import GRADESCOPE_RESIDENT_MB
 from autograder.writers.templates import render
@@ -224,3 +224,13 @@ def test_gradescope_test_runs_setup_once_then_grades_each_submission_as_gradesco
     for block in shown.values():
         assert re.search(r"wall time    \d+\.\d s, pinned to CPU \d+", block)
         assert re.search(r"peak memory  \d+ MiB: the (memory cgroup's peak|process tree's resident memory)", block)
+
+
+def test_the_zip_of_uw_cse446_hw4_carries_glove_under_whichever_folder_holds_it(tmp_path):
+    """A5's budgeted training reads GloVe (declared as 'glove', kept under one of several usual
+    folder names): the zip carries the folder that holds it, else the reference scores 10 points
+    short in the container."""
+    for name in ("sst2", "glove-6B-50d-10k", "mnist"):
+        (tmp_path / name).mkdir()
+    shipped = gradescope.shipped_data(load_assignment("uw-cse446-hw4"), GradingConfig(data_root=tmp_path))
+    assert [f.name for f in shipped] == ["glove-6B-50d-10k", "mnist", "sst2"]
