@@ -72,6 +72,9 @@ def reveals_expected() -> bool:
     return _REVEALING.get()
 
 
+_QUOTABLE = 16
+"""The most values of one expected output that a judge's sentence could quote."""
+
 _DECIMAL = re.compile(r"(?<![\w.])-?\d+\.(\d+)(?:e([-+]?\d+))?(?![\w]|\.\d)")
 """A decimal number in running text (a sentence's final period is not part of it)."""
 
@@ -79,9 +82,15 @@ _DECIMAL = re.compile(r"(?<![\w.])-?\d+\.(\d+)(?:e([-+]?\d+))?(?![\w]|\.\d)")
 def redact(feedback: Feedback, expected: Mapping[str, Any]) -> Feedback:
     """For a check whose visibility hides its expected values: the feedback with every decimal
     number that is one of them, at the precision printed, replaced by "(hidden)". The runner applies
-    it under every such judge, whatever the judge wrote in its own words."""
+    it under every such judge, whatever the judge wrote in its own words.
+
+    Only scalars and small arrays (a few values a sentence could quote) are looked for: among the
+    thousands of values of a large array, any number the student's own code produced would match one
+    at three decimals, and be hidden for nothing. Large arrays reach the feedback through
+    `compare_arrays`, which reveals nothing of them in such a check."""
     numbers = [np.asarray(v, dtype=np.float64).ravel() for v in expected.values()
-               if _numeric(v) is not None or isinstance(v, list | tuple) and _all_numbers(v)]
+               if (_numeric(v) is not None or isinstance(v, list | tuple) and _all_numbers(v))
+               and np.size(v) <= _QUOTABLE]
     pool = np.concatenate(numbers) if numbers else np.empty(0)
     pool = pool[np.isfinite(pool)]
     if pool.size == 0:

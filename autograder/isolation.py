@@ -143,8 +143,11 @@ def acquire_identity() -> tuple[Identity | None, str]:
         # A grader that died may have left processes or files of this uid: they go first.
         kill_user(uid)
         clean_shared_places(uid)
+        if processes_of(uid):  # a zombie no one reaps (its parent died): this uid stays marked, take another
+            os.close(fd)
+            continue
         return Identity(uid=uid, gid=uid, _lock=fd), ""
-    return None, f"all {len(UID_RANGE)} reserved user ids are held by running gradings"
+    return None, f"all {len(UID_RANGE)} reserved user ids are held by running gradings or left unusable"
 
 
 def _lock_folder() -> Path:

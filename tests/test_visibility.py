@@ -39,7 +39,8 @@ def _shown(value) -> set[str]:
 
 def _judged(aid: str, make_config):
     assignment, config = load_assignment(aid), make_config()
-    checks = [c for c in assignment.checks if c.static is None and not missing_data(c, config)]
+    # A judge that never reads the reference has nothing of it to reveal (`Check.needs_expected`).
+    checks = [c for c in assignment.checks if c.needs_expected and not missing_data(c, config)]
     values = ExpectedValues(assignment, config).get(checks)
     for check in checks:
         expected = values[check.id]
