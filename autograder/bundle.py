@@ -15,21 +15,20 @@ as running when the student submits. No reference code, no hidden or after-due-d
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import re
 import shutil
 import tempfile
-import tomllib
 import zipfile
 from pathlib import Path
 
 from autograder import versions
 from autograder.assignments import student_engine_files
-from autograder.config import PACKAGE_DIR, REPO_ROOT, GradingConfig, content_dir
+from autograder.config import PACKAGE_DIR, GradingConfig, content_dir, engine_dependencies
 from autograder.expected import ExpectedValues, fingerprint
 from autograder.model import Assignment, Check, Visibility
 from autograder.writers.templates import render
+
 
 def shippable(assignment: Assignment) -> list[Check]:
     """The checks a self-check runs: visible, and judged without the course's data sets."""
@@ -37,20 +36,15 @@ def shippable(assignment: Assignment) -> list[Check]:
 
 
 def requirements(torch_version: str) -> list[str]:
-    """The engine's own dependencies, torch pinned to `torch_version`: from pyproject.toml in a
-    checkout (an editable install's metadata can be older), from the installed metadata otherwise."""
-    project = REPO_ROOT / "pyproject.toml"
-    if project.is_file():
-        listed = tomllib.loads(project.read_text())["project"]["dependencies"]
-    else:
-        listed = [r for r in importlib.metadata.requires("dl-autograder") or [] if "extra ==" not in r]
-    return [f"torch=={torch_version}" if re.match(r"torch\b", r) else r.replace(" ", "") for r in listed]
+    """The engine's own dependencies, torch pinned to `torch_version`."""
+    return [f"torch=={torch_version}" if re.match(r"torch\b", r) else r.replace(" ", "")
+            for r in engine_dependencies()]
 
 
 def build_bundle(assignment: Assignment, out: Path, config: GradingConfig) -> Path:
     checks = shippable(assignment)
     installed = versions.installed()
-    torch_version = (installed["torch"] or "").split("+")[0]
+    torch_version = versions.public(installed["torch"]) or ""
     with tempfile.TemporaryDirectory(prefix="autograder-bundle-") as tmp:
         root = Path(tmp) / "bundle"
         engine = root / "engine"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
+import tomllib
 from pathlib import Path
 from typing import Literal
 
@@ -24,6 +26,19 @@ def content_dir(name: str) -> Path:
         raise ValueError(f"{name!r} is not one of the engine's content folders {CONTENT}")
     installed = PACKAGE_DIR / "_content" / name
     return installed if installed.is_dir() else REPO_ROOT / name
+
+
+DISTRIBUTION = "dl-autograder"
+
+
+def engine_dependencies() -> list[str]:
+    """The engine's runtime requirements (no extras): from the checkout's pyproject.toml, or from the
+    installed distribution's metadata where there is no checkout (a wheel) or where an editable
+    install's metadata may be older than the file."""
+    project = REPO_ROOT / "pyproject.toml"
+    if project.is_file():
+        return list(tomllib.loads(project.read_text())["project"]["dependencies"])
+    return [r for r in importlib.metadata.requires(DISTRIBUTION) or [] if "extra ==" not in r]
 
 
 def engine_files() -> list[Path]:

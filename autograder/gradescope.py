@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path
 
 from autograder import versions
-from autograder.config import PACKAGE_DIR, GradingConfig, content_dir
+from autograder.config import DISTRIBUTION, PACKAGE_DIR, GradingConfig, content_dir
 from autograder.data import dataset_folder
 from autograder.expected import ExpectedValues, missing_data
 from autograder.model import Assignment
@@ -28,7 +28,6 @@ from autograder.writers.templates import render
 GRADESCOPE_RESIDENT_MB = 600
 """Gradescope's default container has 768 MB for everything; the parent needs about 60 MB."""
 
-DISTRIBUTION = "dl-autograder"
 SCRIPTS = ("setup.sh", "run_autograder")
 _NOT_SHIPPED = ("__pycache__", "_content")
 """Never zipped: bytecode, and an installed engine's content folders (every assignment's reference
