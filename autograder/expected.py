@@ -1,8 +1,9 @@
 """Expected values: the trusted halves run on the reference once, then read from a disk cache.
 
-The cache key is a hash of everything the values depend on (the reference files, the
-assignment's check modules, the engine version and the numpy and torch versions), so editing
-a reference solution or a check recomputes them, and nothing else does.
+The cache key is a hash of everything the values depend on (`fingerprint`: the engine's code, the
+reference's files, the library versions; the data files for checks that read them), so editing a
+reference solution, a checkpoint or a check recomputes them. Only checks whose judge reads the
+expected values have any (`Check.needs_expected`).
 """
 
 from __future__ import annotations
@@ -46,8 +47,7 @@ def fingerprint(assignment: Assignment, config: GradingConfig, *, with_reference
     reference = config.reference_root / assignment.id
     if with_reference is None:
         with_reference = reference.is_dir()
-    versions = _versions() if with_reference else "bundled"
-    digest = hashlib.sha256(f"{versions}".encode())
+    digest = hashlib.sha256((_versions() if with_reference else "bundled").encode())
     sources = [(f"engine/{name.as_posix()}", PACKAGE_DIR / name) for name in student_engine_files(assignment.id)
                if name.suffix == ".py"]
     if with_reference:
@@ -132,11 +132,11 @@ class ExpectedValues:
     def available(self, check: Check) -> bool:
         """Whether this installation can produce the check's expected values: cached, or computable
         from the reference (a student's bundle has neither for the checks it does not ship)."""
-        return (check.static is not None or not check.needs_expected or (self.folder(check) / "manifest.json").is_file()
+        return (not check.needs_expected or (self.folder(check) / "manifest.json").is_file()
                 or (self.config.reference_root / self.assignment.id).is_dir())
 
     def cached(self, checks: list[Check]) -> bool:
-        return all(c.static or not c.needs_expected or (self.folder(c) / "manifest.json").is_file() for c in checks)
+        return all(not c.needs_expected or (self.folder(c) / "manifest.json").is_file() for c in checks)
 
     def get(self, checks: list[Check]) -> dict[str, dict[str, Any] | Fault]:
         """Expected outputs for `checks`, computing the missing ones in one trusted worker."""
@@ -144,7 +144,7 @@ class ExpectedValues:
         values: dict[str, dict[str, Any] | Fault] = {}
         missing = []
         for check in checks:
-            if check.static is not None or not check.needs_expected:  # nothing of the reference is judged
+            if not check.needs_expected:  # a static check, or a judge that reads nothing of the reference
                 values[check.id] = {}
                 continue
             loaded = self._load(check)
