@@ -19,7 +19,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.config import CONTAINER_MB  # noqa: F401 - the limit, beside the code that applies it
 from autograder.sandbox import tree_rss
 
 SAMPLE_S = 0.25

@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path
 
 from autograder import versions
-from autograder.config import DISTRIBUTION, PACKAGE_DIR, GradingConfig, content_dir
+from autograder.config import DISTRIBUTION, PACKAGE_DIR, GradingConfig, content_dir, engine_files
 from autograder.data import dataset_folder
 from autograder.expected import ExpectedValues, missing_data
 from autograder.model import Assignment
@@ -29,9 +29,8 @@ GRADESCOPE_RESIDENT_MB = 600
 """Gradescope's default container has 768 MB for everything; the parent needs about 60 MB."""
 
 SCRIPTS = ("setup.sh", "run_autograder")
-_NOT_SHIPPED = ("__pycache__", "_content")
-"""Never zipped: bytecode, and an installed engine's content folders (every assignment's reference
-and templates), of which the zip carries this assignment's alone, at the top level."""
+_NOT_SHIPPED = ("__pycache__",)
+"""Never zipped: bytecode left beside the reference (it imports its modules) or the data."""
 
 
 class MissingData(Exception):
@@ -86,7 +85,8 @@ def _add_engine(zf: zipfile.ZipFile, assignment: Assignment, config: GradingConf
     content folders at the top level, as in a checkout (pyproject.toml maps them into the wheel)."""
     for name, text in project_files().items():
         zf.writestr(name, text)
-    add_tree(zf, PACKAGE_DIR, "autograder")
+    for name in engine_files():  # never PACKAGE_DIR whole: installed, it holds every assignment's reference
+        zf.write(PACKAGE_DIR / name, f"autograder/{name.as_posix()}")
     add_tree(zf, content_dir("reports"), "reports")
     add_tree(zf, config.reference_root / assignment.id, f"reference/{assignment.id}")
     template = content_dir("student_template") / assignment.id

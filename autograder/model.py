@@ -147,12 +147,15 @@ class Check(BaseModel):
 
 def _reads_argument(function: Callable, index: int) -> bool:
     """Whether `function` reads its positional parameter `index` (by name, anywhere in its body,
-    nested functions included). True whenever its source cannot be read: the safe answer."""
+    nested functions included). True whenever its source cannot be read, or is a lambda's (whose
+    source is the whole statement, among other lambdas): the safe answer."""
+    if getattr(function, "__name__", "<lambda>") == "<lambda>":
+        return True
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
     except (OSError, TypeError, SyntaxError):
         return True
-    definition = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.Lambda)), None)
+    definition = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)), None)
     parameters = definition.args.posonlyargs + definition.args.args if definition else []
     if len(parameters) <= index:
         return True

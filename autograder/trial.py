@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import container, gradescope
+from autograder.results import Grade, Outcome
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 APT_PYTHON = Path("/usr/bin/python3.11")
@@ -131,17 +132,17 @@ def grade(root: Path, submission: Path, memory_bytes: int) -> Graded:
 
 
 def _read_results(results: Path, submission: Path, run: container.Confined) -> Graded:
+    """What run_autograder wrote (as root, in the root's results/: no student code writes there)."""
     try:
         written = json.loads((results / "results.json").read_text())
     except (OSError, ValueError):
         return Graded(submission, run)
     try:
-        summary = json.loads((results / "summary.json").read_text())
+        grade = Grade.model_validate_json((results / "summary.json").read_text())
     except (OSError, ValueError):
         return Graded(submission, run, written.get("score"))
-    checks = [c for p in summary.get("problems", []) for c in p.get("checks", [])]
-    peak = max((c.get("peak_mb", 0.0) for c in checks), default=0.0)
-    errors = tuple((c["id"], c["feedback"]["summary"]) for c in checks if c.get("outcome") == "harness_error")
-    off = tuple(f"{p['name']} ({p['detail']})" for p in summary.get("protections", []) if not p.get("active"))
-    return Graded(submission, run, written.get("score"), summary.get("max_score"), peak or None,
-                  summary.get("harness_error"), tuple(summary.get("messages", ())), errors, off)
+    peak = max((c.peak_mb for c in grade.checks), default=0.0)
+    errors = tuple((c.id, c.feedback.summary) for c in grade.checks if c.outcome is Outcome.harness_error)
+    off = tuple(f"{p.name} ({p.detail})" for p in grade.protections if not p.active)
+    return Graded(submission, run, written.get("score"), grade.max_score, peak or None, grade.harness_error,
+                  tuple(grade.messages), errors, off)

@@ -29,9 +29,9 @@ from pathlib import Path
 
 from autograder import container, gradescope
 from autograder.assignments import load_assignment
-from autograder.config import REPO_ROOT, GradingConfig
+from autograder.config import CONTAINER_MB, REPO_ROOT, GradingConfig
 
-CONTAINER_BYTES = container.CONTAINER_MB * 10**6
+CONTAINER_BYTES = CONTAINER_MB * 10**6
 
 
 def build_root(assignment_id: str, data_root: Path, work: Path) -> Path:

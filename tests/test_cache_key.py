@@ -56,3 +56,13 @@ def test_a_check_whose_judge_never_reads_the_reference_is_never_run_on_it(tmp_pa
     assert values.get([structure]) == {structure.id: {}}
     assert values.available(structure) and not values.available(accuracy)
     assert not (tmp_path / "cache").exists()
+
+
+def test_a_lambda_judge_is_taken_to_read_the_reference():
+    """A lambda's source is its whole statement, other lambdas included: nothing can be read off it
+    for sure, so its check runs on the reference, as every check did before."""
+    from autograder.model import Check, Verdict
+
+    check = Check(id="x.lambda.judge", claim="c", points=1, part="a", run=lambda subject: {"a": 1},
+                  judge=lambda got, expected, check: Verdict.passed("fine"))
+    assert check.needs_expected

@@ -234,3 +234,25 @@ def test_the_zip_of_uw_cse446_hw4_carries_glove_under_whichever_folder_holds_it(
         (tmp_path / name).mkdir()
     shipped = gradescope.shipped_data(load_assignment("uw-cse446-hw4"), GradingConfig(data_root=tmp_path))
     assert [f.name for f in shipped] == ["glove-6B-50d-10k", "mnist", "sst2"]
+
+
+def test_a_trial_reads_the_graders_own_summary(tmp_path):
+    """`gradescope test` reports the grade as the grader wrote it: score, maximum, the worker's largest
+    check, and each check the autograder itself failed on."""
+    from autograder import container, trial
+    from autograder.results import CheckResult, Feedback, Grade, ProblemResult
+    from autograder.writers import write_gradescope, write_summary
+
+    def result(cid, outcome, score, peak):
+        return CheckResult(id=cid, problem="p1", part="a", claim="c", visibility="visible", outcome=outcome,
+                           score=score, max_score=1, feedback=Feedback(summary=f"{cid} said"), peak_mb=peak)
+
+    grade = Grade(assignment=HW3, title="t", submission="s", problems=[ProblemResult(
+        id="p1", title="P1", files=("hw3_p1.py",),
+        checks=[result("p1.a.b", "passed", 1, 250.0), result("p1.c.d", "harness_error", 0, 300.5)])])
+    write_gradescope(grade, tmp_path / "results.json")
+    write_summary(grade, tmp_path / "summary.json")
+    run = container.Confined(returncode=0, seconds=1.0, cpu=0, tree_peak=1)
+    got = trial._read_results(tmp_path, tmp_path / "sub", run)
+    assert (got.score, got.max_score, got.worker_peak_mb) == (1, 2, 300.5)
+    assert got.autograder_errors == (("p1.c.d", "p1.c.d said"),)

@@ -54,7 +54,7 @@ def student_engine_files(assignment_id: str) -> list[Path]:
     cache key covers, so that the bundle computes the same key from what it holds."""
     own = package_dir(assignment_id).relative_to(PACKAGE_DIR)
     return [name for name in engine_files()  # never PACKAGE_DIR whole: installed, it holds every reference
-            if str(name) not in INSTRUCTOR_TOOLS and shipped_to_students(name) and name.suffix != ".pyc"
+            if str(name) not in INSTRUCTOR_TOOLS and shipped_to_students(name)
             and not (name.parts[0] == "assignments" and len(name.parts) > 2 and name.parents[-3] != own)]
 
 
