@@ -113,8 +113,11 @@ def _judge(check: Check, decide: Callable[[], Verdict], ran: Ran, expected: Mapp
 
 
 def grade(submission: Path, assignment: Assignment, config: GradingConfig,
-          progress: Progress | None = None) -> Grade:
-    """Grade `submission` (a folder, a zip or a file) on every selected check of `assignment`."""
+          progress: Progress | None = None, *, session_type: type[WorkerSession] = WorkerSession) -> Grade:
+    """Grade `submission` (a folder, a zip or a file) on every selected check of `assignment`.
+
+    `session_type` runs the student halves: the sandboxed worker, or for the engine's own tests of
+    judges, a stand-in with the same interface in the tests' process (tests/inprocess.py)."""
     start = time.perf_counter()
     checks = selected_checks(assignment, config)
     selected = {c.id for c in checks}
@@ -137,7 +140,7 @@ def grade(submission: Path, assignment: Assignment, config: GradingConfig,
         # As root, closed to every grading's uid before any worker starts: held-out labels stay in the
         # data root, which only trusted code reads.
         private = keep_private(config.reference_root, config.cache_dir, config.data_root)
-        session = WorkerSession(folder, scratch, config, assignment=assignment.id)
+        session = session_type(folder, scratch, config, assignment=assignment.id)
         try:
             if expected_values.cached(runnable):
                 session.prestart()  # torch imports in the worker while this process stages and loads

@@ -24,8 +24,6 @@ from autograder.config import REPO_ROOT
 from conftest import HW3, by_id, grading_uid, lost, mutate, needs_isolation, reference_text
 
 pytestmark = [needs_isolation, pytest.mark.slow]
-pytest_plugins = ["hw3_fixtures"]  # grade_hw3: P2 and P3 on a synthetic MNIST
-
 FILE = "hw3_p1.py"
 ALL = {c.id for c in p1.PROBLEM.checks}
 FORWARD = {"p1.forward.handout_seed", "p1.forward.other_seeds"}

@@ -39,15 +39,17 @@ def reference():
     return reference_text(HW3, FILE)
 
 
+@pytest.mark.slow
 def test_plots_at_top_level_and_in_functions_grade_normally(grade_p1, reference):
     text = mutate(reference, "HANDOUT_SEED = 55272022\n", "HANDOUT_SEED = 55272022\n" + PLOTS)
-    g = grade_p1({FILE: mutate(text, "    V1 = W1 @ X\n", "    V1 = W1 @ X\n    _plot(V1)\n")})
+    g = grade_p1({FILE: mutate(text, "    V1 = W1 @ X\n", "    V1 = W1 @ X\n    _plot(V1)\n")}, sandbox=True)
     assert g.score == g.max_score, [c.feedback.summary for c in g.checks if c.score < c.max_score]
     assert g.messages == [] and by_id(g, "p1.forward.handout_seed").student_output == ""  # show() is silent
 
 
+@pytest.mark.slow
 def test_importing_the_course_packages_costs_nothing(grade_p1, reference):
-    g = grade_p1({FILE: "import pandas, tqdm, seaborn, sklearn, IPython\n" + reference})
+    g = grade_p1({FILE: "import pandas, tqdm, seaborn, sklearn, IPython\n" + reference}, sandbox=True)
     assert g.score == g.max_score, [c.feedback.summary for c in g.checks if c.score < c.max_score]
 
 

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 from scipy import sparse
-from uw_a2_a6_fixtures import real_data_root
+from conftest import real_data_root
 
 from autograder.assignments.uw_cse446_hw4.starter import helper_code
 from autograder.data import DataError, agnews

@@ -8,7 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
-from uw_fixtures import real_data_root
+from conftest import real_data_root
 
 from autograder.data import DataError, glove, movielens, sst2
 from autograder.data._synthetic import MARKER

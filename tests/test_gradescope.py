@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import HW3, mutate, reference_text
-from hw3_fixtures import real_data_root
+from conftest import HW3, mutate, real_data_root, reference_text
 
 from autograder import cli, gradescope, versions
 from autograder.assignments import load_assignment

@@ -18,9 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from uw_a2_a6_fixtures import fake_root  # noqa: F401 - fixture
-from uw_a3_fixtures import a3_root  # noqa: F401 - fixture
-from uw_fixtures import synthetic_root  # noqa: F401 - fixture
 
 from autograder import inputs
 from autograder.assignments import load_assignment
@@ -116,10 +113,10 @@ def test_an_input_set_needs_its_data_set_declared():
 # --- every input set on synthetic data ------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def data_root(tmp_path_factory, fake_root, a3_root, synthetic_root):  # noqa: F811
+def data_root(tmp_path_factory, hw4_root, a3_root):
     """One synthetic data root with every data set the input sets read (links to the fixtures' own)."""
     root = tmp_path_factory.mktemp("all-data")
-    for source in (fake_root, a3_root, synthetic_root):
+    for source in (hw4_root, a3_root):
         for folder in source.iterdir():
             (root / folder.name).symlink_to(folder)
     return root

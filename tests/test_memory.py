@@ -3,11 +3,15 @@ which check, under what budget, against what the reference needs."""
 
 from __future__ import annotations
 
+import pytest
+
 from autograder.assignments import load_assignment
 from autograder.config import REPO_ROOT
 from autograder.runner import grade
 from autograder.sandbox import Worker
 from conftest import HW3
+
+pytestmark = pytest.mark.slow  # what only the sandbox can show: graded by the real worker
 
 
 def _count(spawned: list, worker: Worker) -> None:

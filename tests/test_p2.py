@@ -17,8 +17,6 @@ from autograder.assignments.umn_csci5527_hw3 import p2
 from autograder.config import REPO_ROOT
 from autograder.data import mnist
 
-pytest_plugins = ["hw3_fixtures"]  # the fixtures grade_hw3, real_root and synthetic_root
-
 FILE = "hw3_p2.py"
 CHECKPOINT_CHECK = "p2.checkpoints.accuracy_98"
 ALL = {c.id for c in p2.PROBLEM.checks}

@@ -12,8 +12,6 @@ from conftest import HW3, by_id, lost, mutate, reference_text
 from autograder.assignments.umn_csci5527_hw3 import p3
 from autograder.config import REPO_ROOT
 
-pytest_plugins = ["hw3_fixtures"]  # the fixtures grade_hw3, real_root and synthetic_root
-
 FILE = "hw3_p3.py"
 CHECKPOINT = "p3_autoencoder.pt"
 CHECKPOINT_CHECK = "p3.autoencoder.beats_pca30"

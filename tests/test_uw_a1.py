@@ -4,16 +4,7 @@ of wrong ANSWERS loses exactly its questions with a message that says why."""
 from __future__ import annotations
 
 import pytest
-from conftest import by_id, mutate
-from uw_fixtures import (  # noqa: F401 - fixtures
-    checks_of,
-    grade_hw4,
-    lost_in,
-    reference,
-    synthetic_root,
-    template,
-    text_of,
-)
+from conftest import by_id, checks_of, lost_in, mutate, reference, template, text_of
 
 FILE = "hw4_a1.py"
 ALL = {f"a1.answer.{q}" for q in "abcde"}

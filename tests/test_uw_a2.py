@@ -9,16 +9,7 @@ import shutil
 
 import pytest
 import torch
-from conftest import mutate
-from uw_a2_a6_fixtures import (  # noqa: F401
-    by_id,
-    fake_root,
-    grade_problem,
-    lost,
-    reference,
-    template,
-    text_of,
-)
+from conftest import by_id, lost, mutate, reference, template, text_of
 
 from autograder.assignments.uw_cse446_hw4 import a2
 from autograder.assignments import load_assignment
@@ -129,14 +120,15 @@ def test_worst_measured_relu_training_passes(grade_a2, ref):
     assert after / before == pytest.approx(0.639, abs=0.002)
 
 
-def test_a_relative_data_root_is_read_from_where_it_was_given(ref, fake_root, tmp_path, monkeypatch):  # noqa: F811
+@pytest.mark.slow
+def test_a_relative_data_root_is_read_from_where_it_was_given(ref, hw4_root, tmp_path, monkeypatch):
     """`AUTOGRADER_DATA_ROOT=../shared/data`: the worker runs in a folder of its own, so the path
     must be made absolute where it was given."""
-    monkeypatch.chdir(fake_root.parent)
-    monkeypatch.setenv("AUTOGRADER_DATA_ROOT", fake_root.name)
-    assert GradingConfig().data_root == fake_root  # the default, read from the environment
-    config = GradingConfig(cache_dir=tmp_path / "cache", data_root=fake_root.name, problems=("a2",))
-    assert config.data_root == fake_root
+    monkeypatch.chdir(hw4_root.parent)
+    monkeypatch.setenv("AUTOGRADER_DATA_ROOT", hw4_root.name)
+    assert GradingConfig().data_root == hw4_root  # the default, read from the environment
+    config = GradingConfig(cache_dir=tmp_path / "cache", data_root=hw4_root.name, problems=("a2",))
+    assert config.data_root == hw4_root
     folder = tmp_path / "submission"
     folder.mkdir()
     (folder / FILE).write_text(ref)

@@ -10,18 +10,7 @@ import re
 
 import pytest
 import torch
-from conftest import mutate
-from uw_a3_fixtures import (  # noqa: F401
-    WEIGHTS_DATASET,
-    WEIGHTS_FILE,
-    a3_root,
-    by_id,
-    grade_a3,
-    lost,
-    reference,
-    template,
-    text_of,
-)
+from conftest import WEIGHTS_DATASET, WEIGHTS_FILE, by_id, lost, mutate, reference, template, text_of
 
 from autograder.assignments.uw_cse446_hw4 import a3, a3_inputs, alexnet
 from autograder.data import DataError, _synthetic

@@ -13,15 +13,13 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import mutate
-from uw_a2_a6_fixtures import by_id, lost, reference, template, text_of  # noqa: F401
+from conftest import HW4, by_id, lost, mutate, real_data_root, reference, template, text_of
 
 from autograder.assignments import load_assignment
 from autograder.assignments.uw_cse446_hw4 import a4
 from autograder.config import REPO_ROOT, GradingConfig
 from autograder.data import cifar10
 from autograder.runner import grade
-from uw_fixtures import HW4, real_data_root
 
 FILE = "hw4_a4.py"
 ALL = {c.id for c in a4.PROBLEM.checks}

@@ -8,17 +8,7 @@ import hashlib
 
 import numpy as np
 import pytest
-from conftest import by_id, mutate
-from uw_fixtures import (  # noqa: F401 - fixtures
-    HW4,
-    checks_of,
-    grade_hw4,
-    lost_in,
-    reference,
-    synthetic_root,
-    template,
-    text_of,
-)
+from conftest import HW4, by_id, checks_of, lost_in, mutate, reference, template, text_of
 
 from autograder.assignments.uw_cse446_hw4 import a5
 from autograder.config import REPO_ROOT

@@ -9,16 +9,7 @@ import hashlib
 
 import numpy as np
 import pytest
-from conftest import mutate
-from uw_a2_a6_fixtures import (  # noqa: F401
-    by_id,
-    fake_root,
-    grade_problem,
-    lost,
-    reference,
-    template,
-    text_of,
-)
+from conftest import by_id, lost, mutate, reference, template, text_of
 
 from autograder.assignments.uw_cse446_hw4 import a6
 from autograder.config import REPO_ROOT

@@ -6,16 +6,7 @@ from __future__ import annotations
 
 
 import pytest
-from conftest import by_id, mutate
-from uw_fixtures import (  # noqa: F401 - fixtures
-    checks_of,
-    grade_hw4,
-    lost_in,
-    reference,
-    synthetic_root,
-    template,
-    text_of,
-)
+from conftest import by_id, checks_of, lost_in, mutate, reference, template, text_of
 
 from autograder.assignments.uw_cse446_hw4 import b1
 

@@ -22,7 +22,7 @@ FILE = "hw3_p1.py"
 @pytest.fixture(scope="module")
 def faulty_grade(grade_p1) -> Grade:
     text = mutate(reference_text(HW3, FILE), 'g["W3"] = g["V5"] @ values["V4"].T', 'g["W3"] = values["V4"] @ g["V5"].T')
-    return grade_p1({FILE: text})
+    return grade_p1({FILE: text}, sandbox=True)  # the report lists the sandbox's protections
 
 
 def test_results_json_validates_against_the_gradescope_schema(faulty_grade, tmp_path):
