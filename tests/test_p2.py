@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import HW3, by_id, lost, mutate, reference_text
+from conftest import HW3, Fault, by_id, lost, mutate, reference_text
 
 from autograder.assignments.umn_csci5527_hw3 import p2
 from autograder.config import REPO_ROOT
@@ -38,6 +38,7 @@ def reference():
 
 
 REFERENCE_CHECKPOINTS = {f: REFERENCE_DIR / f for f in p2.CHECKPOINTS.values()}
+FAILED_BY_TEST = {CHECKPOINT_CHECK: "test_checkpoints_at_97_percent_lose_only_the_target"}
 
 
 def test_reference_passes_every_code_check(grade_hw3, reference):
@@ -80,45 +81,48 @@ class Adam:
 HIDDEN_TORCH_ADAM = TORCH_ADAM_INSIDE.replace("torch.optim.Adam(", "__import__('importlib').import_module('torch.' + 'optim').Adam(")
 
 ADAM = {"p2.adam.matches_torch", "p2.adam.first_step_is_lr"}
-FAULTS = {
-    # name: (old, new, lost p2 checks besides the checkpoint one, words their messages must contain)
-    "adam_without_bias_correction": (
-        "            m_hat = m / correction1\n            v_hat = v / correction2\n",
-        "            m_hat = m\n            v_hat = v.clone()\n",
+FAULTS = {  # each mistake, the p2 checks it loses besides the checkpoints (absent here), and what they say
+    "adam_without_bias_correction": Fault(
+        [("            m_hat = m / correction1\n            v_hat = v / correction2\n",
+          "            m_hat = m\n            v_hat = v.clone()\n")],
         ADAM, ["Your Adam first differs from torch.optim.Adam", "after step 1 of 20",
                "bias correction is missing or applied to the wrong moment", "3.16 x lr"]),
-    "adam_correction_on_wrong_moment": (
-        "            m_hat = m / correction1\n            v_hat = v / correction2\n",
-        "            m_hat = m / correction2\n            v_hat = v / correction1\n",
+    "adam_correction_on_wrong_moment": Fault(
+        [("            m_hat = m / correction1\n            v_hat = v / correction2\n",
+          "            m_hat = m / correction2\n            v_hat = v / correction1\n")],
         ADAM, ["bias correction is missing or applied to the wrong moment", "1e+03 x lr"]),
-    "rmsprop_without_square_root": (
-        "p.addcdiv_(g, v.sqrt().add_(self.eps), value=-self.lr)",
-        "p.addcdiv_(g, v.add(self.eps), value=-self.lr)",
+    "rmsprop_without_square_root": Fault(
+        [("p.addcdiv_(g, v.sqrt().add_(self.eps), value=-self.lr)",
+          "p.addcdiv_(g, v.add(self.eps), value=-self.lr)")],
         {"p2.rmsprop.matches_torch"}, ["Your RMSprop first differs", "Is the square root of v missing"]),
-    "adagrad_accumulator_reset_each_step": (
-        'total = state.setdefault("sum", torch.zeros_like(p))',
-        'total = state["sum"] = torch.zeros_like(p)',
+    "adagrad_accumulator_reset_each_step": Fault(
+        [('total = state.setdefault("sum", torch.zeros_like(p))',
+          'total = state["sum"] = torch.zeros_like(p)')],
         {"p2.adagrad.matches_torch"}, ["Your Adagrad first differs", "after step 2 of 20",
                                        "sum of squared gradients seems to restart at every step"]),
-    "four_weight_layers": (
-        "        nn.Linear(128, 10),\n",
-        "        nn.Linear(128, 64), nn.ReLU(),\n        nn.Linear(64, 10),\n",
+    "four_weight_layers": Fault(
+        [("        nn.Linear(128, 10),\n",
+          "        nn.Linear(128, 64), nn.ReLU(),\n        nn.Linear(64, 10),\n")],
         {"p2.make_model.three_weight_layers"}, ["make_model() has 4 weight layers", "exactly 3"]),
-    "train_never_steps": (
-        "            optimizer.step()\n", "",
+    "train_never_steps": Fault(
+        [("            optimizer.step()\n",
+          "")],
         {"p2.train.mean_loss_per_epoch"}, ["train did not change the model's parameters"]),
+    "ten_outputs_forgotten": Fault(
+        [("        nn.Linear(128, 10),\n", "        nn.Linear(128, 1),\n")],
+        {"p2.make_model.ten_outputs"}, ["an output of shape (5, 1); expected (5, 10)", "a layer of 10 outputs"]),
+    "adam_delegates_to_torch_optim": Fault(
+        [("        history.append(total / count)\n    return history\n",
+          "        history.append(total / count)\n    return history\n" + TORCH_ADAM_INSIDE)],
+        ADAM | {"p2.no_torch_optim.source", "p2.no_torch_optim.runtime"}, ["uses torch.optim"]),
 }
 
 
 @pytest.mark.parametrize("name", list(FAULTS))
 def test_fault_loses_exactly_its_checks(grade_hw3, reference, name):
-    old, new, expected_lost, words = FAULTS[name]
-    g = grade_hw3({FILE: mutate(reference, old, new)})
-    assert p2_lost(g) == expected_lost | {CHECKPOINT_CHECK}, explain(g)
-    text = " ".join(" ".join([c.feedback.summary, *c.feedback.details, c.feedback.hint or ""])
-                    for c in g.checks if c.id in expected_lost)
-    for word in words:
-        assert word in text, (word, text)
+    fault = FAULTS[name]
+    g = grade_hw3({FILE: fault.apply(reference)})
+    Fault(fault.edits, fault.lost | {CHECKPOINT_CHECK}, fault.words, read=fault.read).assert_graded(g, "p2")
 
 
 def test_adam_calling_torch_optim_loses_the_ban_and_adam(grade_hw3, reference):
@@ -150,7 +154,7 @@ def test_subclassing_torch_optimizer_is_banned_too(grade_hw3, reference):
 
 
 def test_checkpoint_that_does_not_fit_make_model_is_named(grade_hw3, reference):
-    four_layers = mutate(reference, *FAULTS["four_weight_layers"][:2])
+    four_layers = FAULTS["four_weight_layers"].apply(reference)
     g = grade_hw3({FILE: four_layers, **REFERENCE_CHECKPOINTS})
     result = by_id(g, CHECKPOINT_CHECK)
     assert result.score == 0 and result.feedback.summary.startswith("0 of 3 checkpoints reach 98% test accuracy")

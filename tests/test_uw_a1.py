@@ -4,7 +4,7 @@ of wrong ANSWERS loses exactly its questions with a message that says why."""
 from __future__ import annotations
 
 import pytest
-from conftest import by_id, checks_of, lost_in, mutate, reference, template, text_of
+from conftest import Fault, by_id, checks_of, lost_in, mutate, reference, template, text_of
 
 FILE = "hw4_a1.py"
 ALL = {f"a1.answer.{q}" for q in "abcde"}
@@ -29,25 +29,18 @@ def test_template_scores_zero_with_not_answered(grade_hw4):
         assert "Replace None with True or False" in c.feedback.hint
 
 
-FAULTS = {
-    # name: (old, new, lost, words of the first lost check's message)
-    "wrong_answer": ('"b": False,', '"b": True,', {"a1.answer.b"}, ["A1.b: True is not correct", "identical"]),
-    "string_not_bool": ('"c": True,', '"c": "True",', {"a1.answer.c"},
-                        ["should be True or False, but it is the str 'True'"]),
-    "wrong_false": ('"d": False,', '"d": True,', {"a1.answer.d"}, ["A1.d: True is not correct"]),
-    "missing_key": ('    "e": True,', "", {"a1.answer.e"}, ["ANSWERS has no key 'e'"]),
-    "int_not_bool": ('"a": True,', '"a": 1,', {"a1.answer.a"}, ["but it is the int 1"]),
+FAULTS = {  # each mistake, the checks it loses, and what the message of `read` must say
+    "wrong_answer": Fault([('"b": False,', '"b": True,')], {"a1.answer.b"}, ["A1.b: True is not correct", "identical"]),
+    "string_not_bool": Fault([('"c": True,', '"c": "True",')], {"a1.answer.c"}, ["should be True or False, but it is the str 'True'"]),
+    "wrong_false": Fault([('"d": False,', '"d": True,')], {"a1.answer.d"}, ["A1.d: True is not correct"]),
+    "missing_key": Fault([('    "e": True,', "")], {"a1.answer.e"}, ["ANSWERS has no key 'e'"]),
+    "int_not_bool": Fault([('"a": True,', '"a": 1,')], {"a1.answer.a"}, ["but it is the int 1"]),
 }
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_fault_loses_exactly_its_question(grade_hw4, ref, fault):
-    old, new, expected_lost, words = FAULTS[fault]
-    g = grade_hw4({FILE: mutate(ref, old, new)})
-    assert lost_in(g, "a1") == expected_lost
-    text = text_of(by_id(g, sorted(expected_lost)[0]))
-    for word in words:
-        assert word in text
+    FAULTS[fault].assert_graded(grade_hw4({FILE: FAULTS[fault].apply(ref)}), "a1")
 
 
 def test_answers_missing_altogether(grade_hw4):

@@ -8,7 +8,7 @@ import hashlib
 
 import numpy as np
 import pytest
-from conftest import HW4, by_id, checks_of, lost_in, mutate, reference, template, text_of
+from conftest import Fault, HW4, by_id, checks_of, lost_in, mutate, reference, template, text_of
 
 from autograder.assignments.uw_cse446_hw4 import a5
 from autograder.config import REPO_ROOT
@@ -92,114 +92,109 @@ def test_lstm_with_two_layers_scores_full_marks(grade_hw4, ref):
     assert "nn.LSTM with hidden size 64" in by_id(g, "a5.model.hidden_size_64").feedback.summary
 
 
-FAULTS = {
-    # name: (edits, lost checks, the check whose message is read, words it must contain)
-    "padding_at_front": (
+FAULTS = {  # each mistake, the checks it loses, and what the message of `read` must say
+    "padding_at_front": Fault(
         [("padded[row, :len(sentence)] = sentence", "padded[row, longest - len(sentence):] = sentence")],
-        PADDING, "a5.collate_fn.pads_with_zero_at_end", ["the padding is at the front", "at the end"]),
-    "padding_value_1": (
+        PADDING,
+        ["the padding is at the front", "at the end"], read="a5.collate_fn.pads_with_zero_at_end"),
+    "padding_value_1": Fault(
         [("padded = torch.zeros((len(sentences), longest), dtype=torch.long)",
           "padded = torch.ones((len(sentences), longest), dtype=torch.long)")],
-        PADDING, "a5.collate_fn.pads_with_zero_at_end", ["padded with 1", "the padding id is 0"]),
-    "labels_of_shape_n": (
+        PADDING,
+        ["padded with 1", "the padding id is 0"], read="a5.collate_fn.pads_with_zero_at_end"),
+    "labels_of_shape_n": Fault(
         [("torch.stack([torch.as_tensor(label).reshape(1) for label in labels])",
           "torch.cat([torch.as_tensor(label).reshape(1) for label in labels])")],
         {"a5.collate_fn.shapes", "a5.collate_fn.one_sequence_and_equal_lengths", "a5.collate_fn.random_batches"},
-        "a5.collate_fn.shapes", ["labels have shape (5,), expected (N, 1) = (5, 1)", "torch.stack"]),
-    "float_sequences": (
+        ["labels have shape (5,), expected (N, 1) = (5, 1)", "torch.stack"], read="a5.collate_fn.shapes"),
+    "float_sequences": Fault(
         [("dtype=torch.long)\n    for row", "dtype=torch.float)\n    for row")],
         {"a5.collate_fn.integer_dtype", "a5.collate_fn.one_sequence_and_equal_lengths",
          "a5.collate_fn.random_batches"},
-        "a5.collate_fn.integer_dtype", ["dtype torch.float32", "integer ids"]),
-    "sorted_by_length": (
+        ["dtype torch.float32", "integer ids"], read="a5.collate_fn.integer_dtype"),
+    "sorted_by_length": Fault(
         [("    sentences, labels = zip(*batch)\n    longest",
           "    sentences, labels = zip(*sorted(batch, key=lambda b: -len(b[0])))\n    longest")],
         {"a5.collate_fn.keeps_order", "a5.collate_fn.random_batches"},
-        "a5.collate_fn.keeps_order", ["the rows are reordered", "Do not sort"]),
-    "mutates_its_inputs": (
+        ["the rows are reordered", "Do not sort"], read="a5.collate_fn.keeps_order"),
+    "mutates_its_inputs": Fault(
         [("        padded[row, :len(sentence)] = sentence\n",
           "        padded[row, :len(sentence)] = sentence\n        sentence.clamp_(max=100)\n")],
         {"a5.collate_fn.inputs_not_mutated", "a5.collate_fn.random_batches"},
-        "a5.collate_fn.inputs_not_mutated", ["changed the tensors it was given"]),
-    "ignores_the_embedding_matrix": (
+        ["changed the tensors it was given"], read="a5.collate_fn.inputs_not_mutated"),
+    "ignores_the_embedding_matrix": Fault(
         [("        self.embedding.weight.data = embedding_matrix\n", "")],
         {"a5.model.embedding_matrix_used"},
-        "a5.model.embedding_matrix_used", ["is not the embedding matrix passed to the constructor"]),
-    "forward_uses_another_embedding": (
+        ["is not the embedding matrix passed to the constructor"], read="a5.model.embedding_matrix_used"),
+    "forward_uses_another_embedding": Fault(
         [("        self.rnn = nn.GRU(", "        self.own = nn.Embedding(vocab_size, embedding_dim)\n        self.rnn = nn.GRU("),
          ("self.rnn(self.embedding(inputs))", "self.rnn(self.own(inputs))")],
         {"a5.model.embedding_matrix_used"},
-        "a5.model.embedding_matrix_used",
-        ["outputs did not change when the embedding matrix changed", "forward never called self.embedding"]),
-    # One prediction per sequence through a softmax over its single column: always 1, whatever the
-    # input. The embedding is used; the message must say what was seen (a constant output), not
-    # that the embedding is ignored.
-    "softmax_over_one_column": (
+        ["outputs did not change when the embedding matrix changed", "forward never called self.embedding"], read="a5.model.embedding_matrix_used"),
+    "softmax_over_one_column": Fault(
         [("        return self.classifier(hidden[-1])",
           "        return torch.softmax(self.classifier(hidden[-1]), dim=1)"),
          ("        self.criterion = nn.BCEWithLogitsLoss()", "        self.criterion = nn.BCELoss()"),
          ("        predictions = (logits > 0).long()", "        predictions = (logits >= 0.5).long()")],
-        {"a5.model.embedding_matrix_used", "a5.training.dev_accuracy"}, "a5.model.embedding_matrix_used",
+        {"a5.model.embedding_matrix_used", "a5.training.dev_accuracy"},
         ["the same output, 1, for all 6 sequences", "did not change with the input or with the matrix",
-         "forward called self.embedding", "A softmax over a single column is always 1"]),
-    "hidden_size_128": (
+         "forward called self.embedding", "A softmax over a single column is always 1"], read="a5.model.embedding_matrix_used"),
+    "hidden_size_128": Fault(
         [("nn.GRU(embedding_dim, 64, batch_first=True)", "nn.GRU(embedding_dim, 128, batch_first=True)"),
          ("nn.Linear(64, 1)", "nn.Linear(128, 1)")],
-        {"a5.model.hidden_size_64"}, "a5.model.hidden_size_64", ["nn.GRU with hidden_size=128", "asks for 64"]),
-    "output_squeezed": (
+        {"a5.model.hidden_size_64"},
+        ["nn.GRU with hidden_size=128", "asks for 64"], read="a5.model.hidden_size_64"),
+    "output_squeezed": Fault(
         [("        return self.classifier(hidden[-1])", "        return self.classifier(hidden[-1]).squeeze(1)"),
          ("return self.criterion(logits, targets.float())",
           "return self.criterion(logits.reshape(-1, 1), targets.float())")],
-        {"a5.model.output_shape"}, "a5.model.output_shape", ["returned shape (4,)", "Do not squeeze"]),
-    "loss_without_the_sigmoid": (
+        {"a5.model.output_shape"},
+        ["returned shape (4,)", "Do not squeeze"], read="a5.model.output_shape"),
+    "loss_without_the_sigmoid": Fault(
         [("        self.criterion = nn.BCEWithLogitsLoss()", "        self.criterion = nn.BCELoss()")],
-        {"a5.loss.bce_for_own_reading"}, "a5.loss.bce_for_own_reading",
-        ["`RNNBinaryClassificationModel.loss` in hw4_a5.py raised", "between 0 and 1"]),
-    "sigmoid_twice": (
+        {"a5.loss.bce_for_own_reading"},
+        ["`RNNBinaryClassificationModel.loss` in hw4_a5.py raised", "between 0 and 1"], read="a5.loss.bce_for_own_reading"),
+    "sigmoid_twice": Fault(
         [PROBABILITIES[0]],
-        {"a5.loss.bce_for_own_reading", "a5.accuracy.fraction_correct"}, "a5.loss.bce_for_own_reading",
-        ["forward already returns probabilities", "applies the sigmoid again"]),
-    "accuracy_counts": (
+        {"a5.loss.bce_for_own_reading", "a5.accuracy.fraction_correct"},
+        ["forward already returns probabilities", "applies the sigmoid again"], read="a5.loss.bce_for_own_reading"),
+    "accuracy_counts": Fault(
         [("(predictions == targets.long()).float().mean()", "(predictions == targets.long()).float().sum()")],
-        {"a5.accuracy.fraction_correct"}, "a5.accuracy.fraction_correct",
-        ["number of correct predictions", "divide by N"]),
-    "accuracy_thresholds_logits_at_half": (
+        {"a5.accuracy.fraction_correct"},
+        ["number of correct predictions", "divide by N"], read="a5.accuracy.fraction_correct"),
+    "accuracy_thresholds_logits_at_half": Fault(
         [("        predictions = (logits > 0).long()", "        predictions = (logits > 0.5).long()")],
-        {"a5.accuracy.fraction_correct"}, "a5.accuracy.fraction_correct", ["a logit above 0", "not above 0.5"]),
-    "too_many_epochs": (
+        {"a5.accuracy.fraction_correct"},
+        ["a logit above 0", "not above 0.5"], read="a5.accuracy.fraction_correct"),
+    "too_many_epochs": Fault(
         [("NUM_EPOCHS = 8", "NUM_EPOCHS = 50")],
-        {"a5.constants.in_range"}, "a5.constants.in_range",
-        ["NUM_EPOCHS = 50 is outside [1, 16]", "the handout", "more than 16 epochs"]),
-    "learning_rate_zero": (
+        {"a5.constants.in_range"},
+        ["NUM_EPOCHS = 50 is outside [1, 16]", "the handout", "more than 16 epochs"], read="a5.constants.in_range"),
+    "learning_rate_zero": Fault(
         [("LEARNING_RATE = 1e-3", "LEARNING_RATE = 0")],
-        {"a5.constants.in_range"}, "a5.constants.in_range",
-        ["LEARNING_RATE = 0 is outside (0, inf)", "positive learning rate"]),
-    "forward_ignores_its_input": (
+        {"a5.constants.in_range"},
+        ["LEARNING_RATE = 0 is outside (0, inf)", "positive learning rate"], read="a5.constants.in_range"),
+    "forward_ignores_its_input": Fault(
         [("        return self.classifier(hidden[-1])", "        return self.classifier(0 * hidden[-1])")],
-        {"a5.model.embedding_matrix_used", "a5.training.dev_accuracy"}, "a5.training.dev_accuracy",
-        ["After the training budget, the model reaches only", "the reference reaches"]),
-    "unconditional_cuda": (
+        {"a5.model.embedding_matrix_used", "a5.training.dev_accuracy"},
+        ["After the training budget, the model reaches only", "the reference reaches"], read="a5.training.dev_accuracy"),
+    "unconditional_cuda": Fault(
         [("        self.classifier = nn.Linear(64, 1)", "        self.classifier = nn.Linear(64, 1).cuda()")],
         {"a5.model.embedding_matrix_used", "a5.model.output_shape", "a5.model.hidden_size_64",
          "a5.loss.bce_for_own_reading", "a5.accuracy.fraction_correct", "a5.training.dev_accuracy"},
-        "a5.model.output_shape", ["raised AssertionError: Torch not compiled with CUDA enabled", "line"]),
-    "constructor_needs_a_device": (
+        ["raised AssertionError: Torch not compiled with CUDA enabled", "line"], read="a5.model.output_shape"),
+    "constructor_needs_a_device": Fault(
         [("def __init__(self, embedding_matrix):", "def __init__(self, embedding_matrix, device):")],
         {"a5.model.embedding_matrix_used", "a5.model.output_shape", "a5.model.hidden_size_64",
          "a5.loss.bce_for_own_reading", "a5.accuracy.fraction_correct", "a5.training.dev_accuracy"},
-        "a5.model.output_shape", ["`RNNBinaryClassificationModel` in hw4_a5.py cannot be called as the handout "
-                                  "specifies", "device"]),
+        ["`RNNBinaryClassificationModel` in hw4_a5.py cannot be called as the handout "
+                                  "specifies", "device"], read="a5.model.output_shape"),
 }
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_fault_loses_exactly_its_checks(grade_hw4, ref, fault):
-    edits, expected_lost, read, words = FAULTS[fault]
-    g = grade_hw4({FILE: _apply(ref, edits)})
-    assert lost_in(g, "a5") == expected_lost
-    text = text_of(by_id(g, read))
-    for word in words:
-        assert word in text, text
+    FAULTS[fault].assert_graded(grade_hw4({FILE: FAULTS[fault].apply(ref)}), "a5")
 
 
 def test_batch_sizes_the_handout_does_not_bound_keep_full_marks(grade_hw4, ref):

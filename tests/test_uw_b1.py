@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 import pytest
-from conftest import by_id, checks_of, lost_in, mutate, reference, template, text_of
+from conftest import Fault, by_id, checks_of, lost_in, mutate, reference, template, text_of
 
 from autograder.assignments.uw_cse446_hw4 import b1
 
@@ -60,64 +60,63 @@ def test_unseen_items_at_zero_keep_their_points_with_a_note(grade_hw4, ref):
 
 
 REAL_ALS = "b1.real.als_test_mse"
-FAULTS = {
-    # name: (edits, lost checks, the check whose message is read, words it must contain)
-    "split_with_another_seed": (
+FAULTS = {  # each mistake, the checks it loses, and what the message of `read` must say
+    "split_with_another_seed": Fault(
         [("    np.random.seed(1)\n", "    np.random.seed(2)\n")],
-        {"b1.load_and_split.handout_split"}, "b1.load_and_split.handout_split",
-        ["train_test_split: train differs from the handout's code", "np.random.seed(1)"]),
-    "ids_not_shifted": (
+        {"b1.load_and_split.handout_split"},
+        ["train_test_split: train differs from the handout's code", "np.random.seed(1)"], read="b1.load_and_split.handout_split"),
+    "ids_not_shifted": Fault(
         [("data.append([int(row[0]) - 1, int(row[1]) - 1, int(row[2])])",
           "data.append([int(row[0]), int(row[1]), int(row[2])])")],
-        {"b1.load_and_split.handout_split"}, "b1.load_and_split.handout_split",
-        ["load_ratings: data differs", "user - 1"]),
-    "item_median": (
+        {"b1.load_and_split.handout_split"},
+        ["load_ratings: data differs", "user - 1"], read="b1.load_and_split.handout_split"),
+    "item_median": Fault(
         [("    return np.where(counts > 0, sums / np.maximum(counts, 1), ratings.mean())",
           "    medians = [np.median(ratings[items == i]) if counts[i] else ratings.mean() for i in range(num_items)]\n"
           "    return np.array(medians)")],
-        {"b1.item_mean.values", "b1.real.item_mean_test_mse"}, "b1.item_mean.values",
-        ["the mean train rating of some items is wrong"]),
-    "svd_keeps_one_dimension_too_many": (
+        {"b1.item_mean.values", "b1.real.item_mean_test_mse"},
+        ["the mean train rating of some items is wrong"], read="b1.item_mean.values"),
+    "svd_keeps_one_dimension_too_many": Fault(
         [("svds(r_tilde, k=d, random_state=0)", "svds(r_tilde, k=d + 1, random_state=0)")],
-        {"b1.svd.rank_d_errors", "b1.real.svd_test_mse"}, "b1.svd.rank_d_errors",
-        ["train MSE, d=1 is the first error that differs", "top d singular values"]),
-    "als_allocates_the_full_matrix": (
+        {"b1.svd.rank_d_errors", "b1.real.svd_test_mse"},
+        ["train MSE, d=1 is the first error that differs", "top d singular values"], read="b1.svd.rank_d_errors"),
+    "als_allocates_the_full_matrix": Fault(
         [("    for _ in range(iters):\n        U = _ridge_rows(",
           "    dense = np.zeros((num_items, num_users))\n    dense[items, users] = ratings\n"
           "    for _ in range(iters):\n        U = _ridge_rows(")],
-        {"b1.als.no_full_matrix"}, "b1.als.no_full_matrix",
-        ["MB at its peak, as much as an m x n matrix", "never build the dense rating matrix"]),
-    "als_ridge_term_missing": (
+        {"b1.als.no_full_matrix"},
+        ["MB at its peak, as much as an m x n matrix", "never build the dense rating matrix"], read="b1.als.no_full_matrix"),
+    "als_ridge_term_missing": Fault(
         [("        solved[r] = np.linalg.solve(F.T @ F + eye, F.T @ targets[idx])",
           "        solved[r] = np.linalg.lstsq(F, targets[idx], rcond=None)[0]")],
-        {"b1.als.half_step_is_ridge", REAL_ALS}, "b1.als.half_step_is_ridge",
-        ["is not the ridge solution of loss (4)", "without the ridge term: add lam * I"]),
-    "als_jacobi_updates": (
+        {"b1.als.half_step_is_ridge", REAL_ALS},
+        ["is not the ridge solution of loss (4)", "without the ridge term: add lam * I"], read="b1.als.half_step_is_ridge"),
+    "als_jacobi_updates": Fault(
         [("        U = _ridge_rows(items, users, ratings, V, lam, num_items)\n"
           "        V = _ridge_rows(users, items, ratings, U, lam, num_users)\n",
           "        U, V = (_ridge_rows(items, users, ratings, V, lam, num_items),\n"
           "                _ridge_rows(users, items, ratings, U, lam, num_users))\n")],
         {"b1.als.half_step_is_ridge", "b1.als.objective_never_increases", REAL_ALS},
-        "b1.als.objective_never_increases",
-        ["Loss (4) increased from", "using the newest U when V is updated"]),
-    "mse_sums_instead_of_averaging": (
+        ["Loss (4) increased from", "using the newest U when V is updated"], read="b1.als.objective_never_increases"),
+    "mse_sums_instead_of_averaging": Fault(
         [("return float(np.mean((predictions - data[:, 2]) ** 2))",
           "return float(np.sum((predictions - data[:, 2]) ** 2))")],
-        {"b1.mse.values"}, "b1.mse.values", ["mse on train is the first value that differs"]),
-    "sgd_global_random_state": (
+        {"b1.mse.values"},
+        ["mse on train is the first value that differs"], read="b1.mse.values"),
+    "sgd_global_random_state": Fault(
         [("            batch = shuffled[start:start + batch_size]\n",
           "            batch = train[np.random.randint(0, n, len(shuffled[start:start + batch_size]))]\n")],
-        {"b1.sgd.deterministic_factors"}, "b1.sgd.deterministic_factors",
-        ["different factors in two calls with the same seed", "np.random.default_rng(seed)"]),
-    "sgd_gradient_sign_flipped": (
+        {"b1.sgd.deterministic_factors"},
+        ["different factors in two calls with the same seed", "np.random.default_rng(seed)"], read="b1.sgd.deterministic_factors"),
+    "sgd_gradient_sign_flipped": Fault(
         [("            U -= lr * (", "            U += lr * (")],
-        {"b1.sgd.fits_train", "b1.sgd.follows_loss_4", "b1.real.sgd_test_mse"}, "b1.sgd.fits_train",
-        ["sgd does not fit the training ratings"]),
-    "import_sklearn": (  # scikit-learn is installed for other problems; B1's ban holds, at both checks
+        {"b1.sgd.fits_train", "b1.sgd.follows_loss_4", "b1.real.sgd_test_mse"},
+        ["sgd does not fit the training ratings"], read="b1.sgd.fits_train"),
+    "import_sklearn": Fault(
         [("import numpy as np\n", "import numpy as np\nimport sklearn\n")],
-        {STATIC, RUN_TIME}, STATIC,
-        ["hw4_b1.py imports sklearn (line", "forbids precooked algorithms"]),
-    "recommender_loaded_while_running": (
+        {STATIC, RUN_TIME},
+        ["hw4_b1.py imports sklearn (line", "forbids precooked algorithms"], read=STATIC),
+    "recommender_loaded_while_running": Fault(
         [("    rng = np.random.default_rng(seed)\n    U = sigma * rng.random((num_items, d))\n    V = sigma * "
           "rng.random((num_users, d))\n    users, items, ratings = train[:, 0], train[:, 1], train[:, 2].astype(float)\n"
           "    for _ in range(iters):",
@@ -125,26 +124,19 @@ FAULTS = {
           "    rng = np.random.default_rng(seed)\n    U = sigma * rng.random((num_items, d))\n    V = sigma * "
           "rng.random((num_users, d))\n    users, items, ratings = train[:, 0], train[:, 1], train[:, 2].astype(float)\n"
           "    for _ in range(iters):")],
-        {RUN_TIME}, RUN_TIME,
-        ["surprise was imported while the submission ran", "forbids it in B1"]),
-    "best_estimator_is_the_item_mean": (
+        {RUN_TIME},
+        ["surprise was imported while the submission ran", "forbids it in B1"], read=RUN_TIME),
+    "best_estimator_is_the_item_mean": Fault(
         [("    models = [biased_als(", "    return lambda users, items: item_mean_estimator(train, num_items)[items]\n"
                                     "    models = [biased_als(")],
-        {"b1.real.best_estimator"}, "b1.real.best_estimator", ["the extra credit needs at most 0.9"]),
+        {"b1.real.best_estimator"},
+        ["the extra credit needs at most 0.9"], read="b1.real.best_estimator"),
 }
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_fault_loses_exactly_its_checks(grade_hw4, ref, fault):
-    edits, expected_lost, read, words = FAULTS[fault]
-    text = ref
-    for old, new in edits:
-        text = mutate(text, old, new)
-    g = grade_hw4({FILE: text})
-    assert lost_in(g, "b1") == expected_lost
-    message = text_of(by_id(g, read))
-    for word in words:
-        assert word in message, message
+    FAULTS[fault].assert_graded(grade_hw4({FILE: FAULTS[fault].apply(ref)}), "b1")
 
 
 @pytest.mark.realdata
