@@ -1,25 +1,23 @@
 """A4 of uw-cse446-hw4: the reference passes every check (on synthetic CIFAR-10 with checkpoints
 trained here, and on the real JPEG copies with the repository's checkpoints), the template scores 0
-with "not implemented", and each fault of a real submission loses exactly its checks, with a message
-that names it."""
+with "not implemented", and each fault of a real submission (FAULTS) loses exactly its checks, with
+a message that names it."""
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import HW4, by_id, lost, mutate, real_data_root, reference, template, text_of
+from conftest import HW4, Fault, by_id, lost, mutate, real_data_root, reference, template, text_of
 
-from autograder.assignments import load_assignment
 from autograder.assignments.uw_cse446_hw4 import a4
-from autograder.config import REPO_ROOT, GradingConfig
+from autograder.config import REPO_ROOT
 from autograder.data import cifar10
-from autograder.runner import grade
 
 FILE = "hw4_a4.py"
 ALL = {c.id for c in a4.PROBLEM.checks}
@@ -27,14 +25,113 @@ DATA_CHECKS = {c.id for c in a4.PROBLEM.checks if c.data}
 FORMULA_CHECKS = {"a4.fgsm.formula", "a4.fgsm.batch"}
 REPOSITORY_CHECKPOINTS = {name: REPO_ROOT / "reference" / HW4 / name for name in ("a4_c.pt", "a4_d.pt")}
 
+STEP = "return (x + epsilon * grad.sign()).detach()"
+AUTOGRAD = "    (grad,) = torch.autograd.grad(loss, x)\n    " + STEP
+BACKWARD = "    loss.backward()\n    grad = x.grad\n    " + STEP
+
+FAULTS: dict[str, Fault] = {
+    # Graded with the checkpoints trained on the fake CIFAR-10 (fake_cifar): a fault that changes
+    # what ConvPool(**CONV_POOL_CONFIG) or TutorialNet(**TUTORIAL_NET_CONFIG) builds also loses the
+    # checks that load a4_c.pt or a4_d.pt into it.
+
+    # --- part (a), (b): the linear models
+    "logistic_regression_without_bias": Fault(
+        [("self.linear = nn.Linear(3 * 32 * 32, 10)", "self.linear = nn.Linear(3 * 32 * 32, 10, bias=False)")],
+        {"a4.logistic.parameters", "a4.logistic.forward_formula"},
+        ["LogisticRegression() has 30,720 parameters of shapes [(10, 3072)]; the handout's network has 30,730"]),
+    "logistic_regression_returns_probabilities": Fault(
+        [("        return self.linear(torch.flatten(x, 1))",
+          "        return F.softmax(self.linear(torch.flatten(x, 1)), dim=1)")],
+        {"a4.logistic.forward_formula"}, ["output is a softmax", "F.cross_entropy applies the softmax"]),
+    "hidden_layer_ignores_m": Fault(
+        [("self.hidden = nn.Linear(3 * 32 * 32, M)", "self.hidden = nn.Linear(3 * 32 * 32, 100)"),
+         ("self.output = nn.Linear(M, 10)", "self.output = nn.Linear(100, 10)")],
+        {"a4.hidden.parameters", "a4.hidden.forward_formula"},
+        ["OneHiddenLayer(M=37) has 308,310 parameters",
+         "has a parameter hidden.weight of shape (100, 3072), which the handout's formula does not have"]),
+    "hidden_layer_without_relu": Fault(
+        [("return self.output(F.relu(self.hidden(torch.flatten(x, 1))))",
+          "return self.output(self.hidden(torch.flatten(x, 1)))")],
+        {"a4.hidden.forward_formula"}, ["relu is missing", "after the hidden layer"]),
+
+    # --- part (c): ConvPool
+    "conv_pool_size_off_by_one": Fault(
+        [("pooled = (33 - k) // N", "pooled = (32 - k) // N")],
+        {"a4.convpool.parameters", "a4.convpool.pooled_size", "a4.convpool.forward_formula",
+         "a4.convpool.checkpoint_test_accuracy"},
+        ["off by one", "33 - k pixels"], read="a4.convpool.pooled_size"),
+    # The grader hands the network tutorial-normalised images; scaling them again squeezes every
+    # pixel to about -1/255..1/255, and the trained a4_c.pt sees nearly blank images.
+    "conv_pool_scales_its_input_again": Fault(
+        [("        return self.output(torch.flatten(self.pool(F.relu(self.conv(x))), 1))",
+          "        x = x / 255\n        return self.output(torch.flatten(self.pool(F.relu(self.conv(x))), 1))")],
+        {"a4.convpool.forward_formula", "a4.convpool.checkpoint_test_accuracy"},
+        ["at least 0.70 is needed", "Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))"],
+        read="a4.convpool.checkpoint_test_accuracy"),
+    "conv_pool_config_that_does_not_fit_the_checkpoint": Fault(
+        [('CONV_POOL_CONFIG = {"M": 128, "k": 5, "N": 4}', 'CONV_POOL_CONFIG = {"M": 100, "k": 5, "N": 14}')],
+        {"a4.convpool.checkpoint_test_accuracy"},
+        ["a4_c.pt does not fit the model built by ConvPool(**CONV_POOL_CONFIG)"]),
+
+    # --- part (d): TutorialNet
+    "tutorial_net_with_an_extra_layer": Fault(
+        [("        self.fc3 = nn.Linear(fc2_units, 10)\n",
+          "        self.fc3 = nn.Linear(fc2_units, fc2_units)\n        self.fc4 = nn.Linear(fc2_units, 10)\n"),
+         ("        return self.fc3(x)", "        return self.fc4(F.relu(self.fc3(x)))")],
+        {"a4.tutorial.default_sizes", "a4.tutorial.core_structure", "a4.tutorial.checkpoint_train_accuracy",
+         "a4.fgsm.flips_trained_predictions"},
+        ["4 linear layers", "not the number of layers"], read="a4.tutorial.core_structure"),
+    # The tutorial's older code flattens with x.view(-1, 16 * 5 * 5): right for its own sizes only.
+    "tutorial_net_flattens_to_the_tutorials_size": Fault(
+        [("        x = torch.flatten(x, 1)\n", "        x = x.view(-1, 16 * 5 * 5)\n")],
+        {"a4.tutorial.core_structure", "a4.tutorial.checkpoint_train_accuracy", "a4.fgsm.flips_trained_predictions"},
+        ["mat1 and mat2 shapes cannot be multiplied (8x400 and 1600x256)", "x = F.relu(self.fc1(x))"],
+        read="a4.tutorial.core_structure"),
+    "tutorial_config_not_a_dict": Fault(
+        [("TUTORIAL_NET_CONFIG = {", "TUTORIAL_NET_CONFIG = [{"), ('"fc2_units": 128}', '"fc2_units": 128}]')],
+        {"a4.tutorial.core_structure", "a4.tutorial.checkpoint_train_accuracy", "a4.fgsm.flips_trained_predictions"},
+        ["TUTORIAL_NET_CONFIG in hw4_a4.py should be a dict"], read="a4.tutorial.core_structure"),
+
+    # --- part (e): FGSM
+    # Stepping down the loss by 16 pixel levels still overshoots into another class for some of the
+    # synthetic images: the flip check's claim holds, and the formula checks name the fault.
+    "fgsm_with_a_minus_sign": Fault(
+        [(STEP, "return (x - epsilon * grad.sign()).detach()")], FORMULA_CHECKS, ["minus sign"]),
+    # Without sign() each pixel moves by epsilon times a gradient far below 1: too little to flip
+    # any of the trained network's four images.
+    "fgsm_without_the_sign": Fault(
+        [(STEP, "return (x + epsilon * grad).detach()")], FORMULA_CHECKS | {"a4.fgsm.flips_trained_predictions"},
+        ["sign() is missing", "fgsm changed none of four correctly classified training images"]),
+    "fgsm_returns_the_step_alone": Fault(
+        [(STEP, "return (epsilon * grad.sign()).detach()")],
+        FORMULA_CHECKS | {"a4.fgsm.epsilon_zero", "a4.fgsm.flips_trained_predictions"},
+        ["The step alone came back", "an FGSM step moves each pixel by at most epsilon"]),
+    "fgsm_leaves_grad_behind": Fault(
+        [(AUTOGRAD, BACKWARD)], {"a4.fgsm.no_side_effects"}, [".grad left behind"]),
+    "fgsm_steps_an_optimiser": Fault(
+        [(AUTOGRAD, "    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n    optimizer.zero_grad()\n"
+                    "    loss.backward()\n    optimizer.step()\n    optimizer.zero_grad(set_to_none=True)\n"
+                    "    return (x + epsilon * x.grad.sign()).detach()")],
+        {"a4.fgsm.no_side_effects"},
+        ["its parameters ['0.weight', '0.bias', '3.weight', '3.bias'] had changed", "never the model"]),
+    "fgsm_switches_to_eval_mode": Fault(
+        [("    x = x.detach().clone().requires_grad_(True)\n",
+          "    model.eval()\n    x = x.detach().clone().requires_grad_(True)\n")],
+        {"a4.fgsm.no_side_effects"}, ["left a model that was in train mode in eval mode"]),
+    "fgsm_attacks_x_in_place": Fault(
+        [("    x = x.detach().clone().requires_grad_(True)\n    loss", "    x.requires_grad_(True)\n    loss"),
+         (STEP, "with torch.no_grad():\n        x += epsilon * grad.sign()\n    return x.detach()")],
+        {"a4.fgsm.no_side_effects"}, ["changed the input tensor x in place"]),
+}
+
 
 def reference_module():
-    sys.path.insert(0, str(REPO_ROOT / "reference" / HW4))
-    try:
-        import hw4_a4
-    finally:
-        sys.path.pop(0)
-    return hw4_a4
+    """The reference's classes, loaded under a name of their own: the in-process grading puts each
+    submission's module in sys.modules as hw4_a4."""
+    spec = importlib.util.spec_from_file_location("hw4_a4_reference", REPO_ROOT / "reference" / HW4 / FILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def normalised(images):
@@ -74,20 +171,15 @@ def fake_cifar(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def grade_a4(fake_cifar, tmp_path_factory):
-    """grade_a4(text, artifacts=None, real=False) -> Grade of A4 only."""
-    caches = {False: tmp_path_factory.mktemp("a4-fake-cache"), True: tmp_path_factory.mktemp("a4-real-cache")}
+def grade_a4(grade_files, fake_cifar):
+    """grade_a4(text, artifacts=None, real=False) -> Grade of A4 only, with the checkpoints trained
+    here (or the repository's, on real data) unless `artifacts` names others."""
     root, trained = fake_cifar
 
     def run(text: str, artifacts: dict[str, Path] | None = None, real: bool = False):
-        folder = tmp_path_factory.mktemp("submission")
-        (folder / FILE).write_text(text)
-        for name, path in (artifacts if artifacts is not None else
-                           REPOSITORY_CHECKPOINTS if real else trained).items():
-            shutil.copy(path, folder / name)
-        data_root = real_data_root(cifar10.DATASET) if real else root
-        config = GradingConfig(cache_dir=caches[real], data_root=data_root, problems=("a4",))
-        return grade(folder, load_assignment(HW4), config)
+        files = artifacts if artifacts is not None else REPOSITORY_CHECKPOINTS if real else trained
+        return grade_files({FILE: text, **files}, HW4, problems=("a4",),
+                           data_root=real_data_root(cifar10.DATASET) if real else root)
 
     return run
 
@@ -100,12 +192,6 @@ def ref():
 @pytest.fixture(scope="module")
 def ref_grade(grade_a4, ref):
     return grade_a4(ref)
-
-
-def faulty(text: str, *replacements: tuple[str, str]) -> str:
-    for old, new in replacements:
-        text = mutate(text, old, new)
-    return text
 
 
 def test_reference_scores_full_marks(ref_grade):
@@ -135,22 +221,20 @@ def test_reference_checkpoints_meet_the_handout_targets_on_real_cifar(grade_a4, 
 
 # --- faults of real submissions --------------------------------------------------------------------
 
-def test_conv_pool_size_off_by_one_loses_the_size_and_formula_checks(grade_a4, ref):
-    g = grade_a4(faulty(ref, ("pooled = (33 - k) // N", "pooled = (32 - k) // N")), artifacts={})
-    assert lost(g) - DATA_CHECKS == {"a4.convpool.parameters", "a4.convpool.pooled_size",
-                                     "a4.convpool.forward_formula"}
-    message = text_of(by_id(g, "a4.convpool.pooled_size"))
-    assert "off by one" in message and "33 - k pixels" in message
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_fault_loses_exactly_its_checks(grade_a4, ref, name):
+    fault = FAULTS[name]
+    fault.assert_graded(grade_a4(fault.apply(ref)), "a4")
 
 
-def test_fgsm_with_a_minus_sign_loses_the_formula_checks(grade_a4, ref):
-    g = grade_a4(faulty(ref, ("return (x + epsilon * grad.sign()).detach()",
-                              "return (x - epsilon * grad.sign()).detach()")))
-    # Stepping down the loss by 16 pixel levels still overshoots into another class for some of the
-    # synthetic images: the flip check's claim holds, and the formula checks name the fault.
-    assert lost(g) == FORMULA_CHECKS
-    assert "minus sign" in text_of(by_id(g, "a4.fgsm.formula"))
+def test_channel_last_flattening_is_accepted(grade_a4, ref):
+    g = grade_a4(mutate(ref, "        return self.linear(torch.flatten(x, 1))",
+                        "        return self.linear(torch.flatten(x.permute(0, 2, 3, 1), 1))"))
+    assert "a4.logistic.forward_formula" not in lost(g)
+    assert "channel-last" in by_id(g, "a4.logistic.forward_formula").feedback.summary
 
+
+# --- faults of the checkpoint files --------------------------------------------------------------
 
 def test_a_network_that_fgsm_cannot_move_fails_the_flip_check(grade_a4, ref, fake_cifar, tmp_path):
     hw4_a4 = reference_module()
@@ -165,109 +249,6 @@ def test_a_network_that_fgsm_cannot_move_fails_the_flip_check(grade_a4, ref, fak
     message = text_of(by_id(g, "a4.fgsm.flips_trained_predictions"))
     assert "fgsm changed none of four correctly classified training images" in message
     assert "True labels: ['cat', 'cat', 'cat', 'cat']" in message
-
-
-def test_fgsm_returning_the_step_alone_loses_every_fgsm_check(grade_a4, ref):
-    g = grade_a4(faulty(ref, ("return (x + epsilon * grad.sign()).detach()",
-                              "return (epsilon * grad.sign()).detach()")))
-    assert lost(g) == FORMULA_CHECKS | {"a4.fgsm.epsilon_zero", "a4.fgsm.flips_trained_predictions"}
-    assert "The step alone came back" in text_of(by_id(g, "a4.fgsm.epsilon_zero"))
-    assert "an FGSM step moves each pixel by at most epsilon" in \
-        text_of(by_id(g, "a4.fgsm.flips_trained_predictions"))
-
-
-def test_logistic_regression_without_bias_and_a_hidden_layer_ignoring_m(grade_a4, ref):
-    g = grade_a4(faulty(ref, ("self.linear = nn.Linear(3 * 32 * 32, 10)", "self.linear = nn.Linear(3 * 32 * 32, 10, bias=False)"),
-                         ("self.hidden = nn.Linear(3 * 32 * 32, M)", "self.hidden = nn.Linear(3 * 32 * 32, 100)"),
-                         ("self.output = nn.Linear(M, 10)", "self.output = nn.Linear(100, 10)")))
-    assert lost(g) == {"a4.logistic.parameters", "a4.logistic.forward_formula", "a4.hidden.parameters",
-                       "a4.hidden.forward_formula"}
-    assert "LogisticRegression() has 30,720 parameters of shapes [(10, 3072)]; the handout's network has 30,730" in \
-        by_id(g, "a4.logistic.parameters").feedback.summary
-    assert "OneHiddenLayer(M=37) has 308,310 parameters" in by_id(g, "a4.hidden.parameters").feedback.summary
-    assert "has a parameter hidden.weight of shape (100, 3072), which the handout's formula does not have" in \
-        text_of(by_id(g, "a4.hidden.forward_formula"))
-
-
-def test_fgsm_without_the_sign_is_named(grade_a4, ref):
-    g = grade_a4(faulty(ref, ("return (x + epsilon * grad.sign()).detach()",
-                              "return (x + epsilon * grad).detach()")))
-    assert FORMULA_CHECKS <= lost(g) and "a4.fgsm.epsilon_zero" not in lost(g)
-    assert "sign() is missing" in text_of(by_id(g, "a4.fgsm.batch"))
-
-
-BACKWARD_FGSM = ('''    (grad,) = torch.autograd.grad(loss, x)
-    return (x + epsilon * grad.sign()).detach()''', '''    loss.backward()
-    grad = x.grad
-    return (x + epsilon * grad.sign()).detach()''')
-
-
-def test_fgsm_that_leaves_grad_behind_loses_only_the_side_effect_check(grade_a4, ref):
-    g = grade_a4(faulty(ref, BACKWARD_FGSM))
-    assert lost(g) == {"a4.fgsm.no_side_effects"}
-    assert ".grad left behind" in text_of(by_id(g, "a4.fgsm.no_side_effects"))
-
-
-def test_fgsm_that_steps_an_optimiser_changes_the_model(grade_a4, ref):
-    g = grade_a4(faulty(ref, (BACKWARD_FGSM[0], '''    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    optimizer.zero_grad(set_to_none=True)
-    return (x + epsilon * x.grad.sign()).detach()''')))
-    assert "a4.fgsm.no_side_effects" in lost(g)
-    message = text_of(by_id(g, "a4.fgsm.no_side_effects"))
-    assert "its parameters ['0.weight', '0.bias', '3.weight', '3.bias'] had changed" in message
-    assert "never the model" in message
-
-
-def test_fgsm_that_switches_to_eval_mode_is_told_to_restore_it(grade_a4, ref):
-    g = grade_a4(faulty(ref, ("    x = x.detach().clone().requires_grad_(True)\n",
-                              "    model.eval()\n    x = x.detach().clone().requires_grad_(True)\n")))
-    assert lost(g) == {"a4.fgsm.no_side_effects"}
-    assert "left a model that was in train mode in eval mode" in text_of(by_id(g, "a4.fgsm.no_side_effects"))
-
-
-def test_fgsm_that_attacks_x_in_place_is_told_to_return_a_new_tensor(grade_a4, ref):
-    g = grade_a4(faulty(ref, ("    x = x.detach().clone().requires_grad_(True)\n    loss",
-                              "    x.requires_grad_(True)\n    loss"),
-                         ("return (x + epsilon * grad.sign()).detach()",
-                          "with torch.no_grad():\n        x += epsilon * grad.sign()\n    return x.detach()")))
-    assert "a4.fgsm.no_side_effects" in lost(g)
-    message = text_of(by_id(g, "a4.fgsm.no_side_effects"))
-    assert "changed the input tensor x in place" in message
-
-
-def test_logistic_regression_returning_probabilities_is_told_to_return_scores(grade_a4, ref):
-    g = grade_a4(faulty(ref, ("        return self.linear(torch.flatten(x, 1))",
-                              "        return F.softmax(self.linear(torch.flatten(x, 1)), dim=1)")))
-    assert "a4.logistic.forward_formula" in lost(g)
-    assert lost(g) <= {"a4.logistic.forward_formula"} | DATA_CHECKS
-    assert "softmax" in text_of(by_id(g, "a4.logistic.forward_formula"))
-
-
-def test_channel_last_flattening_is_accepted(grade_a4, ref):
-    g = grade_a4(faulty(ref, ("        return self.linear(torch.flatten(x, 1))",
-                              "        return self.linear(torch.flatten(x.permute(0, 2, 3, 1), 1))")))
-    assert "a4.logistic.forward_formula" not in lost(g)
-    assert "channel-last" in by_id(g, "a4.logistic.forward_formula").feedback.summary
-
-
-def test_hidden_layer_without_relu_is_named(grade_a4, ref):
-    g = grade_a4(faulty(ref, ("return self.output(F.relu(self.hidden(torch.flatten(x, 1))))",
-                              "return self.output(self.hidden(torch.flatten(x, 1)))")))
-    assert lost(g) == {"a4.hidden.forward_formula"}
-    assert "relu is missing" in text_of(by_id(g, "a4.hidden.forward_formula"))
-
-
-def test_tutorial_net_with_an_extra_layer_loses_the_structure_checks(grade_a4, ref):
-    g = grade_a4(faulty(ref, ("        self.fc3 = nn.Linear(fc2_units, 10)\n",
-                              "        self.fc3 = nn.Linear(fc2_units, fc2_units)\n"
-                              "        self.fc4 = nn.Linear(fc2_units, 10)\n"),
-                         ("        return self.fc3(x)", "        return self.fc4(F.relu(self.fc3(x)))")),
-                 artifacts={})
-    assert lost(g) - DATA_CHECKS == {"a4.tutorial.default_sizes", "a4.tutorial.core_structure"}
-    assert "4 linear layers" in text_of(by_id(g, "a4.tutorial.core_structure"))
 
 
 def test_untrained_checkpoints_miss_the_targets(grade_a4, ref, tmp_path):
@@ -286,23 +267,7 @@ def test_untrained_checkpoints_miss_the_targets(grade_a4, ref, tmp_path):
     assert "Normalize((0.5, 0.5, 0.5)" in text_of(by_id(g, "a4.tutorial.checkpoint_train_accuracy"))
 
 
-def test_checkpoint_that_does_not_fit_the_config_is_explained(grade_a4, ref):
-    g = grade_a4(faulty(ref, ('CONV_POOL_CONFIG = {"M": 128, "k": 5, "N": 4}',
-                              'CONV_POOL_CONFIG = {"M": 100, "k": 5, "N": 14}')))
-    assert lost(g) == {"a4.convpool.checkpoint_test_accuracy"}
-    message = text_of(by_id(g, "a4.convpool.checkpoint_test_accuracy"))
-    assert "a4_c.pt does not fit the model built by ConvPool(**CONV_POOL_CONFIG)" in message
-
-
 def test_missing_checkpoints_cost_only_their_checks(grade_a4, ref):
     g = grade_a4(ref, artifacts={})
     assert lost(g) == DATA_CHECKS
     assert "a4_c.pt" in text_of(by_id(g, "a4.convpool.checkpoint_test_accuracy"))
-
-
-def test_config_that_is_not_a_dict_is_explained(grade_a4, ref):
-    g = grade_a4(faulty(ref, ("TUTORIAL_NET_CONFIG = {", "TUTORIAL_NET_CONFIG = [{"),
-                         ('"fc2_units": 128}', '"fc2_units": 128}]')))
-    assert lost(g) == {"a4.tutorial.core_structure", "a4.tutorial.checkpoint_train_accuracy",
-                       "a4.fgsm.flips_trained_predictions"}
-    assert "TUTORIAL_NET_CONFIG in hw4_a4.py should be a dict" in text_of(by_id(g, "a4.tutorial.core_structure"))
