@@ -159,6 +159,10 @@ TORCHVISION_REPR = """AlexNet(
   )
 )"""
 """`print(torchvision.models.alexnet())`, torchvision 0.13 and later."""
+# No pinned grade reaches these (the real AlexNet weights are not in the data root): the reference
+# passes them on the stand-in weights.
+PASSED_BY_TEST = {"a3.extractor.pretrained_accuracy": "test_reference_scores_full_marks_with_the_cifar10_checks",
+                  "a3.fine_tune.pretrained_accuracy": "test_reference_scores_full_marks_with_the_cifar10_checks"}
 
 
 @pytest.fixture(scope="module")
@@ -251,6 +255,7 @@ def test_reference_scores_full_marks_with_the_cifar10_checks(reference_grade):
     assert {c.id for c in g.checks} == ALL
     assert all(c.outcome.value == "passed" for c in g.checks), [(c.id, c.feedback.summary) for c in g.checks]
     assert sum(c.score for c in g.checks) == 30.0
+    assert by_id(g, "a3.extractor.pretrained_accuracy").score == by_id(g, "a3.fine_tune.pretrained_accuracy").score == 3
     accuracy = by_id(g, "a3.extractor.pretrained_accuracy")
     assert "Starting from the pretrained AlexNet, feature_extractor with make_optimizer reaches test accuracy" \
         in accuracy.feedback.summary
