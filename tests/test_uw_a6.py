@@ -1,7 +1,6 @@
 """A6 of uw-cse446-hw4: the reference passes every check (synthetic and real AG News data), the
-template scores 0 with "not implemented", and each fault of a real submission loses exactly its
-checks, with a message that names it. Independent faults that touch disjoint checks share one
-submission, to grade fewer times."""
+template scores 0 with "not implemented", and each fault of a real submission (FAULTS, one mistake
+each) loses exactly its checks, with a message that names it."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ import hashlib
 
 import numpy as np
 import pytest
-from conftest import by_id, lost, mutate, reference, template, text_of
+from conftest import Fault, by_id, lost, mutate, reference, template
 
 from autograder.assignments.uw_cse446_hw4 import a6
 from autograder.config import REPO_ROOT
@@ -17,7 +16,91 @@ from autograder.data import agnews
 
 FILE = "hw4_a6.py"
 ALL = {c.id for c in a6.PROBLEM.checks}
-TRAINING = {"a6.training.planted_topics", "a6.training.ag_news"}
+
+
+# One mistake a fault, named by it: a reader sees which mistake costs which check. Together they fail
+# every check of A6 (test_every_check_has_a_fault).
+FAULTS: dict[str, Fault] = {
+    # W_h's missing bias breaks the layer shapes every weight-setting check needs; training is unaffected.
+    "encoder_hidden_layer_without_bias": Fault(
+        [("self.W_h = nn.Linear(h, h)", "self.W_h = nn.Linear(h, h, bias=False)")],
+        lost={"a6.encoder.layers", "a6.encoder.mu_sigma_formula", "a6.encoder.sample_distribution",
+              "a6.encoder.reparameterised_gradient"},
+        words=("four nn.Linear layers with biases", "(7, 7) without bias"), read="a6.encoder.layers"),
+    # mu is still right (half of the formula's points: test_sigma_without_exp_keeps_the_points_for_mu).
+    "sigma_without_exp": Fault(
+        [("sigma = torch.exp(self.W_sigma(hidden))", "sigma = self.W_sigma(hidden)")],
+        lost={"a6.encoder.mu_sigma_formula", "a6.encoder.sigma_positive"},
+        words=("sigma is missing its exp", "sigma must be a positive standard deviation")),
+    # Uniform noise (rand for randn): gradients still flow and training still learns the topics.
+    "sampling_uniform_noise": Fault(
+        [("z = mu + sigma * torch.randn_like(sigma)", "z = mu + sigma * torch.rand_like(sigma)")],
+        lost={"a6.encoder.sample_distribution"},
+        words=("z is not distributed as N(mu, sigma^2)", "eps ~ N(0, I) drawn with torch.randn_like(sigma)")),
+    # No gradient reaches the encoder, so it never learns: the budgeted trainings fail too, and the
+    # hidden real-data check does not show its threshold.
+    "sampling_with_torch_normal": Fault(
+        [("z = mu + sigma * torch.randn_like(sigma)", "z = torch.normal(mu, sigma)")],
+        lost={"a6.encoder.reparameterised_gradient", "a6.training.planted_topics", "a6.training.ag_news"},
+        words=("No gradient reaches mu or sigma", "torch.normal(mu, sigma)", "torch.randn_like(sigma)",
+               "a value near the reference's is needed")),
+    "decoder_with_bias": Fault(
+        [("nn.Linear(T, V, bias=False)", "nn.Linear(T, V)")],
+        lost={"a6.decoder.no_bias"}, words=("Decoder has a bias (B.bias, shape (13,))",)),
+    # At the grader's seed the planted topics are lost too (NPMI 0.358; 0.36 to 0.62 over seeds 0-9,
+    # against the threshold 0.50: a6.py).
+    "decoder_without_softmax_on_z": Fault(
+        [("theta = F.softmax(z, dim=-1)", "theta = z")],
+        lost={"a6.decoder.formula", "a6.training.planted_topics"},
+        words=("theta = softmax(z) comes first", "5 planted topics")),
+    # A deterministic autoencoder: only forward's check can say so. Its topics are as good as a valid
+    # model's (on real AG News 0.105 to 0.157 over 10 seeds, valid runs 0.081 to 0.183: a6.py).
+    "forward_decodes_mu": Fault(
+        [("return self.decoder(z), z, mu, sigma", "return self.decoder(mu), z, mu, sigma")],
+        lost={"a6.topic_model.forward"}, words=("Decode the sample z, not mu.",)),
+    # negative_elbo built from the student's own (wrong) KL is graded right: one fault, one loss.
+    "kl_with_wrong_sign": Fault(
+        [("return 0.5 * torch.sum(sigma", "return -0.5 * torch.sum(sigma")],
+        lost={"a6.kl_divergence.matches_torch"}, words=("wrong sign",)),
+    "kl_reading_sigma_as_the_variance": Fault(
+        [("sigma ** 2 + mu ** 2 - 1.0 - 2.0 * torch.log(sigma)", "sigma + mu ** 2 - 1.0 - torch.log(sigma)")],
+        lost={"a6.kl_divergence.matches_torch"}, words=("sigma is the standard deviation",)),
+    "log_likelihood_mean_over_words": Fault(
+        [("torch.sum(x * torch.log(eta), dim=-1)", "torch.mean(x * torch.log(eta), dim=-1)")],
+        lost={"a6.log_likelihood.formula"}, words=("Sum over the V words, not the mean.",)),
+    "negative_elbo_mean_over_the_batch": Fault(
+        [("return -(log_likelihood(x, eta) - alpha * kl_divergence(mu, sigma))",
+          "return -(log_likelihood(x, eta) - alpha * kl_divergence(mu, sigma)).mean()")],
+        lost={"a6.negative_elbo.sign_and_reduction"}, words=("one value per document, shape (N,)",)),
+    "negative_elbo_with_wrong_sign": Fault(
+        [("return -(log_likelihood(x, eta) - alpha", "return (log_likelihood(x, eta) - alpha")],
+        lost={"a6.negative_elbo.sign_and_reduction"}, words=("Wrong sign",)),
+    # Both schedules pass 1 within their sequences.
+    "annealer_without_cap": Fault(
+        [("self.alpha = min(1.0, self.alpha + self.increment)", "self.alpha = self.alpha + self.increment")],
+        lost={"a6.kl_annealer.linear", "a6.kl_annealer.sigmoid"},
+        words=("alpha passes 1 (it is 1.25 at update 6): cap it", "min(1, alpha + increment)")),
+    "annealer_increments_before_returning": Fault(
+        [("alpha = self.alpha\n        self.alpha = min(1.0, self.alpha + self.increment)\n        return alpha",
+          "self.alpha = min(1.0, self.alpha + self.increment)\n        return self.alpha")],
+        lost={"a6.kl_annealer.linear", "a6.kl_annealer.sigmoid"}, words=("The first update uses alpha = 0",)),
+    "early_stopping_one_epoch_late": Fault(
+        [("return self.epochs_without_gain >= self.patience", "return self.epochs_without_gain > self.patience")],
+        lost={"a6.early_stopping.sequences"},
+        words=("stopped after epoch 6, expected after epoch 5", "one epoch late")),
+    "early_stopping_one_epoch_early": Fault(
+        [("return self.epochs_without_gain >= self.patience", "return self.epochs_without_gain >= self.patience - 1")],
+        lost={"a6.early_stopping.sequences"}, words=("one epoch early",)),
+    # Training ranks words by B itself (a6_training), so only the matrix's own check is lost.
+    "topic_word_matrix_softmax_over_topics": Fault(
+        [("F.softmax(self.decoder.B.weight.t(), dim=-1)", "F.softmax(self.decoder.B.weight.t(), dim=0)")],
+        lost={"a6.topic_word_matrix.planted_b"}, words=("softmax over words, not over topics",)),
+    "top_words_least_probable_first": Fault(
+        [("torch.argsort(model.topic_word_matrix(), dim=1, descending=True, stable=True)",
+          "torch.argsort(model.topic_word_matrix(), dim=1, descending=False, stable=True)")],
+        lost={"a6.top_words.planted_b"},
+        words=("top_words(model, vocabulary, k=3) is wrong for a planted B.", "most probable first")),
+}
 
 
 @pytest.fixture(scope="module")
@@ -68,90 +151,20 @@ def test_helper_code_is_the_graders_trusted_copy():
     assert digest(REPO_ROOT / "student_template" / "uw-cse446-hw4" / "helper_code.py") == trusted
 
 
-def test_torch_normal_sampling_loses_the_gradient_and_training(grade_a6, ref):
-    """No gradient reaches the encoder, so it never learns: the budgeted trainings fail too."""
-    g = grade_a6(faulty(ref, ("z = mu + sigma * torch.randn_like(sigma)", "z = torch.normal(mu, sigma)")))
-    assert lost(g) == {"a6.encoder.reparameterised_gradient"} | TRAINING
-    message = text_of(by_id(g, "a6.encoder.reparameterised_gradient"))
-    assert "No gradient reaches mu or sigma" in message and "torch.normal(mu, sigma)" in message
-    assert "torch.randn_like(sigma)" in message
-    # hidden: the real-data check does not show its threshold
-    assert "a value near the reference's is needed" in by_id(g, "a6.training.ag_news").feedback.summary
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_fault_loses_exactly_its_checks(grade_a6, ref, name):
+    fault = FAULTS[name]
+    fault.assert_graded(grade_a6(fault.apply(ref)), "a6")
 
 
-def test_sigma_without_exp_kl_sign_decoder_bias_uncapped_annealer_and_late_stop(grade_a6, ref):
-    g = grade_a6(faulty(
-        ref,
-        ("sigma = torch.exp(self.W_sigma(hidden))", "sigma = self.W_sigma(hidden)"),
-        ("return 0.5 * torch.sum(sigma", "return -0.5 * torch.sum(sigma"),
-        ("nn.Linear(T, V, bias=False)", "nn.Linear(T, V)"),
-        ("self.alpha = min(1.0, self.alpha + self.increment)", "self.alpha = self.alpha + self.increment"),
-        ("return self.epochs_without_gain >= self.patience", "return self.epochs_without_gain > self.patience")))
-    # negative_elbo built from the student's own (wrong) KL is graded right: one fault, one loss.
-    assert lost(g) == {"a6.encoder.mu_sigma_formula", "a6.encoder.sigma_positive",
-                       "a6.kl_divergence.matches_torch", "a6.decoder.no_bias", "a6.kl_annealer.linear",
-                       "a6.kl_annealer.sigmoid", "a6.early_stopping.sequences"}
-    formula = by_id(g, "a6.encoder.mu_sigma_formula")
-    assert formula.score == 3.0  # mu is right: half the points
-    assert "sigma is missing its exp" in text_of(formula)
-    assert "sigma must be a positive standard deviation" in by_id(g, "a6.encoder.sigma_positive").feedback.summary
-    assert "wrong sign" in text_of(by_id(g, "a6.kl_divergence.matches_torch"))
-    assert "Decoder has a bias (B.bias, shape (13,))" in by_id(g, "a6.decoder.no_bias").feedback.summary
-    assert "alpha passes 1 (it is 1.25 at update 6): cap it" in text_of(by_id(g, "a6.kl_annealer.linear"))
-    assert "alpha passes 1" in text_of(by_id(g, "a6.kl_annealer.sigmoid"))
-    stop = text_of(by_id(g, "a6.early_stopping.sequences"))
-    assert "stopped after epoch 6, expected after epoch 5" in stop and "one epoch late" in stop
+def test_every_check_has_a_fault():
+    assert set().union(*(f.lost for f in FAULTS.values())) == ALL
 
 
-def test_variance_kl_batch_mean_elbo_early_stop_and_late_annealer(grade_a6, ref):
-    g = grade_a6(faulty(
-        ref,
-        ("sigma ** 2 + mu ** 2 - 1.0 - 2.0 * torch.log(sigma)", "sigma + mu ** 2 - 1.0 - torch.log(sigma)"),
-        ("return -(log_likelihood(x, eta) - alpha * kl_divergence(mu, sigma))",
-         "return -(log_likelihood(x, eta) - alpha * kl_divergence(mu, sigma)).mean()"),
-        ("return self.epochs_without_gain >= self.patience", "return self.epochs_without_gain >= self.patience - 1"),
-        ("        alpha = self.alpha\n        self.alpha = min(1.0, self.alpha + self.increment)\n        return alpha",
-         "        self.alpha = min(1.0, self.alpha + self.increment)\n        return self.alpha")))
-    assert lost(g) == {"a6.kl_divergence.matches_torch", "a6.negative_elbo.sign_and_reduction",
-                       "a6.kl_annealer.linear", "a6.kl_annealer.sigmoid", "a6.early_stopping.sequences"}
-    assert "sigma is the standard deviation" in text_of(by_id(g, "a6.kl_divergence.matches_torch"))
-    assert "one value per document, shape (N,)" in text_of(by_id(g, "a6.negative_elbo.sign_and_reduction"))
-    assert "one epoch early" in text_of(by_id(g, "a6.early_stopping.sequences"))
-    assert "The first update uses alpha = 0" in text_of(by_id(g, "a6.kl_annealer.linear"))
-
-
-def test_decoder_without_softmax_on_z(grade_a6, ref):
-    """theta = z: the decoder's formula fails, and at the grader's seed so does learning the planted
-    topics (NPMI 0.358; 0.36 to 0.62 over seeds 0-9, against the threshold 0.50: a6.py)."""
-    g = grade_a6(faulty(ref, ("theta = F.softmax(z, dim=-1)", "theta = z")))
-    assert lost(g) == {"a6.decoder.formula", "a6.training.planted_topics"}
-    assert "theta = softmax(z) comes first" in text_of(by_id(g, "a6.decoder.formula"))
-    assert "5 planted topics" in by_id(g, "a6.training.planted_topics").feedback.summary
-
-
-def test_decoding_mu_instead_of_z(grade_a6, ref):
-    """A deterministic autoencoder: forward is wrong, and only forward's check can say so. Its topics are
-    as good as a valid model's (on real AG News 0.105 to 0.157 over 10 seeds, valid runs 0.081 to 0.183:
-    a6.py), so the training checks pass it."""
-    g = grade_a6(faulty(ref, ("return self.decoder(z), z, mu, sigma", "return self.decoder(mu), z, mu, sigma")))
-    assert lost(g) == {"a6.topic_model.forward"}
-    assert "Decode the sample z, not mu." in text_of(by_id(g, "a6.topic_model.forward"))
-
-
-def test_encoder_layer_without_bias_topic_matrix_over_topics_mean_likelihood_and_elbo_sign(grade_a6, ref):
-    g = grade_a6(faulty(ref, ("self.W_h = nn.Linear(h, h)", "self.W_h = nn.Linear(h, h, bias=False)"),
-                        ("F.softmax(self.decoder.B.weight.t(), dim=-1)", "F.softmax(self.decoder.B.weight.t(), dim=0)"),
-                        ("torch.sum(x * torch.log(eta), dim=-1)", "torch.mean(x * torch.log(eta), dim=-1)"),
-                        ("return -(log_likelihood(x, eta) - alpha", "return (log_likelihood(x, eta) - alpha")))
-    # Every check that sets the encoder's weights needs its layers; the others are unaffected.
-    assert lost(g) == {"a6.encoder.layers", "a6.encoder.mu_sigma_formula", "a6.encoder.sample_distribution",
-                       "a6.encoder.reparameterised_gradient", "a6.topic_word_matrix.planted_b",
-                       "a6.log_likelihood.formula", "a6.negative_elbo.sign_and_reduction"}
-    layers = by_id(g, "a6.encoder.layers").feedback.summary
-    assert "four nn.Linear layers with biases" in layers and "(7, 7) without bias" in layers
-    assert "softmax over words, not over topics" in text_of(by_id(g, "a6.topic_word_matrix.planted_b"))
-    assert "Sum over the V words, not the mean." in text_of(by_id(g, "a6.log_likelihood.formula"))
-    assert "Wrong sign" in text_of(by_id(g, "a6.negative_elbo.sign_and_reduction"))
+def test_sigma_without_exp_keeps_the_points_for_mu(grade_a6, ref):
+    """mu and sigma are half of the formula's check each: a right mu earns half."""
+    formula = by_id(grade_a6(FAULTS["sigma_without_exp"].apply(ref)), "a6.encoder.mu_sigma_formula")
+    assert formula.score == 3.0
 
 
 # --- the training thresholds: from the distribution of valid runs (a6.py) ---------------------------
@@ -202,12 +215,3 @@ def test_worst_measured_ag_news_run_passes(grade_a6, ref):
     check = by_id(g, "a6.training.ag_news")
     assert check.score == check.max_score, check.feedback.summary
     assert "reaches NPMI 0.081" in check.feedback.summary
-
-
-def test_top_words_least_probable_first(grade_a6, ref):
-    g = grade_a6(faulty(ref, ("torch.argsort(model.topic_word_matrix(), dim=1, descending=True, stable=True)",
-                              "torch.argsort(model.topic_word_matrix(), dim=1, descending=False, stable=True)")))
-    assert lost(g) == {"a6.top_words.planted_b"}
-    feedback = by_id(g, "a6.top_words.planted_b").feedback
-    assert feedback.summary == "top_words(model, vocabulary, k=3) is wrong for a planted B."
-    assert "most probable first" in feedback.hint
