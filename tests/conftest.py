@@ -237,7 +237,7 @@ def cache_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def make_config(cache_dir) -> Callable[..., GradingConfig]:
     def make(**overrides) -> GradingConfig:
-        return GradingConfig(cache_dir=cache_dir, **overrides)
+        return GradingConfig(**{"cache_dir": cache_dir, **overrides})
     return make
 
 

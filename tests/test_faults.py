@@ -229,3 +229,23 @@ def test_a_judge_that_raises_is_the_graders_fault_on_its_check_alone(p1_config, 
     assert broken.debug.rstrip().endswith("KeyError: 'V6.g'")
     assert outcomes(g) == {i: "harness_error" if i == broken_id else "passed" for i in ALL}
     assert g.harness_error is None
+
+
+def test_a_reference_that_fails_a_check_is_the_graders_fault_on_that_check_alone(p1_config, tmp_path, reference):
+    """The instructor's reference raises in `forward`: no expected values for the forward checks, so
+    every student would be charged for them. They are the grader's error instead, and the rest grade."""
+    broken_reference = tmp_path / "reference"
+    (broken_reference / HW3).mkdir(parents=True)
+    (broken_reference / HW3 / FILE).write_text(
+        mutate(reference, "    V1 = W1 @ X\n", "    raise RuntimeError('unfinished')\n"))
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / FILE).write_text(reference)
+    g = grade(submission, load_assignment(HW3), p1_config(reference_root=broken_reference,
+                                                          cache_dir=tmp_path / "cache"))
+    assert {i for i, o in outcomes(g).items() if o == "harness_error"} == FORWARD
+    summary = by_id(g, "p1.forward.handout_seed").feedback.summary
+    assert summary.startswith("The autograder failed on this check: the reference solution failed (")
+    assert "RuntimeError: unfinished" in summary
+    assert by_id(g, "p1.forward.handout_seed").feedback.hint == "This is not your fault: tell your instructor, who will regrade it."
+    assert {i: o for i, o in outcomes(g).items() if i not in FORWARD} == {i: "passed" for i in ALL - FORWARD}

@@ -343,3 +343,13 @@ def test_notebook_top_level_code_runs_when_the_instructor_says_so(p1_config, tmp
     _notebook(tmp_path, definitions, "while True:\n    pass")
     g = grade(tmp_path, load_assignment(HW3), p1_config(notebook_top_level="run", import_timeout=3))
     assert g.score == 0 and set(outcomes(g).values()) == {"timeout"}
+
+
+def test_a_module_beside_its_notebook_is_graded_and_the_notebook_named(grade_p1, tmp_path):
+    """Both hw3_p1.py and hw3_p1.ipynb uploaded: the module is what the handout asks for."""
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("def forward(*args):\n    return {}\n")])
+    g = grade_p1({"hw3_p1.py": reference_text(HW3, "hw3_p1.py"), NAME: nbformat.writes(notebook)})
+    assert g.score == g.max_score
+    assert "Both hw3_p1.py and hw3_p1.ipynb were found; hw3_p1.py was graded." in g.messages
