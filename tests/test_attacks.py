@@ -471,7 +471,7 @@ def make_model():
 '''
 
 
-def test_an_untrained_model_cannot_read_the_held_out_labels(grade_hw3, synthetic_root, tmp_path):
+def test_an_untrained_model_cannot_read_the_held_out_labels(grade_hw3, hw3_root, tmp_path):
     """Untrained checkpoints, and a model that looks for the test labels wherever they could be."""
     import importlib.util
 
@@ -480,7 +480,7 @@ def test_an_untrained_model_cannot_read_the_held_out_labels(grade_hw3, synthetic
     spec = importlib.util.spec_from_file_location("hw3_p2_ref", REPO_ROOT / "reference" / HW3 / "hw3_p2.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    files = {"hw3_p2.py": reference_text(HW3, "hw3_p2.py") + f"\nDATA_ROOT = {str(synthetic_root)!r}\n" + LABEL_THIEF}
+    files = {"hw3_p2.py": reference_text(HW3, "hw3_p2.py") + f"\nDATA_ROOT = {str(hw3_root)!r}\n" + LABEL_THIEF}
     for name in ("p2_adagrad.pt", "p2_rmsprop.pt", "p2_adam.pt"):
         torch.save(module.make_model().state_dict(), tmp_path / name)
         files[name] = tmp_path / name
