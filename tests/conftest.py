@@ -13,8 +13,8 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np

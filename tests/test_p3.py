@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from conftest import HW3, Fault, by_id, lost, mutate, reference_text
+from conftest import HW3, Fault, by_id, lost, reference_text
 
 from autograder.assignments.umn_csci5527_hw3 import p3
 from autograder.config import REPO_ROOT
@@ -26,11 +26,6 @@ def p3_lost(g) -> set[str]:
 
 def explain(g) -> list[str]:
     return [f"{c.id}: {c.feedback.summary}" for c in g.checks if c.id in p3_lost(g)]
-
-
-def said(g, check_ids) -> str:
-    return " ".join(" ".join([c.feedback.summary, *c.feedback.details, c.feedback.hint or ""])
-                    for c in g.checks if c.id in check_ids)
 
 
 @pytest.fixture(scope="module")

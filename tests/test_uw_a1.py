@@ -4,7 +4,7 @@ of wrong ANSWERS loses exactly its questions with a message that says why."""
 from __future__ import annotations
 
 import pytest
-from conftest import Fault, by_id, checks_of, lost_in, mutate, reference, template, text_of
+from conftest import Fault, by_id, checks_of, lost_in, reference, template
 
 FILE = "hw4_a1.py"
 ALL = {f"a1.answer.{q}" for q in "abcde"}
