@@ -8,6 +8,7 @@ Exit codes, as pytest users expect them:
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING
 from pathlib import Path
@@ -174,20 +175,48 @@ def check(submission: Path, assignment_id: str, out: Path | None, quiet: bool, *
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @common_options
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("autograder-batch"),
-              show_default=True, help="Reports go to OUT/<student>/; OUT/gradebook.csv and OUT/class_summary.json.")
-def batch(folder: Path, assignment_id: str, out: Path, quiet: bool, problems: tuple[str, ...], **options) -> None:
+              show_default=True, help="Reports go to OUT/<student>/; OUT/gradebook.csv, OUT/class_summary.json and "
+                                      "OUT/class_report.html. "
+                                      "Run again on the same OUT, only what changed is graded again.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Submissions graded at once, each in its own sandbox [default: the cores].")
+@click.option("--scheduler", metavar="tcp://HOST:PORT",
+              help="Grade on this Dask cluster's workers (each with the project installed) instead of here.")
+def batch(folder: Path, assignment_id: str, out: Path, quiet: bool, problems: tuple[str, ...], jobs: int | None,
+          scheduler: str | None, **options) -> None:
     """Grade every submission in FOLDER (sub-folders, zips, notebooks), one per student."""
-    from autograder.batch import grade_class
+    from tqdm import tqdm
+
+    from autograder.batch import BatchInputError, grade_class, submissions_in
 
     assignment = _assignment(assignment_id)
     config = _config(problems=problems or None, **options)
+    total = len(submissions_in(folder))
+    # A bar where a person watches (done/total, rate, time left); a line per submission in any case,
+    # numbered, so that a log says as much.
+    bar = tqdm(total=total, unit="submission", disable=quiet or not sys.stderr.isatty(), file=sys.stderr,
+               dynamic_ncols=True)
+    done = 0
 
-    def show(student: str, grade: Grade) -> None:
+    def show(student: str, grade: Grade, graded: bool) -> None:
+        nonlocal done
+        done += 1
+        bar.update(1)
         if not quiet:
-            click.echo(f"{printable(student):<30} {grade.score:>7g} / {grade.max_score:g}"
-                       + ("  AUTOGRADER ERROR" if grade.harness_error else ""), err=True)
+            bar.write(f"[{done}/{total}] {printable(student):<30} {grade.score:>7g} / {grade.max_score:g}"
+                      + ("" if graded else "  (unchanged: kept)")
+                      + ("  AUTOGRADER ERROR" if grade.harness_error else ""), file=sys.stderr)
 
-    summary = grade_class(folder, assignment, config, out, progress=show)
+    try:
+        with bar:
+            summary = grade_class(folder, assignment, config, out, progress=show, jobs=jobs or os.cpu_count() or 1,
+                                  scheduler=scheduler)
+    except BatchInputError as exc:
+        raise click.UsageError(str(exc)) from None
+    for change in summary.changed:
+        moved = ", ".join(f"{check} {old:g} -> {new:g}" for check, (old, new) in change.checks.items())
+        click.echo(f"changed since the last run: {printable(change.student)} {change.before:g} -> {change.after:g} "
+                   f"({change.after - change.before:+g}): {moved}")
     click.echo(f"{summary.submissions} submissions: mean {summary.mean:g}, median {summary.median:g} of "
                f"{summary.max_score:g}; {summary.full_marks} with full marks. Gradebook: {out / 'gradebook.csv'}")
     sys.exit(EXIT_INTERNAL if summary.harness_errors else EXIT_FULL_MARKS)

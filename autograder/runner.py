@@ -217,6 +217,15 @@ def time_budget(checks: list[Check], assignment: Assignment, config: GradingConf
     return (own + config.import_timeout * len(modules)) * config.timeout_scale + config.start_timeout
 
 
+def compute_expected(assignment: Assignment, config: GradingConfig) -> None:
+    """Compute, or find cached, the expected values a grading of `assignment` reads: before a batch
+    grades in parallel, so that its gradings find them instead of each computing them again."""
+    checks = selected_checks(assignment, config)
+    expected = ExpectedValues(assignment, config)
+    absent = _cannot_run_here(checks, config, expected)
+    expected.get([c for c in checks if c.id not in absent])
+
+
 def grade_safely(submission: Path, assignment: Assignment, config: GradingConfig,
                  progress: Progress | None = None) -> Grade:
     """`grade`, but a failure of the harness itself becomes a Grade that says so, never a crash."""

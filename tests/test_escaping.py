@@ -204,8 +204,8 @@ def test_progress_and_batch_lines_print_names_without_escape_sequences(monkeypat
     shown = terminal_output(lambda: cli._progress(1)(check))
     assert clean(shown.replace(click.style("error   ", fg="red"), "")) and "full marks" in shown
 
-    def grade_class(folder, assignment, config, out, progress):
-        progress(f"student {TERMINAL_ATTACK}\udcff", hostile_grade())
+    def grade_class(folder, assignment, config, out, progress, **parallel):
+        progress(f"student {TERMINAL_ATTACK}\udcff", hostile_grade(), True)
         return batch.ClassSummary(assignment=HW3, submissions=1, max_score=1.5, mean=0, median=0, full_marks=0,
                                   harness_errors=[], check_pass_rates={})
 
