@@ -1,7 +1,8 @@
-"""Grading a class: submissions per minute with `--jobs 1` and `--jobs 2`, side by side (run on demand).
+"""Grading a class: submissions per minute with `--jobs 1`, `--jobs 2` and a local Dask cluster of two
+one-thread workers, side by side (run on demand).
 
-    python benchmarks/bench_batch.py --students 20 --repeat 3
-    AUTOGRADER_DATA_ROOT=../shared/data python benchmarks/bench_batch.py -a uw-cse446-hw4 --students 10
+    python benchmarks/bench_batch.py --students 100 --repeat 1
+    AUTOGRADER_DATA_ROOT=../shared/data python benchmarks/bench_batch.py -a uw-cse446-hw4 --students 20
 
 The class is half reference copies and half faulty copies (a sign error in a gradient for
 umn-csci5527-hw3, the same reference with its checkpoints for uw-cse446-hw4, so that every check
@@ -45,7 +46,8 @@ def make_class(assignment: str, students: int, folder: Path) -> None:
             (target / file).write_text((target / file).read_text().replace(old, new))
 
 
-def run_batch(assignment: str, class_dir: Path, jobs: int, cache: Path, problems: list[str]) -> dict:
+def run_batch(assignment: str, class_dir: Path, jobs: int, cache: Path, problems: list[str],
+              scheduler: str | None = None) -> dict:
     out = Path(tempfile.mkdtemp(prefix="bench-batch-out-"))
     in_use = psutil.virtual_memory().total - psutil.virtual_memory().available
     peak = [0]
@@ -60,7 +62,8 @@ def run_batch(assignment: str, class_dir: Path, jobs: int, cache: Path, problems
     sampler.start()
     start = time.perf_counter()
     command = [sys.executable, "-m", "autograder.cli", "batch", str(class_dir), "-a", assignment, "-q",
-               "-j", str(jobs), "-o", str(out), "--cache-dir", str(cache), *(f"-p{p}" for p in problems)]
+               "-j", str(jobs), "-o", str(out), "--cache-dir", str(cache), *(f"-p{p}" for p in problems),
+               *(["--scheduler", scheduler] if scheduler else [])]
     subprocess.run(command, check=True, cwd=REPO, capture_output=True)
     seconds = time.perf_counter() - start
     done.set()
@@ -76,26 +79,38 @@ def main() -> None:
     parser.add_argument("-p", "--problem", action="append", default=[])
     parser.add_argument("--students", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--jobs", type=int, action="append", default=None)
+    parser.add_argument("--no-dask", action="store_true", help="Leave out the local Dask cluster.")
     args = parser.parse_args()
-    jobs_list = args.jobs or [1, 2]
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         class_dir, cache = Path(tmp) / "class", Path(tmp) / "cache"
         make_class(args.assignment, args.students, class_dir)
-        run_batch(args.assignment, class_dir, max(jobs_list), cache, args.problem)  # warms the cache
-        runs: dict[int, list[dict]] = {j: [] for j in jobs_list}
-        for _ in range(args.repeat):
-            for jobs in jobs_list:
-                runs[jobs].append(run_batch(args.assignment, class_dir, jobs, cache, args.problem))
+        run_batch(args.assignment, class_dir, 2, cache, args.problem)  # warms the cache
+        ways = {"--jobs 1": {"jobs": 1}, "--jobs 2": {"jobs": 2}}
+        cluster = None
+        if not args.no_dask:
+            from distributed import LocalCluster
+
+            os.environ["AUTOGRADER_CACHE"] = str(cache)  # the workers' cache: the same, warm
+            cluster = LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None)
+            ways["Dask, 2 workers"] = {"jobs": 1, "scheduler": cluster.scheduler_address}
+        runs: dict[str, list[dict]] = {way: [] for way in ways}
+        try:
+            for _ in range(args.repeat):
+                for way, options in ways.items():
+                    runs[way].append(run_batch(args.assignment, class_dir, cache=cache, problems=args.problem,
+                                               **options))
+        finally:
+            if cluster is not None:
+                cluster.close()
     print(f"{args.assignment}, {args.students} submissions, {cores} cores, medians of {args.repeat} runs")
     base = None
-    for jobs, results in runs.items():
+    for way, results in runs.items():
         seconds = statistics.median(r["seconds"] for r in results)
         limit = statistics.median(r["check_seconds"] for r in results) / cores
         base = base or seconds
-        print(f"--jobs {jobs}: {seconds:7.1f} s, {60 * args.students / seconds:6.1f} submissions/min, "
-              f"{base / seconds:4.2f}x --jobs {jobs_list[0]}, peak machine memory "
+        print(f"{way:<16} {seconds:7.1f} s, {60 * args.students / seconds:6.1f} submissions/min, "
+              f"{base / seconds:4.2f}x --jobs 1, peak machine memory "
               f"{statistics.median(r['peak_mb'] for r in results):6.0f} MB, physical limit {limit:6.1f} s "
               f"(run / limit {seconds / limit:5.1f})")
 

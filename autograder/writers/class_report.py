@@ -20,7 +20,8 @@ from markupsafe import Markup
 from autograder.results import Grade, Outcome
 from autograder.writers.templates import OUTCOME_LABELS, render, static
 
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?!\w)")
+"""A number standing alone ('2 of 10', '0.25', '1e-06'), not one inside a name ('W1.g', 'hw3_p1.py')."""
 _TROUBLE = {Outcome.crashed, Outcome.timeout, Outcome.harness_error}
 
 
