@@ -229,7 +229,13 @@ def cluster_grader(scheduler: str, assignment: Assignment, config: GradingConfig
         def grade_there(submission: Path) -> Grade:
             name, packed = pack_submission(submission)
             future = client.submit(grade_packed, name, packed, assignment.id, settings, pure=False)
-            return Grade.model_validate_json(future.result())
+            try:
+                return Grade.model_validate_json(future.result())
+            except Exception as exc:  # noqa: BLE001 - a lost worker costs this submission a regrade, no more
+                return Grade(assignment=assignment.id, title=assignment.title, submission=str(submission),
+                             problems=[], autograder_version=__version__,
+                             harness_error=f"its Dask task failed ({type(exc).__name__}: {exc}); run the batch "
+                                           "again to regrade it")
 
         yield grade_there, threads
 
