@@ -186,3 +186,22 @@ def test_no_scheduler_at_the_address_is_said_plainly(p1_config, tmp_path):
     with pytest.raises(BatchInputError, match="no Dask scheduler answered at tcp://127.0.0.1:9 within 10 s"):
         grade_class(small_class(tmp_path / "class"), load_assignment(HW3), p1_config(), tmp_path / "out",
                     scheduler="tcp://127.0.0.1:9")
+
+
+def test_a_task_lost_on_the_cluster_costs_that_submission_a_regrade_not_the_batch(p1_config, tmp_path, monkeypatch):
+    from distributed import LocalCluster
+
+    from autograder import batch
+
+    def worker_lost(*task):
+        raise RuntimeError("worker lost")
+
+    monkeypatch.setattr(batch, "grade_packed", worker_lost)
+    class_dir, out = small_class(tmp_path / "class"), tmp_path / "out"
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        summary = grade_class(class_dir, load_assignment(HW3), p1_config(), out, scheduler=cluster.scheduler_address)
+    assert summary.harness_errors == ["ada", "bob", "cy", "dee"]
+    assert {r["autograder_error"] for r in gradebook(out).values()} == {"yes"}
+    failed = json.loads((out / "bob" / "summary.json").read_text())["harness_error"]
+    assert failed == "its Dask task failed (RuntimeError: worker lost); run the batch again to regrade it"
+    assert not list(out.glob(f"*/{KEY_FILE}"))  # nothing kept: the next run grades them all
