@@ -31,7 +31,7 @@ from autograder.expected import fingerprint
 from autograder.isolation import keep_private
 from autograder.model import Assignment
 from autograder.results import Grade, Outcome
-from autograder.runner import compute_expected, grade_safely, selected_checks
+from autograder.runner import compute_expected, failed_grade, grade_safely, selected_checks
 from autograder.text import printable
 from autograder.writers import printable_json, write_gradescope, write_html, write_summary
 from autograder.writers.class_report import write_class_report
@@ -171,7 +171,7 @@ def score_change(student: str, before: Grade, after: Grade) -> ScoreChange | Non
     new = {c.id: c.score for c in after.checks}
     moved = {i: (old.get(i, 0.0), new.get(i, 0.0)) for i in sorted(old.keys() | new.keys())
              if old.get(i, 0.0) != new.get(i, 0.0)}
-    if not moved and before.score == after.score:
+    if not moved:  # a grade's score is the sum of its checks'
         return None
     return ScoreChange(student=student, before=before.score, after=after.score, checks=moved)
 
@@ -232,10 +232,8 @@ def cluster_grader(scheduler: str, assignment: Assignment, config: GradingConfig
             try:
                 return Grade.model_validate_json(future.result())
             except Exception as exc:  # noqa: BLE001 - a lost worker costs this submission a regrade, no more
-                return Grade(assignment=assignment.id, title=assignment.title, submission=str(submission),
-                             problems=[], autograder_version=__version__,
-                             harness_error=f"its Dask task failed ({type(exc).__name__}: {exc}); run the batch "
-                                           "again to regrade it")
+                return failed_grade(submission, assignment, f"its Dask task failed ({type(exc).__name__}: {exc}); "
+                                                            "run the batch again to regrade it")
 
         yield grade_there, threads
 

@@ -22,6 +22,8 @@ from autograder.session import Ran, WorkerSession
 from autograder.submission import Staged, SubmissionUnreadable, stage
 
 Progress = Callable[[CheckResult], None]
+UNREADABLE = "The submission could not be read"
+"""How a grade's message begins when the upload itself could not be unpacked (the class report counts them)."""
 
 
 def selected_checks(assignment: Assignment, config: GradingConfig) -> list[Check]:
@@ -177,7 +179,7 @@ def _stage(submission: Path, assignment: Assignment, folder: Path, scratch: Path
     try:
         staged = stage(submission, assignment, folder, scratch, top_level)
     except SubmissionUnreadable as exc:
-        messages.append(f"The submission could not be read: {exc}")
+        messages.append(f"{UNREADABLE}: {exc}")
         return None
     messages.extend(staged.notes)
     return staged
@@ -189,7 +191,7 @@ def _grade_check(check: Check, files: tuple[str, ...], staged: Staged | None, se
         return _from_fault(check, faults.harness_fault(
             f"the reference solution failed ({expected.feedback.summary})", expected.debug))
     if staged is None:
-        return _from_fault(check, faults.missing_file("The submission could not be read; see the message above."))
+        return _from_fault(check, faults.missing_file(f"{UNREADABLE}; see the message above."))
     unusable = [staged.unusable[f] for f in (*files, *check.artifacts) if f in staged.unusable]
     if unusable:
         return _from_fault(check, faults.missing_file(unusable[0]))
@@ -232,6 +234,10 @@ def grade_safely(submission: Path, assignment: Assignment, config: GradingConfig
     try:
         return grade(submission, assignment, config, progress)
     except Exception as exc:  # noqa: BLE001 - the writers must always have something to write
-        return Grade(assignment=assignment.id, title=assignment.title, submission=str(submission),
-                     problems=[], autograder_version=__version__,
-                     harness_error=f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}")
+        return failed_grade(submission, assignment, f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}")
+
+
+def failed_grade(submission: Path, assignment: Assignment, why: str) -> Grade:
+    """The Grade of a submission the grader itself failed to grade (regraded, never the student's loss)."""
+    return Grade(assignment=assignment.id, title=assignment.title, submission=str(submission), problems=[],
+                 autograder_version=__version__, harness_error=why)

@@ -78,12 +78,10 @@ class Fault:
     read: str | None = None
     exact: bool = True
 
-    def __init__(self, edits, lost, words=(), read=None, exact=True):
-        object.__setattr__(self, "edits", tuple(tuple(e) for e in edits))
-        object.__setattr__(self, "lost", frozenset(lost))
-        object.__setattr__(self, "words", tuple(words))
-        object.__setattr__(self, "read", read)
-        object.__setattr__(self, "exact", exact)
+    def __post_init__(self) -> None:  # tables write lists and sets; the record holds them frozen
+        object.__setattr__(self, "edits", tuple(tuple(e) for e in self.edits))
+        object.__setattr__(self, "lost", frozenset(self.lost))
+        object.__setattr__(self, "words", tuple(self.words))
 
     def apply(self, text: str) -> str:
         for old, new in self.edits:

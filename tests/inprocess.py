@@ -87,7 +87,8 @@ class InProcessSession:
                 continue
             start = time.perf_counter()
             with self._as_the_worker():
-                reply = self.worker._import(ImportRequest(module=module, path=str(self.folder / file), timeout=60))
+                reply = self.worker._import(ImportRequest(module=module, path=str(self.folder / file),
+                                                          timeout=self.config.import_timeout))
             self.import_seconds += time.perf_counter() - start
             if not reply.ok:
                 self.broken[module] = faults.import_fault(reply.error, file, self.locate)

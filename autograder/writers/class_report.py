@@ -18,6 +18,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from autograder.results import Grade, Outcome
+from autograder.runner import UNREADABLE
 from autograder.writers.templates import OUTCOME_LABELS, render, static
 
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?!\w)")
@@ -85,36 +86,29 @@ def troubled(grades: dict[str, Grade]) -> list[tuple[str, str]]:
             rows.append((student, "the autograder failed on the whole submission"))
             continue
         counts = collections.Counter(OUTCOME_LABELS[c.outcome.value] for c in grade.checks if c.outcome in _TROUBLE)
-        unread = [m for m in grade.messages if m.startswith("The submission could not be read")]
+        unread = [m for m in grade.messages if m.startswith(UNREADABLE)]
         what = [*unread, *(f"{label}: {n} check{'s' * (n > 1)}" for label, n in sorted(counts.items()))]
         if what:
             rows.append((student, "; ".join(what)))
     return rows
 
 
-def _svg(figure) -> Markup:
-    import matplotlib.pyplot as plt
-
-    buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight")
-    plt.close(figure)
-    text = buffer.getvalue()
-    return Markup(text[text.index("<svg"):])  # noqa: S704 - drawn here from numbers and our own labels
-
-
 def score_histogram(grades: dict[str, Grade], max_score: float) -> Markup:
-    import matplotlib
+    """Inline SVG. A bare Figure, not pyplot: no backend is chosen and no global state touched, so the
+    batch's threads and the caller's own plots are left alone."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(6, 2.6))
+    figure = Figure(figsize=(6, 2.6))
+    axes = figure.subplots()
     axes.hist([g.score for g in grades.values()], bins=min(20, max(5, len(grades) // 3)),
               range=(0, max(max_score, 1e-9)), color="#3b6ea5", edgecolor="white")
     axes.set_xlabel("score")
     axes.set_ylabel("submissions")
     axes.spines[["top", "right"]].set_visible(False)
-    return _svg(figure)
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    text = buffer.getvalue()
+    return Markup(text[text.index("<svg"):])  # noqa: S704 - drawn here from numbers and our own labels
 
 
 def problem_means(grades: dict[str, Grade]) -> list[tuple[str, float, float]]:
