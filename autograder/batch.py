@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field
 
-from autograder import __version__
+from autograder import __version__, forkserver
 from autograder.config import GradingConfig
 from autograder.expected import fingerprint
 from autograder.isolation import keep_private
@@ -120,8 +120,6 @@ def grade_class(folder: Path, assignment: Assignment, config: GradingConfig, out
     keep_private(folder, out)
     roster = gradescope_roster(folder)
     students = student_names(submissions_in(folder))
-    if not scheduler:  # a cluster's workers compute theirs, each on its own machine
-        compute_expected(assignment, config)
     settings = grading_settings(assignment, config)
 
     def one(submission: Path, student: str) -> tuple[Grade, bool, ScoreChange | None]:
@@ -144,7 +142,10 @@ def grade_class(folder: Path, assignment: Assignment, config: GradingConfig, out
     grades: dict[str, Grade] = {}
     changed: dict[str, ScoreChange] = {}
     cluster = cluster_grader(scheduler, assignment, config) if scheduler else contextlib.nullcontext((None, jobs))
-    with cluster as (grade_there, at_once), ThreadPoolExecutor(at_once, thread_name_prefix="grading") as pool:
+    with (forkserver.held(assignment.id, config.threads), cluster as (grade_there, at_once),
+          ThreadPoolExecutor(at_once, thread_name_prefix="grading") as pool):
+        if not scheduler:  # a cluster's workers compute theirs, each on its own machine
+            compute_expected(assignment, config)
         running = {pool.submit(one, submission, student): student for submission, student in students.items()}
         for done in as_completed(running):
             grade, graded, change = done.result()
@@ -257,10 +258,12 @@ def grade_packed(name: str, packed: bytes, assignment_id: str, settings: dict) -
     """On a cluster's worker: grade one packed submission as `grade` would here; the Grade as JSON."""
     from autograder.assignments import load_assignment
 
+    config = GradingConfig(**settings)
+    forkserver.keep(assignment_id, config.threads)  # this worker grades task after task: fork them all from one
     with tempfile.TemporaryDirectory(prefix="autograder-task-") as tmp:
         submission = Path(tmp) / Path(name).name
         submission.write_bytes(packed)
-        grade = grade_safely(submission, load_assignment(assignment_id), GradingConfig(**settings))
+        grade = grade_safely(submission, load_assignment(assignment_id), config)
         grade.submission = name
         return grade.model_dump_json()
 

@@ -14,18 +14,15 @@ from typing import TYPE_CHECKING
 from pathlib import Path
 
 import click
-from pydantic import ValidationError
-
-from autograder import versions
-from autograder.assignments import UnknownAssignment, assignment_ids, load_assignment
-from autograder.config import CONTAINER_MB, GradingConfig, config_errors, content_dir
-from autograder.results import CheckResult, Grade, Outcome
-from autograder.runner import grade_safely, selected_checks
+from autograder import CONTAINER_MB, forkserver, versions
 from autograder.text import printable
-from autograder.writers import write_gradescope, write_html, write_summary
 
+# The rest of the grader is imported inside the commands, after `grade` and `check` have started
+# the fork server: torch then loads there while this process loads pydantic, jinja2 and the checks.
 if TYPE_CHECKING:
     from autograder import trial
+    from autograder.config import GradingConfig
+    from autograder.results import CheckResult, Grade
 
 EXIT_FULL_MARKS, EXIT_POINTS_LOST, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -33,6 +30,8 @@ _COLOURS = {"passed": "green", "partial": "yellow"}
 
 
 def _assignment(assignment_id: str):
+    from autograder.assignments import UnknownAssignment, load_assignment
+
     try:
         return load_assignment(assignment_id)
     except UnknownAssignment as exc:
@@ -40,6 +39,10 @@ def _assignment(assignment_id: str):
 
 
 def _config(**options) -> GradingConfig:
+    from pydantic import ValidationError
+
+    from autograder.config import GradingConfig, config_errors
+
     try:
         return GradingConfig.from_options(**options)
     except ValidationError as exc:
@@ -47,6 +50,8 @@ def _config(**options) -> GradingConfig:
 
 
 def _progress(total: int):
+    from autograder.results import Outcome
+
     done = [0]
 
     def show(result: CheckResult) -> None:
@@ -65,6 +70,8 @@ def _explain(grade: Grade) -> None:
     Feedback quotes the student's exception messages and source lines, and messages name the files
     of the upload: all printed through `printable`, so that no escape sequence reaches the terminal.
     """
+    from autograder.results import Outcome
+
     for check in grade.checks:
         if check.outcome in (Outcome.passed, Outcome.left_out):  # left-out checks: one message names them all
             continue
@@ -86,6 +93,8 @@ def _explain(grade: Grade) -> None:
 
 
 def _write_all(grade: Grade, out: Path) -> None:
+    from autograder.writers import write_gradescope, write_html, write_summary
+
     out.mkdir(parents=True, exist_ok=True)
     write_gradescope(grade, out / "results.json")
     write_summary(grade, out / "summary.json")
@@ -94,6 +103,9 @@ def _write_all(grade: Grade, out: Path) -> None:
 
 def _run(submission: Path, assignment_id: str, out: Path | None, quiet: bool, problems: tuple[str, ...],
          **options) -> int:
+    forkserver.warm(assignment_id)  # before the imports below: a guess at the configuration's thread count
+    from autograder.runner import grade_safely, selected_checks
+
     assignment = _assignment(assignment_id)
     config = _config(problems=problems or None, **options)
     try:
@@ -234,6 +246,10 @@ def demo(out: Path, cache_dir: Path | None, data_root: Path | None) -> None:
 
     Exits 0 when every reference scores full marks and every template scores 0.
     """
+    from autograder.assignments import assignment_ids
+    from autograder.config import content_dir
+    from autograder.runner import grade_safely
+
     config = _config(cache_dir=cache_dir, data_root=data_root)
     healthy = True
     for aid in assignment_ids():
@@ -403,6 +419,8 @@ def student_bundle(assignment_id: str, out: Path) -> None:
 @click.option("--assignment", "-a", "assignment_id", metavar="ID", help="Show only this assignment.")
 def list_(assignment_id: str | None) -> None:
     """Assignments, their problems, checks and points."""
+    from autograder.assignments import assignment_ids
+
     ids = [assignment_id] if assignment_id else assignment_ids()
     for aid in ids:
         assignment = _assignment(aid)

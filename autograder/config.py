@@ -10,10 +10,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from autograder import CONTAINER_MB  # noqa: F401 - where the rest of the grader reads it
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
-CONTAINER_MB = 768
-"""Gradescope's default memory, in MB: read as 10^6 bytes, the stricter reading of its "768 MB"."""
 
 CONTENT = ("reports", "reference", "student_template")
 """The repository's top-level folders the engine reads: installed as package data under

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from autograder import __version__, faults, versions
+from autograder import __version__, faults, forkserver, versions
 from autograder.compare import redact, revealing
 from autograder.config import GradingConfig
 from autograder.expected import ExpectedValues, absent_dataset, missing_data
@@ -116,6 +116,12 @@ def _judge(check: Check, decide: Callable[[], Verdict], ran: Ran, expected: Mapp
 
 def grade(submission: Path, assignment: Assignment, config: GradingConfig,
           progress: Progress | None = None, *, session_type: type[WorkerSession] = WorkerSession) -> Grade:
+    with forkserver.held(assignment.id, config.threads):  # a batch holds it longer: its workers fork from one
+        return _grade(submission, assignment, config, progress, session_type)
+
+
+def _grade(submission: Path, assignment: Assignment, config: GradingConfig, progress: Progress | None,
+           session_type: type[WorkerSession]) -> Grade:
     """Grade `submission` (a folder, a zip or a file) on every selected check of `assignment`.
 
     `session_type` runs the student halves: the sandboxed worker, or for the engine's own tests of

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
+import json
 import os
 import select
 import signal
@@ -23,15 +25,15 @@ from pathlib import Path
 import psutil
 from pydantic import BaseModel
 
-from autograder import transport
+from autograder import forkserver, transport
 from autograder.isolation import OWN_WORKERS, Identity, Limits, disk_usage, kill_user, resident_bytes
 from autograder.transport import Ready, Reply
-
-_KEEP_ENV = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")
+from autograder.worker import Confinement
 
 _BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv.pop(1)); from autograder.worker import main; main()"
 """`python -I -c` puts neither the current folder nor any PYTHON* variable on the path: the
 engine's own folder is the only addition."""
+
 
 
 class WorkerTimeout(Exception):
@@ -71,7 +73,7 @@ class Worker:
 
     def __init__(self, student_dir: Path, home: Path, log_path: Path, *, limits: Limits, assignment: str,
                  identity: Identity | None = None, namespaces: bool = False, threads: int = 1,
-                 torch: bool = True, start_timeout: float = 120.0, cwd: Path | None = None):
+                 start_timeout: float = 120.0, cwd: Path | None = None):
         self.student_dir = student_dir
         self.home = home
         self.log_path = log_path
@@ -80,10 +82,10 @@ class Worker:
         self.identity = identity
         self.namespaces = namespaces
         self.threads = threads
-        self.torch = torch
         self.start_timeout = start_timeout
         self.cwd = cwd or log_path.parent
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen | forkserver.Child | None = None
+        self._pending: forkserver.Pending | None = None
         self.ready: Ready | None = None
         self.start_seconds = 0.0
         self._buffer = b""
@@ -98,45 +100,65 @@ class Worker:
         return self.wait_ready()
 
     def spawn(self) -> None:
-        """Start the process without waiting for it, so the caller can work meanwhile."""
+        """Ask for the process without waiting for it, so the caller can work meanwhile."""
         _become_subreaper()
         cmd_read, self._cmd_write = os.pipe()
         self._reply_read, reply_write = os.pipe()
-        env = {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
         # HOME is root's folder until the privileges go; then the worker points it at the student's.
-        env.update(PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS=str(self.threads),
-                   MKL_NUM_THREADS=str(self.threads), HOME=str(self.cwd), MPLBACKEND="Agg")
-        args = [sys.executable, "-I", "-X", "utf8", "-c", _BOOTSTRAP, _engine_dir(),
-                "--student-dir", str(self.student_dir), "--home", str(self.home), "--assignment", self.assignment,
-                "--cmd-fd", str(cmd_read), "--reply-fd", str(reply_write), "--threads", str(self.threads),
-                "--nproc", str(self.limits.processes)]
-        if not self.torch:
-            args.append("--no-torch")
-        if self.namespaces:
-            args.append("--no-network")
-            args += ["--private-tmp", str(self.limits.disk_bytes)]
-        if self.identity is not None:
-            args += ["--user", f"{self.identity.uid}:{self.identity.gid}"]
+        env = forkserver.worker_env(self.threads, home=str(self.cwd))
+        confinement = Confinement(
+            student_dir=str(self.student_dir), home=str(self.home), no_network=self.namespaces,
+            private_tmp=self.limits.disk_bytes if self.namespaces else None,
+            user=(self.identity.uid, self.identity.gid) if self.identity else None, nproc=self.limits.processes)
         self._begin = time.perf_counter()
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                pass_fds=(cmd_read, reply_write), cwd=self.cwd, env=env,
-                start_new_session=True, preexec_fn=self.limits.apply,
-            )
-        OWN_WORKERS.add(self.process.pid)
-        os.close(cmd_read)
-        os.close(reply_write)
+        try:
+            with open(self.log_path, "ab") as log:
+                if forkserver.SUPPORTED:
+                    spec = forkserver.spec_of(confinement, self.limits, env, str(self.cwd))
+                    self._pending = forkserver.server(forkserver.Key(self.assignment, self.threads)).spawn(
+                        spec, (cmd_read, reply_write, log.fileno()))
+                else:
+                    self._adopt(self._exec(confinement, env, log, cmd_read, reply_write))
+        finally:
+            os.close(cmd_read)
+            os.close(reply_write)
         self._buffer = b""
 
+    def _exec(self, confinement: Confinement, env: dict[str, str], log, cmd_read: int, reply_write: int
+              ) -> subprocess.Popen:
+        """A fresh interpreter that imports everything itself: where there is no fork server."""
+        args = [sys.executable, "-I", "-X", "utf8", "-c", _BOOTSTRAP, forkserver.engine_dir(),
+                "--confinement", json.dumps(dataclasses.asdict(confinement)), "--assignment", self.assignment,
+                "--cmd-fd", str(cmd_read), "--reply-fd", str(reply_write), "--threads", str(self.threads)]
+        return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                pass_fds=(cmd_read, reply_write), cwd=self.cwd, env=env,
+                                start_new_session=True, preexec_fn=self.limits.apply)
+
+    def _adopt(self, process: subprocess.Popen | forkserver.Child) -> None:
+        self.process = process
+        OWN_WORKERS.add(process.pid)
+
     def wait_ready(self) -> Ready:
-        self.ready = transport.decode(self._read_line(time.monotonic() + self.start_timeout), Ready)
+        deadline = time.monotonic() + self.start_timeout
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            try:
+                self._adopt(pending.child(deadline))
+            except TimeoutError:
+                self.kill()
+                raise WorkerTimeout() from None
+        try:
+            line = self._read_line(deadline)
+        except WorkerDied as died:  # before ready no student code has run: the grader's own failure
+            raise forkserver.CouldNotStart(f"the worker ended before it was ready ({died})\n{died.log_tail}") from None
+        self.ready = transport.decode(line, Ready)
         self.start_seconds = time.perf_counter() - self._begin
         return self.ready
 
     @property
     def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        """Started or asked for, and not ended."""
+        return self._pending is not None or (self.process is not None and self.process.poll() is None)
 
     def end_strays(self) -> bool:
         """After a check: kill every other process of the grading's uid (or, without one, of the
@@ -157,6 +179,10 @@ class Worker:
 
     def kill(self) -> None:
         """Kill the worker and everything of its uid (or, without one, its session and tree)."""
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+            self._close_pipes()
         if self.process is None:
             return
         try:  # listed first: once the worker is dead its orphans are no longer its children
@@ -165,6 +191,8 @@ class Worker:
             descendants = []
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # a forked worker killed before its setsid
+            os.kill(self.process.pid, signal.SIGKILL)
         for child in descendants:  # those that left the session but not the tree
             with contextlib.suppress(psutil.Error):
                 child.kill()
@@ -173,10 +201,13 @@ class Worker:
         if self.identity is not None:
             kill_user(self.identity.uid)
         _reap([p.pid for p in descendants])
+        self._close_pipes()
+        self.process = None
+
+    def _close_pipes(self) -> None:
         for fd in (self._cmd_write, self._reply_read):
             with contextlib.suppress(OSError):
                 os.close(fd)
-        self.process = None
 
     def close(self) -> None:
         # No graceful exit: nothing of the worker's is needed any more, and tearing torch down
@@ -320,11 +351,6 @@ def tree_rss(pid: int) -> int:
         with contextlib.suppress(psutil.Error):
             total += p.memory_info().rss
     return total
-
-
-def _engine_dir() -> str:
-    """The folder holding the `autograder` package the parent imported (a checkout or site-packages)."""
-    return str(Path(__file__).resolve().parent.parent)
 
 
 def read_tail(path: Path, limit: int, start: int = 0) -> str:

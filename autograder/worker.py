@@ -1,9 +1,9 @@
 """The sandboxed worker: imports the student's modules and runs the student halves of checks.
 
-Started by `autograder.sandbox.Worker` as `python -m autograder.worker`. It reads one JSON
-request per line from the command pipe and answers one JSON line on the reply pipe; its stdout
-and stderr (and so whatever the student prints) go to a log file the parent reads. It decides
-no score: it only returns outputs.
+Forked by `autograder.forkserver` (or, where there is none, started by `autograder.sandbox.Worker`
+as `python -I`). It reads one JSON request per line from the command pipe and answers one JSON
+line on the reply pipe; its stdout and stderr (and so whatever the student prints) go to a log
+file the parent reads. It decides no score: it only returns outputs.
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ import argparse
 import contextlib
 import faulthandler
 import importlib.util
+import json
 import os
 import random
 import sys
 import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType, TracebackType
 
@@ -162,50 +164,66 @@ def seed_everything(seed: int) -> None:
         _torch.manual_seed(seed)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Started by the parent as `python -I -c BOOTSTRAP ENGINE_DIR ...`: isolated mode, so that
-    nothing from the current folder, the user's site-packages or PYTHON* variables is imported
-    while this process may still be root."""
+def prepare(assignment: str, threads: int) -> None:
+    """Everything trusted is imported here, before any privilege goes: torch and the checks' own code.
+    A fork server runs this once and forks every worker from the result (`autograder.forkserver`)."""
     global _torch
-    parser = argparse.ArgumentParser(prog="autograder worker")
-    parser.add_argument("--student-dir", type=Path, required=True)
-    parser.add_argument("--home", type=Path, required=True, help="The student's HOME and TMPDIR parent")
-    parser.add_argument("--cmd-fd", type=int, required=True)
-    parser.add_argument("--reply-fd", type=int, required=True)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--no-torch", action="store_true")
-    parser.add_argument("--assignment", required=True)
-    parser.add_argument("--no-network", action="store_true")
-    parser.add_argument("--private-tmp", type=int, metavar="BYTES",
-                        help="as root: fresh /tmp, /var/tmp and /dev/shm of this size, in a mount namespace")
-    parser.add_argument("--user", help="UID:GID to drop to after the trusted imports")
-    parser.add_argument("--nproc", type=int, default=64)
-    args = parser.parse_args(argv)
+    import torch
 
-    if not args.no_torch:
-        import torch
-
-        # One fixed thread count makes CPU reductions reproducible. (use_deterministic_algorithms
-        # is not set: it only matters on GPUs and costs a second of start-up.)
-        torch.set_num_threads(args.threads)
-        _torch = torch
-    # Everything trusted is imported before the privileges go: the checks' own code included.
+    # One fixed thread count makes CPU reductions reproducible. (use_deterministic_algorithms is
+    # not set: it only matters on GPUs and costs a second of start-up.)
+    torch.set_num_threads(threads)
+    _torch = torch
     from autograder.assignments import load_assignment
 
-    load_assignment(args.assignment)
-    network_off = isolation.leave_network() if args.no_network else "not requested"
-    tmp_shared = (isolation.private_shared_places(args.student_dir.parent, args.private_tmp) if args.private_tmp
-                  else "not requested")
-    if args.user:
-        uid, gid = (int(x) for x in args.user.split(":"))
-        isolation.drop_privileges(uid, gid, args.nproc)
-    isolation.enter_student_environment(args.student_dir, args.home)
-    sys.path.insert(0, str(args.student_dir))
+    load_assignment(assignment)
+
+
+@dataclass(frozen=True)
+class Confinement:
+    """What one worker becomes after `prepare`: its folders, namespaces and identity."""
+
+    student_dir: str
+    home: str
+    no_network: bool = False
+    private_tmp: int | None = None
+    """As root: fresh /tmp, /var/tmp and /dev/shm of this many bytes, in a mount namespace."""
+    user: tuple[int, int] | None = None
+    """UID, GID to drop to."""
+    nproc: int = 64
+
+
+def become(confinement: Confinement, cmd_fd: int, reply_fd: int) -> None:
+    """Leave the network, take private shared places, drop to the grading's uid, enter the student's
+    folders, say ready, and serve requests until the command pipe closes."""
+    student_dir, home = Path(confinement.student_dir), Path(confinement.home)
+    network_off = isolation.leave_network() if confinement.no_network else "not requested"
+    tmp_shared = (isolation.private_shared_places(student_dir.parent, confinement.private_tmp)
+                  if confinement.private_tmp else "not requested")
+    if confinement.user:
+        isolation.drop_privileges(*confinement.user, confinement.nproc)
+    isolation.enter_student_environment(student_dir, home)
+    sys.path.insert(0, str(student_dir))
     sys.argv = ["student"]
-    worker = Worker(args.student_dir, args.reply_fd)
+    worker = Worker(student_dir, reply_fd)
     worker.send(transport.Ready(ready=True, python=sys.version.split()[0], uid=os.getuid(),
                                 torch=_torch.__version__ if _torch else None,
                                 network_isolated=network_off is None, network_detail=network_off or "",
                                 private_tmp=tmp_shared is None, private_tmp_detail=tmp_shared or ""))
-    with os.fdopen(args.cmd_fd, "rb") as commands:
+    with os.fdopen(cmd_fd, "rb") as commands:
         worker.serve(commands)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Started by the parent as `python -I -c BOOTSTRAP ENGINE_DIR ...` where there is no fork server
+    (not Linux): isolated mode, so that nothing from the current folder, the user's site-packages or
+    PYTHON* variables is imported while this process may still be root."""
+    parser = argparse.ArgumentParser(prog="autograder worker")
+    parser.add_argument("--confinement", required=True, help="A Confinement as JSON")
+    parser.add_argument("--cmd-fd", type=int, required=True)
+    parser.add_argument("--reply-fd", type=int, required=True)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--assignment", required=True)
+    args = parser.parse_args(argv)
+    prepare(args.assignment, args.threads)
+    become(Confinement(**json.loads(args.confinement)), args.cmd_fd, args.reply_fd)

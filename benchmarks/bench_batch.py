@@ -3,6 +3,7 @@ one-thread workers, side by side (run on demand).
 
     python benchmarks/bench_batch.py --students 100 --repeat 1
     AUTOGRADER_DATA_ROOT=../shared/data python benchmarks/bench_batch.py -a uw-cse446-hw4 --students 20
+    git worktree add ../before HEAD~3 && python benchmarks/bench_batch.py -p p1 --no-dask --against ../before
 
 The class is half reference copies and half faulty copies (a sign error in a gradient for
 umn-csci5527-hw3, the same reference with its checkpoints for uw-cse446-hw4, so that every check
@@ -47,7 +48,8 @@ def make_class(assignment: str, students: int, folder: Path) -> None:
 
 
 def run_batch(assignment: str, class_dir: Path, jobs: int, cache: Path, problems: list[str],
-              scheduler: str | None = None) -> dict:
+              scheduler: str | None = None, checkout: Path = REPO) -> dict:
+    """One `autograder batch` with the engine of `checkout` (this one by default)."""
     out = Path(tempfile.mkdtemp(prefix="bench-batch-out-"))
     in_use = psutil.virtual_memory().total - psutil.virtual_memory().available
     peak = [0]
@@ -64,7 +66,8 @@ def run_batch(assignment: str, class_dir: Path, jobs: int, cache: Path, problems
     command = [sys.executable, "-m", "autograder.cli", "batch", str(class_dir), "-a", assignment, "-q",
                "-j", str(jobs), "-o", str(out), "--cache-dir", str(cache), *(f"-p{p}" for p in problems),
                *(["--scheduler", scheduler] if scheduler else [])]
-    subprocess.run(command, check=True, cwd=REPO, capture_output=True)
+    subprocess.run(command, check=True, cwd=checkout, capture_output=True,
+                   env={**os.environ, "PYTHONPATH": str(checkout)})
     seconds = time.perf_counter() - start
     done.set()
     sampler.join()
@@ -80,6 +83,7 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-dask", action="store_true", help="Leave out the local Dask cluster.")
+    parser.add_argument("--against", type=Path, help="Another checkout, run with --jobs 1 and 2 in the same loop.")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
@@ -87,6 +91,10 @@ def main() -> None:
         make_class(args.assignment, args.students, class_dir)
         run_batch(args.assignment, class_dir, 2, cache, args.problem)  # warms the cache
         ways = {"--jobs 1": {"jobs": 1}, "--jobs 2": {"jobs": 2}}
+        if args.against:
+            other = {"cache": Path(tmp) / "other-cache", "checkout": args.against.resolve()}
+            run_batch(args.assignment, class_dir, 2, problems=args.problem, **other)
+            ways |= {"against, -j 1": {"jobs": 1, **other}, "against, -j 2": {"jobs": 2, **other}}
         cluster = None
         if not args.no_dask:
             from distributed import LocalCluster
@@ -98,8 +106,8 @@ def main() -> None:
         try:
             for _ in range(args.repeat):
                 for way, options in ways.items():
-                    runs[way].append(run_batch(args.assignment, class_dir, cache=cache, problems=args.problem,
-                                               **options))
+                    runs[way].append(run_batch(args.assignment, class_dir, problems=args.problem,
+                                               **{"cache": cache, **options}))
         finally:
             if cluster is not None:
                 cluster.close()
