@@ -23,6 +23,8 @@ MAX_SIDE = 64
 """The largest image side, in pixels, a figure draws (MNIST's 28 and CIFAR-10's 32 fit)."""
 DRAWN_SIDE = 64
 """About how wide a tile is drawn: small images are enlarged by a whole factor, pixels kept sharp."""
+MAX_FIGURE_CHARS = 256 << 10
+"""The most base64 a figure's PNGs may take: noise compresses badly, and a student's outputs can be noise."""
 CAPTION_CHARS = 32
 CELL_CHARS = 120
 
@@ -39,12 +41,14 @@ def image_grid(title: str, rows: Sequence[tuple[str, Any]], *, shape: tuple[int,
     rows: (label, images) each; images an array of any layout holding whole images of `shape`, (H, W)
     for grey, (H, W, 3) for colour, or (3, H, W) with `channels_first`; the first few are drawn.
     captions: by row index, a short text under each tile. value_range: the values drawn black and
-    white (clipped outside)."""
+    white (clipped outside). A figure whose PNGs would weigh more than MAX_FIGURE_CHARS is left out."""
     try:
         built = tuple(ImageRow(label=label, tiles=_tiles(images, shape, value_range, channels_first,
                                                          (captions or {}).get(i, ())))
                       for i, (label, images) in enumerate(rows[:MAX_IMAGE_ROWS]))
     except _NotAPicture:
+        return ()
+    if sum(len(tile.png) for row in built for tile in row.tiles) > MAX_FIGURE_CHARS:
         return ()
     return (ImageGrid(title=title, rows=built),)
 

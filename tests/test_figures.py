@@ -59,6 +59,14 @@ def test_numbers_that_are_not_a_picture_give_no_figure(images):
     assert figures.image_grid("t", [("fine", np.zeros((2, 784))), ("bad", images)], shape=(28, 28)) == ()
 
 
+def test_a_figure_stays_small_whatever_the_numbers():
+    noise = np.random.default_rng(0).random((3, 4, 3, 32, 32))  # A4's grid, as noisy as a student can make it
+    (grid,) = figures.image_grid("t", list(zip("abc", noise)), shape=(3, 32, 32), channels_first=True)
+    assert sum(len(t.png) for row in grid.rows for t in row.tiles) < 64 << 10
+    most = np.random.default_rng(0).random((4, MAX_TILES, 64, 64, 3))  # the largest grid, of noise
+    assert figures.image_grid("t", list(zip("abcd", most)), shape=(64, 64, 3)) == ()
+
+
 def test_a_judge_asking_for_an_impossible_shape_is_told_at_once():
     with pytest.raises(ValueError, match="draws"):
         figures.image_grid("t", [("big", np.zeros((1, 100, 100)))], shape=(100, 100))

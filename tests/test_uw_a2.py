@@ -86,6 +86,7 @@ def test_reference_checkpoints_pass_on_real_mnist(grade_a2, ref):
     g = grade_a2(ref, real=True, datasets=(mnist.DATASET,))
     assert lost(g) == set(), [(c.id, c.feedback.summary) for c in g.checks]
     assert "test reconstruction error 0.0043" in by_id(g, "a2.checkpoint_f1.test_error").feedback.summary
+    assert [len(tiles) for _, tiles in figures_shown(g, "a2.checkpoint_f1.test_error")[0].rows] == [a2.PICTURED] * 3
 
 
 @pytest.mark.realdata

@@ -221,6 +221,8 @@ def test_reference_checkpoints_meet_the_handout_targets_on_real_cifar(grade_a4, 
     assert "test accuracy on 10,000 CIFAR-10 test images 0.7110" in test_accuracy
     assert "train accuracy on 10,000 CIFAR-10 train images 0.9" in \
         by_id(g, "a4.tutorial.checkpoint_train_accuracy").feedback.summary
+    (figure,) = figures_shown(g, "a4.fgsm.flips_trained_predictions")  # the first of each class, in order
+    assert [caption for _, caption in figure.rows[0][1]] == ["airplane", "automobile", "bird", "deer"]
 
 
 # --- faults of real submissions --------------------------------------------------------------------
