@@ -80,14 +80,17 @@ _DECIMAL = re.compile(r"(?<![\w.])-?\d+\.(\d+)(?:e([-+]?\d+))?(?![\w]|\.\d)")
 
 
 def redact(feedback: Feedback, expected: Mapping[str, Any]) -> Feedback:
-    """For a check whose visibility hides its expected values: the feedback with every decimal
-    number that is one of them, at the precision printed, replaced by "(hidden)". The runner applies
-    it under every such judge, whatever the judge wrote in its own words.
+    """For a check whose visibility hides its expected values: the feedback without figures, and with
+    every decimal number that is one of them, at the precision printed, replaced by "(hidden)". The
+    runner applies it under every such judge, whatever the judge wrote in its own words.
 
     Only scalars and small arrays (a few values a sentence could quote) are looked for: among the
     thousands of values of a large array, any number the student's own code produced would match one
     at three decimals, and be hidden for nothing. Large arrays reach the feedback through
-    `compare_arrays`, which reveals nothing of them in such a check."""
+    `compare_arrays`, which reveals nothing of them in such a check.
+
+    Figures go too, whatever they draw: pictures of inputs and outputs are a visible check's alone."""
+    feedback = feedback.model_copy(update={"figures": ()})
     numbers = [np.asarray(v, dtype=np.float64).ravel() for v in expected.values()
                if (_numeric(v) is not None or isinstance(v, list | tuple) and _all_numbers(v))
                and np.size(v) <= _QUOTABLE]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
@@ -25,6 +26,55 @@ class ArrayReport(BaseModel):
     expected_value: float | None = Field(None, description="Expected value at first_index (visible checks only).")
 
 
+MAX_TILES = 16
+"""Pictures per row of a figure: the report stays a few hundred kilobytes at most."""
+MAX_IMAGE_ROWS = 4
+MAX_TABLE_ROWS = 30
+
+
+class Tile(BaseModel):
+    """One small picture: a PNG the judge drew from numbers (never markup from the student)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    png: str = Field(pattern=r"^[A-Za-z0-9+/]+={0,2}$", max_length=1 << 16, description="The PNG, base64.")
+    width: int = Field(gt=0, le=256, description="Width it is drawn at, in CSS pixels (a whole multiple of its own).")
+    height: int = Field(gt=0, le=256, description="Height it is drawn at, in CSS pixels.")
+    caption: str = Field("", description="A few words under it, e.g. 'predicted: cat' (escaped as text).")
+
+
+class ImageRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    label: str = Field(description="What the row shows, e.g. 'original' or 'your reconstruction'.")
+    tiles: tuple[Tile, ...] = Field(max_length=MAX_TILES)
+
+
+class ImageGrid(BaseModel):
+    """Rows of small pictures side by side: originals above reconstructions, images before and after."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["images"] = "images"
+    title: str
+    rows: tuple[ImageRow, ...] = Field(max_length=MAX_IMAGE_ROWS)
+
+
+class Table(BaseModel):
+    """A small table of text, e.g. the top words of each topic."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["table"] = "table"
+    title: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...] = Field(max_length=MAX_TABLE_ROWS)
+
+
+Figure = Annotated[ImageGrid | Table, Field(discriminator="kind")]
+"""A picture for the HTML report, built by `autograder.figures` in the judge."""
+
+
 class Feedback(BaseModel):
     """What a student reads about one check: the rule, what came back, where, and a hint."""
 
@@ -34,6 +84,8 @@ class Feedback(BaseModel):
     details: tuple[str, ...] = Field((), description="Expected, got and where, one line each.")
     arrays: tuple[ArrayReport, ...] = Field((), description="Array comparisons behind the verdict.")
     hint: str | None = Field(None, description="What to look at next.")
+    figures: tuple[Figure, ...] = Field((), description="Pictures for the HTML report (visible checks only: the "
+                                                        "runner removes them from any other).")
 
 
 class Outcome(str, enum.Enum):

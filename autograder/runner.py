@@ -100,8 +100,8 @@ def _judge(check: Check, decide: Callable[[], Verdict], ran: Ran, expected: Mapp
     try:
         with revealing(check.reveals_expected):  # by the check's visibility, whatever the judge does
             verdict = decide()
-        if not check.reveals_expected and expected:
-            verdict = verdict.model_copy(update={"feedback": redact(verdict.feedback, expected)})
+        if not check.reveals_expected:
+            verdict = verdict.model_copy(update={"feedback": redact(verdict.feedback, expected or {})})
     except Exception:  # noqa: BLE001 - a judge bug must cost the student nothing but a regrade
         return _from_fault(check, faults.harness_fault("its judge raised an exception", traceback.format_exc()))
     if verdict.fraction >= 1.0:

@@ -29,6 +29,7 @@ from autograder.isolation import identity_unavailable
 from autograder.results import Grade
 from autograder.runner import grade
 from autograder.session import WorkerSession
+from autograder.writers import render_html
 
 HW3 = "umn-csci5527-hw3"
 HW4 = "uw-cse446-hw4"
@@ -336,6 +337,62 @@ def checks_of(g: Grade, problem: str):
 
 def lost_in(g: Grade, problem: str) -> set[str]:
     return {c.id for c in checks_of(g, problem) if c.score < c.max_score}
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One figure as the student's HTML report shows it: its title, and each row's label with its
+    tiles' PNG bytes (read back from the data URIs) and captions; or a table's header and cells."""
+
+    title: str
+    rows: list[tuple[str, list[tuple[bytes, str]]]]
+    header: list[str]
+    cells: list[list[str]]
+
+
+def figures_shown(g: Grade, check_id: str) -> list[Shown]:
+    """The figures of a check in the rendered report; every picture a PNG inlined as a data URI."""
+    import base64
+
+    from bs4 import BeautifulSoup
+
+    row = BeautifulSoup(render_html(g), "html.parser").find("tr", attrs={"data-check": check_id})
+    shown = []
+    for figure in row.find_all("figure"):
+        rows = []
+        for line in figure.select("table.image-grid tr"):
+            tiles = []
+            for cell in line.find_all("td"):
+                source = cell.img["src"]
+                assert source.startswith("data:image/png;base64,"), source[:40]
+                png = base64.b64decode(source.removeprefix("data:image/png;base64,"), validate=True)
+                assert png.startswith(PNG_SIGNATURE)
+                caption = cell.find(class_="tile-caption")
+                tiles.append((png, caption.get_text() if caption else ""))
+            rows.append((line.th.get_text(), tiles))
+        table = figure.find("table", class_="figure-table")
+        shown.append(Shown(title=figure.figcaption.get_text(), rows=rows,
+                           header=[th.get_text() for th in table.thead.find_all("th")] if table else [],
+                           cells=[[td.get_text() for td in tr.find_all("td")] for tr in table.tbody.find_all("tr")]
+                           if table else []))
+    return shown
+
+
+@pytest.fixture
+def redeclare(monkeypatch) -> Callable[..., object]:
+    """redeclare(check_id, **fields): for one test, a check of uw-cse446-hw4 declared otherwise (its
+    visibility, its student half), wherever this process reads it: the runner, and the worker of the
+    in-process grading. A student half changed here must keep its check's expected values (`expected=`),
+    which the cache shares."""
+    def change(check_id: str, **fields):
+        check = load_assignment(HW4).check(check_id)
+        for name, value in fields.items():
+            monkeypatch.setitem(check.__dict__, name, value)
+        return check
+    return change
 
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from conftest import HW3, mutate, reference_text
 
+from autograder import figures
 from autograder.results import Timing
 from autograder.writers import render_html
 from autograder.writers.class_report import render_class_report
@@ -118,3 +119,21 @@ def test_the_class_report_loads_alone_shows_everything_and_runs_no_student_text(
     assert_everything_shows(page)
     assert page.locator("#distribution svg").is_visible()
     assert page.evaluate("window.pwned") is None
+
+
+def test_pictures_are_drawn_from_the_page_itself_enlarged_and_sharp(browser, grades, tmp_path):
+    """A check's figures: each PNG inlined (no request), drawn at twice its size, pixels kept square."""
+    digits = np.linspace(0, 1, 4 * 28 * 28).reshape(4, 28, 28)
+    pictures = (figures.image_grid("Pictures", [("images", digits)], shape=(28, 28), captions={0: [HOSTILE] * 4})
+                + figures.table("Words", {"Topic": range(2), "Words": [["a", HOSTILE], ["c"]]}))
+    check = grades["ada"].problems[0].checks[0]
+    shown = check.model_copy(update={"feedback": check.feedback.model_copy(update={"figures": pictures})})
+    problem = grades["ada"].problems[0].model_copy(update={"checks": [shown, *grades["ada"].problems[0].checks[1:]]})
+    page, requests = load(browser, render_html(grades["ada"].model_copy(update={"problems": [problem]})), tmp_path)
+    assert requests == []
+    drawn = page.eval_on_selector_all("figure img", "images => images.map(i => [i.complete, i.naturalWidth, "
+                                      "i.getBoundingClientRect().width, getComputedStyle(i).imageRendering])")
+    assert drawn == [[True, 28, 56, "pixelated"]] * 4
+    assert_everything_shows(page)
+    assert page.evaluate("window.pwned") is None
+    assert page.locator("figure").nth(1).inner_text().count(HOSTILE) == 1

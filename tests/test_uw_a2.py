@@ -4,17 +4,19 @@ fault of a real submission loses exactly its checks, with a message that names i
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 
 import pytest
 import torch
-from conftest import Fault, by_id, lost, mutate, reference, template
+from conftest import Fault, by_id, figures_shown, lost, mutate, reference, template
 
 from autograder.assignments.uw_cse446_hw4 import a2
 from autograder.assignments import load_assignment
 from autograder.config import REPO_ROOT, GradingConfig
 from autograder.data import mnist
+from autograder.model import Visibility
 from autograder.runner import grade
 
 FILE = "hw4_a2.py"
@@ -84,6 +86,7 @@ def test_reference_checkpoints_pass_on_real_mnist(grade_a2, ref):
     g = grade_a2(ref, real=True, datasets=(mnist.DATASET,))
     assert lost(g) == set(), [(c.id, c.feedback.summary) for c in g.checks]
     assert "test reconstruction error 0.0043" in by_id(g, "a2.checkpoint_f1.test_error").feedback.summary
+    assert [len(tiles) for _, tiles in figures_shown(g, "a2.checkpoint_f1.test_error")[0].rows] == [a2.PICTURED] * 3
 
 
 @pytest.mark.realdata
@@ -151,3 +154,40 @@ def test_a_relative_data_root_is_read_from_where_it_was_given(ref, hw4_root, tmp
         shutil.copy(path, folder / name)
     g = grade(folder, load_assignment("uw-cse446-hw4"), config)
     assert lost(g) == set(), [(c.id, c.feedback.summary) for c in g.checks if c.score < c.max_score]
+
+
+# --- the report's picture: test images beside their reconstructions ------------------------------
+
+def test_the_report_shows_test_images_beside_their_reconstructions(grade_a2, ref):
+    from PIL import Image
+
+    g = grade_a2(ref)
+    for kind, file in a2.CHECKPOINT.items():
+        (figure,) = figures_shown(g, f"a2.checkpoint_{kind.lower()}.test_error")
+        assert file in figure.title
+        assert [label for label, _ in figure.rows] == ["test image", "your model", "the reference's"]
+        assert all(len(tiles) == a2.PICTURED for _, tiles in figure.rows)
+        for png, _ in (tile for _, tiles in figure.rows for tile in tiles):
+            image = Image.open(io.BytesIO(png))
+            assert (image.size, image.mode) == ((28, 28), "L")
+        assert all(re.fullmatch(r"error 0\.\d{4}", caption) for _, caption in figure.rows[1][1])
+
+
+def test_reconstructions_that_are_not_numbers_fail_without_a_picture(grade_a2, ref, tmp_path):
+    broken = tmp_path / "a2_f1_h128.pt"
+    state = torch.load(CHECKPOINTS["a2_f1_h128.pt"], weights_only=True)
+    torch.save({name: torch.full_like(t, float("nan")) for name, t in state.items()}, broken)
+    g = grade_a2(ref, artifacts={**CHECKPOINTS, "a2_f1_h128.pt": broken})
+    check = by_id(g, "a2.checkpoint_f1.test_error")
+    assert (check.outcome.value, lost(g)) == ("failed", {"a2.checkpoint_f1.test_error"})
+    assert "test reconstruction error nan" in check.feedback.summary
+    assert figures_shown(g, check.id) == [] and len(figures_shown(g, "a2.checkpoint_f2.test_error")) == 1
+
+
+def test_a_hidden_checkpoint_check_shows_no_picture(grade_a2, ref, redeclare):
+    redeclare("a2.checkpoint_f1.test_error", visibility=Visibility.hidden)
+    g = grade_a2(ref)
+    assert lost(g) == set()
+    assert figures_shown(g, "a2.checkpoint_f1.test_error") == []
+    assert by_id(g, "a2.checkpoint_f1.test_error").feedback.figures == ()
+    assert len(figures_shown(g, "a2.checkpoint_f2.test_error")) == 1

@@ -6,18 +6,22 @@ a message that names it."""
 from __future__ import annotations
 
 import importlib.util
+import io
 import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import HW4, Fault, by_id, lost, mutate, real_data_root, reference, template, text_of
+from conftest import HW4, Fault, by_id, figures_shown, lost, mutate, real_data_root, reference, template, text_of
+from PIL import Image
 
 from autograder.assignments.uw_cse446_hw4 import a4
 from autograder.config import REPO_ROOT
 from autograder.data import cifar10
+from autograder.model import Visibility
 
 FILE = "hw4_a4.py"
 ALL = {c.id for c in a4.PROBLEM.checks}
@@ -217,6 +221,8 @@ def test_reference_checkpoints_meet_the_handout_targets_on_real_cifar(grade_a4, 
     assert "test accuracy on 10,000 CIFAR-10 test images 0.7110" in test_accuracy
     assert "train accuracy on 10,000 CIFAR-10 train images 0.9" in \
         by_id(g, "a4.tutorial.checkpoint_train_accuracy").feedback.summary
+    (figure,) = figures_shown(g, "a4.fgsm.flips_trained_predictions")  # the first of each class, in order
+    assert [caption for _, caption in figure.rows[0][1]] == ["airplane", "automobile", "bird", "deer"]
 
 
 # --- faults of real submissions --------------------------------------------------------------------
@@ -249,6 +255,11 @@ def test_a_network_that_fgsm_cannot_move_fails_the_flip_check(grade_a4, ref, fak
     message = text_of(by_id(g, "a4.fgsm.flips_trained_predictions"))
     assert "fgsm changed none of four correctly classified training images" in message
     assert "True labels: ['cat', 'cat', 'cat', 'cat']" in message
+    (figure,) = figures_shown(g, "a4.fgsm.flips_trained_predictions")  # at the largest epsilon
+    assert "epsilon 0.1255 (16/255 of the pixel range)" in figure.title
+    assert [caption for _, caption in figure.rows[1][1]] == ["cat"] * 4
+    change = [np.asarray(Image.open(io.BytesIO(png))) for png, _ in figure.rows[2][1]]
+    assert all((c == 128).all() for c in change)  # no gradient, no step: grey
 
 
 def test_untrained_checkpoints_miss_the_targets(grade_a4, ref, tmp_path):
@@ -271,3 +282,43 @@ def test_missing_checkpoints_cost_only_their_checks(grade_a4, ref):
     g = grade_a4(ref, artifacts={})
     assert lost(g) == DATA_CHECKS
     assert "a4_c.pt" in text_of(by_id(g, "a4.convpool.checkpoint_test_accuracy"))
+
+
+# --- the report's picture: the attacked images with the classes the student's network gives them ----
+
+FLIPS = "a4.fgsm.flips_trained_predictions"
+
+
+def test_the_report_shows_the_images_before_and_after_the_attack(ref_grade):
+    (figure,) = figures_shown(ref_grade, FLIPS)
+    assert "classified by your a4_d.pt" in figure.title
+    assert [label for label, _ in figure.rows] == ["before: the true class (your network's too)",
+                                                   "after: your network's class", "the change, magnified"]
+    assert [len(tiles) for _, tiles in figure.rows] == [4, 4, 4]
+    for png, _ in (tile for _, tiles in figure.rows for tile in tiles):
+        assert Image.open(io.BytesIO(png)).size == (32, 32) and Image.open(io.BytesIO(png)).mode == "RGB"
+    before = [caption for _, caption in figure.rows[0][1]]
+    after = [caption for _, caption in figure.rows[1][1]]
+    assert set(before) <= set(cifar10.CLASSES)
+    changed = [a for a in after if a.endswith(" (changed)")]
+    assert changed and all(a.removesuffix(" (changed)") in cifar10.CLASSES for a in after)
+    assert f"changes the class of {len(changed)} of four" in by_id(ref_grade, FLIPS).feedback.summary
+
+
+@pytest.mark.parametrize("change", [
+    lambda out: {k: v for k, v in out.items() if k != "originals"},
+    lambda out: {**out, "attacked images": out["attacked images"] * np.nan},
+    lambda out: {**out, "originals": "<img src=x>", "attacked images": out["attacked images"][:, :2]},
+], ids=["missing", "not finite", "not images"])
+def test_a_spoiled_picture_is_left_out_and_costs_nothing(grade_a4, ref, redeclare, change):
+    """The picture's outputs changed, as a student reaching the worker's outputs could."""
+    run = next(c for c in a4.PROBLEM.checks if c.id == FLIPS).run
+    redeclare(FLIPS, run=lambda subject: change(dict(run(subject))))
+    g = grade_a4(ref)
+    assert lost(g) == set() and figures_shown(g, FLIPS) == []
+
+
+def test_a_hidden_flip_check_shows_no_picture(grade_a4, ref, redeclare):
+    redeclare(FLIPS, visibility=Visibility.hidden)
+    g = grade_a4(ref)
+    assert lost(g) == set() and by_id(g, FLIPS).feedback.figures == () and figures_shown(g, FLIPS) == []

@@ -8,11 +8,14 @@ import hashlib
 
 import numpy as np
 import pytest
-from conftest import Fault, by_id, lost, mutate, reference, template
+from conftest import Fault, by_id, figures_shown, lost, mutate, reference, template
 
 from autograder.assignments.uw_cse446_hw4 import a6
+from autograder.assignments.uw_cse446_hw4 import a6_inputs as inputs
 from autograder.config import REPO_ROOT
 from autograder.data import agnews
+from autograder.model import Visibility
+from autograder.writers import render_html
 
 FILE = "hw4_a6.py"
 ALL = {c.id for c in a6.PROBLEM.checks}
@@ -211,3 +214,45 @@ def test_worst_measured_ag_news_run_passes(grade_a6, ref):
     check = by_id(g, "a6.training.ag_news")
     assert check.score == check.max_score, check.feedback.summary
     assert "reaches NPMI 0.081" in check.feedback.summary
+
+
+# --- the report's tables: the top words of each topic ------------------------------------------------
+
+TOP_WORDS = "a6.top_words.planted_b"
+HOSTILE = "<script>window.pwned=1</script>"
+
+
+def test_the_report_shows_each_topics_top_words(grade_a6, ref):
+    g = grade_a6(ref)
+    (words,) = figures_shown(g, TOP_WORDS)
+    assert words.header == ["Topic", "Your top words", "Expected"]
+    vocabulary = inputs.VOCABULARY
+    assert words.cells == [[str(t), *[", ".join(vocabulary[3 * t:3 * t + 3])] * 2] for t in range(inputs.T)]
+    (learned,) = figures_shown(g, "a6.training.planted_topics")
+    assert learned.header == ["Topic", "Top words, most probable first", "Planted topic recovered"]
+    assert len(learned.cells) == a6.PLANTED["T"] and all(len(row[1].split(", ")) == 10 for row in learned.cells)
+    assert sorted(row[2] for row in learned.cells) == sorted(agnews.TOPICS)
+
+
+def test_words_a_student_returns_stay_text_in_the_report(grade_a6, ref):
+    g = grade_a6(mutate(ref, "return [[vocabulary[i] for i in row.tolist()] for row in order]",
+                        f"return [[{HOSTILE!r} + vocabulary[i] for i in row.tolist()] for row in order]"))
+    assert lost(g) == {TOP_WORDS}
+    (words,) = figures_shown(g, TOP_WORDS)
+    assert words.cells[0][1] == ", ".join(HOSTILE + w for w in inputs.VOCABULARY[:3])
+    assert HOSTILE not in render_html(g)
+
+
+def test_top_words_that_are_not_lists_fail_without_a_table(grade_a6, ref, redeclare):
+    run = next(c for c in a6.PROBLEM.checks if c.id == TOP_WORDS).run
+    redeclare(TOP_WORDS, run=lambda subject: {"top words": 5}, expected=run)  # the reference's values stay its own
+    g = grade_a6(ref)
+    assert lost(g) == {TOP_WORDS} and by_id(g, TOP_WORDS).outcome.value == "failed"
+    assert figures_shown(g, TOP_WORDS) == []
+
+
+def test_a_hidden_top_words_check_shows_no_table(grade_a6, ref, redeclare):
+    redeclare(TOP_WORDS, visibility=Visibility.hidden)
+    g = grade_a6(ref)
+    assert lost(g) == set() and figures_shown(g, TOP_WORDS) == []
+    assert len(figures_shown(g, "a6.training.planted_topics")) == 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograder import figures
 from autograder.checkpoints import load_into
 from autograder.compare import Tolerance, compare_arrays
 from autograder.data import mnist
@@ -317,14 +318,29 @@ def judge_checkpoint(kind: str):
         error = float(np.mean((out - x) ** 2))
         reference = float(np.mean((expected["reconstructions"].astype(np.float64) - x) ** 2))
         limit = CHECKPOINT_MARGIN * reference
+        pictures = reconstructions(kind, x, out, expected["reconstructions"])
         if np.isfinite(error) and error <= limit:
             return Verdict.passed(f"{CHECKPOINT[kind]}: test reconstruction error {error:.5f} "
-                                  f"(at most {limit:.5f} needed).")
+                                  f"(at most {limit:.5f} needed).", figures=pictures)
         return Verdict.failed(f"{CHECKPOINT[kind]}: test reconstruction error {error:.5f}; at most {limit:.5f} is "
                               f"needed ({CHECKPOINT_MARGIN:.2f} times the reference's).",
                               hint="Train the h = 128 model longer (or try other learning rates), then save "
-                                   "torch.save(model.state_dict(), ...) of that model.")
+                                   "torch.save(model.state_dict(), ...) of that model.", figures=pictures)
     return judge
+
+
+PICTURED = 8
+"""Test images drawn beside their reconstructions in the report."""
+
+
+def reconstructions(kind: str, x: np.ndarray, out: np.ndarray, reference: np.ndarray):
+    """The first test images above the student's reconstructions (each with its error) and the reference's."""
+    shown = slice(0, PICTURED)
+    errors = [f"error {e:.4f}" for e in np.mean((out[shown] - x[shown]) ** 2, axis=1)]
+    return figures.image_grid(
+        f"The first {PICTURED} test images and their reconstructions by {CHECKPOINT[kind]}",
+        [("test image", x[shown]), ("your model", out[shown]), ("the reference's", reference[shown])],
+        shape=(28, 28), captions={1: errors})
 
 
 PROBLEM = Problem(

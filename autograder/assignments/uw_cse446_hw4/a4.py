@@ -20,6 +20,7 @@ import contextlib
 
 import numpy as np
 
+from autograder import figures
 from autograder.assignments.uw_cse446_hw4.a4_inputs import (
     ATTACK_EPSILONS,
     FGSM_BATCH,
@@ -526,14 +527,17 @@ def run_flips(subject: Subject) -> Outputs:
         return {"chosen": 0}
     clean = normalise(x[right])
     x4, y4 = torch.from_numpy(clean), torch.from_numpy(labels[right])
-    attacked, distance = [], []
+    attacked, distance, images = [], [], []
     for epsilon in ATTACK_EPSILONS:
         out = to_array(subject.call(MODULE, "fgsm", model, x4, y4, epsilon), "fgsm(model, x, y, epsilon)")
         if out.shape != tuple(x4.shape):
             raise SubmissionError(f"fgsm returned shape {out.shape} for images of shape {tuple(x4.shape)}.")
         distance.append(float(np.abs(out - clean).max()))
         attacked.append(predictions(subject, model, out.astype(np.float32), "TutorialNet"))
-    return {"chosen": len(right), "indices": right, "attacked": np.stack(attacked), "distance": np.array(distance)}
+        images.append(out.astype(np.float32))
+    # The images themselves, for the report's picture only (the judge decides from the predictions).
+    return {"chosen": len(right), "indices": right, "attacked": np.stack(attacked), "distance": np.array(distance),
+            "originals": x[right], "attacked images": np.stack(images)}
 
 
 def expected_flips(subject: Subject) -> Outputs:
@@ -552,23 +556,47 @@ def judge_flips(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     labels = expected["labels"][indices]
     pixels = [f"{round(e * 0.5 * 255)}/255" for e in ATTACK_EPSILONS]
     details = []
-    for epsilon, shown, distance, predicted in zip(ATTACK_EPSILONS, pixels, got["distance"], got["attacked"]):
+    for step, (epsilon, shown, distance, predicted) in enumerate(zip(ATTACK_EPSILONS, pixels, got["distance"],
+                                                                     got["attacked"])):
         names = [cifar10.CLASSES[p] for p in predicted]
         details.append(f"epsilon {epsilon:.4f} ({shown} of the pixel range): predictions {names}, largest change "
                        f"{distance:.4f}.")
         if distance > epsilon * (1 + 1e-4) + 1e-6:
             return Verdict.failed(f"fgsm moved a pixel by {distance:.4f} with epsilon {epsilon:.4f}: an FGSM step "
-                                  f"moves each pixel by at most epsilon.", details=tuple(details))
+                                  f"moves each pixel by at most epsilon.", details=tuple(details),
+                                  figures=attack_pictures(got, labels, step))
         flipped = int(np.sum(predicted != labels))
         if flipped:
             return Verdict.passed(f"FGSM with epsilon {epsilon:.4f} ({shown} of the pixel range) changes the class "
                                   f"of {flipped} of four correctly classified training images.",
-                                  details=(f"True labels: {[cifar10.CLASSES[y] for y in labels]}.", *details))
+                                  details=(f"True labels: {[cifar10.CLASSES[y] for y in labels]}.", *details),
+                                  figures=attack_pictures(got, labels, step))
     return Verdict.failed(f"fgsm changed none of four correctly classified training images, for every epsilon up to "
                           f"{ATTACK_EPSILONS[-1]:.4f} ({pixels[-1]} of the pixel range).",
                           details=(f"True labels: {[cifar10.CLASSES[y] for y in labels]}.", *details),
                           hint="Check the sign of the step (x + epsilon * sign(grad) raises the loss) and that "
-                               "the gradient is taken of the loss for the true labels y.")
+                               "the gradient is taken of the loss for the true labels y.",
+                          figures=attack_pictures(got, labels, len(ATTACK_EPSILONS) - 1))
+
+
+def attack_pictures(got: Outputs, labels: np.ndarray, step: int):
+    """The four images before and after the attack at ATTACK_EPSILONS[step], each with the class the
+    student's own a4_d.pt gives it, and the step drawn magnified (grey is no change)."""
+    originals, attacked = got.get("originals"), got.get("attacked images")
+    if not (isinstance(originals, np.ndarray) and originals.dtype == np.uint8 and originals.shape == (4, 32, 32, 3)
+            and isinstance(attacked, np.ndarray) and attacked.dtype.kind == "f"
+            and attacked.shape == (len(ATTACK_EPSILONS), 4, 3, 32, 32)):
+        return ()
+    epsilon, before, after = ATTACK_EPSILONS[step], normalise(originals), attacked[step]
+    predicted = got["attacked"][step]
+    return figures.image_grid(
+        f"FGSM at epsilon {epsilon:.4f} ({round(epsilon * 0.5 * 255)}/255 of the pixel range) on four training "
+        "images, classified by your a4_d.pt",
+        [("before: the true class (your network's too)", before), ("after: your network's class", after),
+         ("the change, magnified", (after - before) / epsilon)],
+        shape=(3, 32, 32), channels_first=True, value_range=(-1.0, 1.0),
+        captions={0: [cifar10.CLASSES[y] for y in labels],
+                  1: [cifar10.CLASSES[p] + (" (changed)" if p != y else "") for p, y in zip(predicted, labels)]})
 
 
 PROBLEM = Problem(

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from autograder import figures
 from autograder.assignments.uw_cse446_hw4 import a6_inputs as inputs
 from autograder.compare import Tolerance, compare_arrays, reveals_expected
 from autograder.data import agnews
@@ -663,12 +664,15 @@ def run_top_words(subject: Subject) -> Outputs:
 
 def judge_top_words(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     right = expected["top words"]  # the reference's
+    words = figures.table("top_words(model, vocabulary, k=3) for the planted B",
+                          {"Topic": range(len(right)), "Your top words": got["top words"], "Expected": right})
     if got["top words"] == right:
-        return Verdict.passed("top_words gives each topic's most probable words, most probable first.")
+        return Verdict.passed("top_words gives each topic's most probable words, most probable first.",
+                              figures=words)
     return Verdict.failed("top_words(model, vocabulary, k=3) is wrong for a planted B.",
                           details=(f"Expected {right}.", f"Got {got['top words']}."),
                           hint="For each topic t (a row of topic_word_matrix()), the k words of highest "
-                               "probability, most probable first, as words of the vocabulary.")
+                               "probability, most probable first, as words of the vocabulary.", figures=words)
 
 
 # Budgeted training on a planted corpus (agnews.planted_counts: 5 topics of 10 words, 20 background
@@ -701,9 +705,24 @@ def run_planted(subject: Subject) -> Outputs:
                              **PLANTED)
 
 
+def _planted_in(learned: list[list[str]]) -> list[str]:
+    """For each learned topic's top words, the planted topic it recovers (8 of its 10 words), or ''.
+    The planted topics share no word, so a learned topic recovers at most one."""
+    return [next((name for name, planted in agnews.TOPICS.items() if len(set(planted) & set(topic)) >= 8), "")
+            for topic in learned]
+
+
 def _recovered(matrix: np.ndarray, words: list[str]) -> list[str]:
-    learned = [set(t) for t in inputs.top_of(matrix, words)]
-    return [name for name, planted in agnews.TOPICS.items() if any(len(set(planted) & t) >= 8 for t in learned)]
+    found = set(_planted_in(inputs.top_of(matrix, words)))
+    return [name for name in agnews.TOPICS if name in found]
+
+
+def _learned_topics(matrix: np.ndarray, words: list[str]):
+    """A table of each learned topic's top 10 words and the planted topic they recover, if any."""
+    learned = inputs.top_of(matrix, words)
+    return figures.table("The top 10 words of each topic your model learned",
+                         {"Topic": range(len(learned)), "Top words, most probable first": learned,
+                          "Planted topic recovered": _planted_in(learned)})
 
 
 def _training_problem(got: Outputs) -> str | None:
@@ -721,15 +740,17 @@ def judge_planted(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     details = ((f"Planted topics recovered (8 of their 10 words among a learned topic's top 10): "
                 f"{', '.join(found) or 'none'} of {', '.join(agnews.TOPICS)}."),
                f"Loss over the {PLANTED['steps']} updates: {got['losses'][0]:.2f} -> {got['losses'][-1]:.2f}.")
+    learned = () if problem else _learned_topics(got["topic_word_matrix"], words)
     if not problem and score >= PLANTED_THRESHOLD:
         return Verdict.passed(f"Trained for {PLANTED['steps']} updates on a corpus with planted topics, the model "
-                              f"reaches NPMI {score:.3f} (at least {PLANTED_THRESHOLD:.3f} needed).", details=details)
+                              f"reaches NPMI {score:.3f} (at least {PLANTED_THRESHOLD:.3f} needed).", details=details,
+                              figures=learned)
     _require_reference_passes(inputs.npmi(expected["topic_word_matrix"], words, reference))
     return Verdict.failed(
         f"Trained for {PLANTED['steps']} updates on a corpus with 5 planted topics, the model "
         + (f"failed: {problem}." if problem else f"reaches NPMI {score:.3f}; at least {PLANTED_THRESHOLD:.3f} is "
                                                  f"needed."),
-        details=details,
+        details=details, figures=learned,
         hint="The grader trains your TopicModel with its own loss and KL schedule: look at Encoder and Decoder "
              "(the reparameterised z, softmax(z), softmax(B theta)) and topic_word_matrix().")
 
