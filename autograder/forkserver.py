@@ -28,6 +28,7 @@ import atexit
 import contextlib
 import dataclasses
 import fcntl
+import gc
 import json
 import os
 import select
@@ -227,6 +228,19 @@ def held(assignment: str, threads: int) -> Iterator[None]:
             idle.stop()
 
 
+def forked(key: Key) -> None:
+    """After a fork: a server that only one grading holds is stopped. Its worker no longer shares
+    pages with it, so the machine holds one copy of torch, not two: within Gradescope's 768 MB a
+    second copy is what a worker's largest check needs. A restart in that grading starts a new one;
+    a batch, which holds the server too, keeps it for all its submissions."""
+    with _registry_lock:
+        if _holds.get(key, 0) > 1:
+            return
+        idle = _servers.pop(key, None)
+    if idle is not None:
+        idle.stop()
+
+
 def warm(assignment: str, threads: int = 1) -> None:
     """Start the server now, so that torch imports there while this process loads the rest of the
     grader (the command line calls it first thing; 1 is the configuration's default thread count)."""
@@ -263,6 +277,9 @@ def serve() -> None:
 
     assignment, threads, control_fd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     worker.prepare(assignment, threads)
+    # What is imported stays shared with every worker only while nobody writes to its pages: a
+    # collection in a worker would write to every object it visits, so they are set aside for good.
+    gc.freeze()
     control = socket.socket(fileno=control_fd)
     while True:
         try:

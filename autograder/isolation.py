@@ -27,7 +27,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
 
 from autograder.results import Protection
 
@@ -274,10 +273,10 @@ def reap_orphans(uid: int) -> None:
     """Collect this process's zombie children of `uid`: killed forks re-parented here (we are a
     subreaper) would otherwise count against the uid's process limit. Workers are reaped by their
     own `Worker`, which holds their exit status."""
-    for child in psutil.Process().children():
-        with contextlib.suppress(psutil.Error, ChildProcessError):
-            if child.status() == psutil.STATUS_ZOMBIE and child.uids().real == uid and child.pid not in OWN_WORKERS:
-                os.waitpid(child.pid, os.WNOHANG)
+    for pid in processes_of(uid):  # one stat each; asking psutil for our children reads every process
+        if pid not in OWN_WORKERS:
+            with contextlib.suppress(ChildProcessError):  # not ours
+                os.waitpid(pid, os.WNOHANG)
 
 
 OWN_WORKERS: set[int] = set()

@@ -147,6 +147,7 @@ class Worker:
             except TimeoutError:
                 self.kill()
                 raise WorkerTimeout() from None
+            forkserver.forked(forkserver.Key(self.assignment, self.threads))
         try:
             line = self._read_line(deadline)
         except WorkerDied as died:  # before ready no student code has run: the grader's own failure
@@ -167,10 +168,7 @@ class Worker:
             return False
         if self.identity is not None:
             return bool(kill_user(self.identity.uid, spare=self.process.pid))
-        try:
-            children = psutil.Process(self.process.pid).children(recursive=True)
-        except psutil.Error:
-            return False
+        children = _descendants(self.process.pid)
         for child in children:
             with contextlib.suppress(psutil.Error):
                 child.kill()
@@ -185,10 +183,7 @@ class Worker:
             self._close_pipes()
         if self.process is None:
             return
-        try:  # listed first: once the worker is dead its orphans are no longer its children
-            descendants = psutil.Process(self.process.pid).children(recursive=True)
-        except psutil.Error:
-            descendants = []
+        descendants = [] if self.identity else _descendants(self.process.pid)  # else its uid says whose they are
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError):  # a forked worker killed before its setsid
@@ -310,6 +305,14 @@ class Worker:
         returncode = self.process.wait() if self.process else None
         self.kill()
         return WorkerDied(returncode, read_tail(self.log_path, 2000))
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    """Listed before a kill: once the worker is dead its orphans are no longer its children."""
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
 
 
 def _become_subreaper() -> None:
