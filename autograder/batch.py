@@ -142,8 +142,8 @@ def grade_class(folder: Path, assignment: Assignment, config: GradingConfig, out
     grades: dict[str, Grade] = {}
     changed: dict[str, ScoreChange] = {}
     cluster = cluster_grader(scheduler, assignment, config) if scheduler else contextlib.nullcontext((None, jobs))
-    with (forkserver.held(assignment.id, config.threads), cluster as (grade_there, at_once),
-          ThreadPoolExecutor(at_once, thread_name_prefix="grading") as pool):
+    with (forkserver.held(assignment.id, config.threads, between_forks=True),
+          cluster as (grade_there, at_once), ThreadPoolExecutor(at_once, thread_name_prefix="grading") as pool):
         if not scheduler:  # a cluster's workers compute theirs, each on its own machine
             compute_expected(assignment, config)
         running = {pool.submit(one, submission, student): student for submission, student in students.items()}

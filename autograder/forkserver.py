@@ -196,7 +196,10 @@ class ForkServer:
 # --- the servers of this process --------------------------------------------------------------
 
 _servers: dict[Key, ForkServer] = {}
-_holds: dict[Key, int] = {}
+_holders: dict[Key, int] = {}
+"""Blocks running that may ask for workers: the server stops when the last one ends."""
+_keepers: dict[Key, int] = {}
+"""Those of them that grade many submissions: the server stays between their forks."""
 _registry_lock = threading.Lock()
 
 
@@ -212,29 +215,35 @@ def server(key: Key) -> ForkServer:
 
 
 @contextlib.contextmanager
-def held(assignment: str, threads: int) -> Iterator[None]:
-    """Keep the server of these workers running for the block (a grading, a batch): it stops when
-    the last holder leaves, and nothing of it outlives the work."""
+def held(assignment: str, threads: int, *, between_forks: bool = False) -> Iterator[None]:
+    """Keep the server of these workers for the block: a grading, or with `between_forks` a batch,
+    whose submissions' workers all fork from one. It stops when the last holder leaves: nothing of
+    it outlives the work."""
     key = Key(assignment, threads)
-    with _registry_lock:
-        _holds[key] = _holds.get(key, 0) + 1
+    _count(key, +1, between_forks)
     try:
         yield
     finally:
+        _count(key, -1, between_forks)
         with _registry_lock:
-            _holds[key] -= 1
-            idle = _servers.pop(key, None) if not _holds[key] else None
+            idle = None if _holders[key] else _servers.pop(key, None)
         if idle is not None:
             idle.stop()
 
 
-def forked(key: Key) -> None:
-    """After a fork: a server that only one grading holds is stopped. Its worker no longer shares
-    pages with it, so the machine holds one copy of torch, not two: within Gradescope's 768 MB a
-    second copy is what a worker's largest check needs. A restart in that grading starts a new one;
-    a batch, which holds the server too, keeps it for all its submissions."""
+def _count(key: Key, step: int, keeper: bool) -> None:
     with _registry_lock:
-        if _holds.get(key, 0) > 1:
+        _holders[key] = _holders.get(key, 0) + step
+        if keeper:
+            _keepers[key] = _keepers.get(key, 0) + step
+
+
+def forked(key: Key) -> None:
+    """After a fork: a server that no batch keeps is stopped. Its worker no longer shares pages
+    with it, so the machine holds one copy of torch, not two: within Gradescope's 768 MB a second
+    copy is what a worker's largest check needs. A restart in that grading starts a new one."""
+    with _registry_lock:
+        if _keepers.get(key, 0):
             return
         idle = _servers.pop(key, None)
     if idle is not None:
@@ -252,12 +261,13 @@ _kept: set[Key] = set()
 
 
 def keep(assignment: str, threads: int) -> None:
-    """Hold the server until this process ends (a cluster's worker, grading task after task)."""
+    """Keep the server until this process ends (a cluster's worker, grading task after task)."""
     key = Key(assignment, threads)
     with _registry_lock:
-        if key not in _kept:
-            _kept.add(key)
-            _holds[key] = _holds.get(key, 0) + 1
+        first = key not in _kept
+        _kept.add(key)
+    if first:
+        _count(key, +1, keeper=True)
 
 
 @atexit.register

@@ -141,12 +141,7 @@ class Worker:
     def wait_ready(self) -> Ready:
         deadline = time.monotonic() + self.start_timeout
         if self._pending is not None:
-            pending, self._pending = self._pending, None
-            try:
-                self._adopt(pending.child(deadline))
-            except TimeoutError:
-                self.kill()
-                raise WorkerTimeout() from None
+            self._adopt(self._forked(deadline))
             forkserver.forked(forkserver.Key(self.assignment, self.threads))
         try:
             line = self._read_line(deadline)
@@ -155,6 +150,22 @@ class Worker:
         self.ready = transport.decode(line, Ready)
         self.start_seconds = time.perf_counter() - self._begin
         return self.ready
+
+    def _forked(self, deadline: float, again: bool = True) -> forkserver.Child:
+        """The worker asked for; asked again of a new server if that one ended before forking it
+        (killed by the machine's OOM killer, say). A broken engine fails twice, and says why."""
+        pending, self._pending = self._pending, None
+        try:
+            return pending.child(deadline)
+        except TimeoutError:
+            self.kill()
+            raise WorkerTimeout() from None
+        except forkserver.CouldNotStart:
+            if not again:
+                raise
+        self._close_pipes()
+        self.spawn()
+        return self._forked(deadline, again=False)
 
     @property
     def alive(self) -> bool:

@@ -156,3 +156,38 @@ def test_without_a_fork_server_workers_start_as_fresh_interpreters(p1_config, tm
     assert g.score == 4.5 and g.full_marks
     assert {p.name for p in g.protections if p.active} >= {"unprivileged user", "no network", "private /tmp"}
     assert not started and not processes_of(grading_uid(g))
+
+
+def test_a_server_that_dies_between_gradings_is_started_again(p1_config, tmp_path, started):
+    """Killed from outside (the machine's OOM killer, say) between two students of a batch: the next
+    grading starts a new one, and nobody's grade notices."""
+    (tmp_path / FILE).write_text(reference_text(HW3, FILE))
+    with forkserver.held(HW3, 1, between_forks=True):  # as a batch holds it
+        first = grade_safely(tmp_path, load_assignment(HW3), p1_config())
+        started[0].process.kill()
+        second = grade_safely(tmp_path, load_assignment(HW3), p1_config())
+
+    assert first.full_marks and second.full_marks
+    assert len(started) == 2 and no_server_left()
+
+
+def test_a_server_that_dies_while_asked_for_a_worker_is_asked_again(p1_config, tmp_path, monkeypatch, started):
+    """Killed just after a worker was asked of it: whether it forked that worker or not, the
+    grading gets one, from it or from a new server."""
+    spawn = forkserver.ForkServer.spawn
+    killed = []
+
+    def spawn_then_die(self, spec, fds):
+        pending = spawn(self, spec, fds)
+        if not killed:
+            killed.append(self.process.pid)
+            self.process.kill()
+        return pending
+
+    monkeypatch.setattr(forkserver.ForkServer, "spawn", spawn_then_die)
+    (tmp_path / FILE).write_text(reference_text(HW3, FILE))
+
+    g = grade_safely(tmp_path, load_assignment(HW3), p1_config())
+
+    assert killed and g.full_marks and g.harness_error is None
+    assert no_server_left()
