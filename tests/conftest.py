@@ -117,6 +117,15 @@ def readable(root: Path) -> Path:
     return root
 
 
+def world_writable(prefix: str, parent: str | Path):
+    """A fixture's body: a folder anyone may write (mode 1777) under `parent`, outside every grading's
+    scratch, where an attack that got through leaves its mark; removed after the test."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    folder.chmod(0o1777)
+    yield folder
+    shutil.rmtree(folder)
+
+
 def _temporary_root(prefix: str, write: Callable[[Path], object]):
     root = Path(tempfile.mkdtemp(prefix=prefix))
     write(root)

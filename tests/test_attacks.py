@@ -21,7 +21,7 @@ import pytest
 from autograder.assignments.umn_csci5527_hw3 import p1
 from autograder.isolation import processes_of
 from autograder.config import REPO_ROOT
-from conftest import HW3, by_id, grading_uid, lost, mutate, needs_isolation, reference_text
+from conftest import HW3, by_id, grading_uid, lost, mutate, needs_isolation, reference_text, world_writable
 
 pytestmark = [needs_isolation, pytest.mark.slow]
 FILE = "hw3_p1.py"
@@ -43,14 +43,8 @@ def faulty(reference) -> str:
 
 @pytest.fixture
 def drop() -> Path:
-    """A world-writable folder outside every scratch (like /tmp itself), where an attack that got
-    through would leave its mark."""
-    folder = Path(tempfile.mkdtemp(prefix="attack-drop-", dir="/tmp"))
-    folder.chmod(0o1777)
-    yield folder
-    for path in folder.iterdir():
-        path.unlink()
-    folder.rmdir()
+    """In /tmp itself, where an attack that got through would leave its mark."""
+    yield from world_writable("attack-drop-", "/tmp")
 
 
 @pytest.fixture

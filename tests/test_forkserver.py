@@ -8,7 +8,6 @@ Attacks are written in the student's own file, as in test_attacks.py.
 from __future__ import annotations
 
 import csv
-import tempfile
 import textwrap
 from pathlib import Path
 
@@ -18,9 +17,9 @@ import pytest
 from autograder import forkserver
 from autograder.assignments import load_assignment
 from autograder.batch import grade_class
-from autograder.runner import grade_safely
-from conftest import HW3, grading_uid, needs_isolation, reference_text
 from autograder.isolation import processes_of
+from autograder.runner import grade_safely
+from conftest import HW3, grading_uid, needs_isolation, reference_text, world_writable
 
 pytestmark = [needs_isolation, pytest.mark.slow]
 FILE = "hw3_p1.py"
@@ -28,14 +27,8 @@ FILE = "hw3_p1.py"
 
 @pytest.fixture
 def drop() -> Path:
-    """World-writable, outside every scratch and outside /tmp (which is the worker's own): where an
-    attack leaves its marks."""
-    folder = Path(tempfile.mkdtemp(prefix="fork-drop-", dir=Path.home()))
-    folder.chmod(0o1777)
-    yield folder
-    for path in folder.iterdir():
-        path.unlink()
-    folder.rmdir()
+    """Outside /tmp, which is the worker's own (its second layer), so that the marks are seen here."""
+    yield from world_writable("fork-drop-", Path.home())
 
 
 @pytest.fixture
