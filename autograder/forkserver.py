@@ -119,11 +119,17 @@ class Pending:
 
     def child(self, deadline: float) -> Child:
         """Wait for the worker's pid (the server may still be importing torch)."""
+        try:
+            return self._read_pid(deadline)
+        finally:
+            self._server.answered()
+
+    def _read_pid(self, deadline: float) -> Child:
         data = b""
         while len(data) < _PID:
             left = deadline - time.monotonic()
             if left <= 0:
-                self.cancel()
+                self._give_up()
                 raise TimeoutError("the fork server did not fork the worker in time")
             if select.select([self._answer], [], [], left)[0]:
                 chunk = self._answer.recv(_PID - len(data))
@@ -137,6 +143,10 @@ class Pending:
     def cancel(self) -> None:
         """Give the spawn up: a worker forked already is killed, by this side when its pid has come,
         else by the server when it finds nobody to tell."""
+        self._server.answered()
+        self._give_up()
+
+    def _give_up(self) -> None:
         with contextlib.suppress(OSError):
             self._answer.setblocking(False)
             data = self._answer.recv(_PID)
@@ -154,6 +164,8 @@ class ForkServer:
     def __init__(self, key: Key):
         self.key = key
         self._lock = threading.Lock()
+        self.asked = 0
+        """Workers asked for and not yet forked (or given up): the server is not stopped under them."""
         self._log = tempfile.TemporaryFile()  # its own tracebacks, should it fail
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         with theirs:
@@ -175,12 +187,19 @@ class ForkServer:
             try:
                 with self._lock:
                     socket.send_fds(self.control, [json.dumps(spec).encode()], [*fds, theirs.fileno()])
+                    self.asked += 1
             except OSError as exc:
                 mine.close()
                 raise CouldNotStart(f"the fork server is gone ({exc})\n{self.log_tail()}") from None
         return Pending(mine, self)
 
+    def answered(self) -> None:
+        with self._lock:
+            self.asked -= 1
+
     def log_tail(self) -> str:
+        if self._log.closed:  # stopped: whatever it said went with it
+            return ""
         self._log.seek(0, os.SEEK_END)
         self._log.seek(max(0, self._log.tell() - 4000))
         return self._log.read().decode("utf-8", "replace")
@@ -203,15 +222,21 @@ _keepers: dict[Key, int] = {}
 _registry_lock = threading.Lock()
 
 
-def server(key: Key) -> ForkServer:
-    """The running server for `key`, started (or restarted, if it died) here."""
+def _running(key: Key) -> ForkServer:
+    """The running server for `key`, started (or restarted, if it died) here; under the lock."""
+    found = _servers.get(key)
+    if found is None or not found.alive:
+        if found is not None:
+            found.stop()
+        found = _servers[key] = ForkServer(key)
+    return found
+
+
+def ask(key: Key, spec: dict, fds: tuple[int, ...]) -> Pending:
+    """Ask the server for `key` for a worker (see `ForkServer.spawn`): under the registry's lock, so
+    that no other grading's `forked` stops the server between finding it and asking it."""
     with _registry_lock:
-        found = _servers.get(key)
-        if found is None or not found.alive:
-            if found is not None:
-                found.stop()
-            found = _servers[key] = ForkServer(key)
-        return found
+        return _running(key).spawn(spec, fds)
 
 
 @contextlib.contextmanager
@@ -243,7 +268,8 @@ def forked(key: Key) -> None:
     with it, so the machine holds one copy of torch, not two: within Gradescope's 768 MB a second
     copy is what a worker's largest check needs. A restart in that grading starts a new one."""
     with _registry_lock:
-        if _keepers.get(key, 0):
+        found = _servers.get(key)
+        if _keepers.get(key, 0) or found is not None and found.asked:  # another grading waits on it
             return
         idle = _servers.pop(key, None)
     if idle is not None:
@@ -254,7 +280,8 @@ def warm(assignment: str, threads: int = 1) -> None:
     """Start the server now, so that torch imports there while this process loads the rest of the
     grader (the command line calls it first thing; 1 is the configuration's default thread count)."""
     if SUPPORTED:
-        server(Key(assignment, threads))
+        with _registry_lock:
+            _running(Key(assignment, threads))
 
 
 _kept: set[Key] = set()

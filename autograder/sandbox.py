@@ -115,8 +115,8 @@ class Worker:
             with open(self.log_path, "ab") as log:
                 if forkserver.SUPPORTED:
                     spec = forkserver.spec_of(confinement, self.limits, env, str(self.cwd))
-                    self._pending = forkserver.server(forkserver.Key(self.assignment, self.threads)).spawn(
-                        spec, (cmd_read, reply_write, log.fileno()))
+                    self._pending = forkserver.ask(forkserver.Key(self.assignment, self.threads), spec,
+                                                   (cmd_read, reply_write, log.fileno()))
                 else:
                     self._adopt(self._exec(confinement, env, log, cmd_read, reply_write))
         finally:

@@ -184,3 +184,27 @@ def test_a_server_that_dies_while_asked_for_a_worker_is_asked_again(p1_config, t
 
     assert killed and g.full_marks and g.harness_error is None
     assert no_server_left()
+
+
+def test_a_grading_that_forks_does_not_stop_the_server_another_waits_on(tmp_path, started):
+    """Two gradings at once, neither a batch: the first to get its worker must leave the server to
+    the one still waiting for its own (the server is stopped after the last fork only)."""
+    from autograder.isolation import Limits
+    from autograder.sandbox import Worker
+
+    def worker(name: str) -> Worker:
+        folder = tmp_path / name
+        (folder / "home" / "tmp").mkdir(parents=True)
+        return Worker(folder, folder / "home", folder / "worker.log", limits=Limits(memory_bytes=None),
+                      assignment=HW3)
+
+    first, second = worker("first"), worker("second")
+    with forkserver.held(HW3, 1), forkserver.held(HW3, 1):
+        first.spawn()
+        second.spawn()
+        try:
+            assert first.wait_ready().ready and second.wait_ready().ready
+        finally:
+            first.close()
+            second.close()
+    assert len(started) == 1 and no_server_left()
