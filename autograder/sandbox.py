@@ -92,6 +92,8 @@ class Worker:
         self._next_disk_look = 0.0
         self.peak_bytes = 0
         """Largest resident memory seen during the last request (sampled while waiting for it)."""
+        self.ready_bytes = 0
+        """Resident memory when it said ready, before any student code."""
 
     # --- life cycle ---------------------------------------------------------------------------
 
@@ -149,6 +151,7 @@ class Worker:
             raise forkserver.CouldNotStart(f"the worker ended before it was ready ({died})\n{died.log_tail}") from None
         self.ready = transport.decode(line, Ready)
         self.start_seconds = time.perf_counter() - self._begin
+        self.ready_bytes = self.resident()
         return self.ready
 
     def _forked(self, deadline: float, again: bool = True) -> forkserver.Child:

@@ -20,17 +20,33 @@ def _count(spawned: list, worker: Worker) -> None:
         spawned.append(worker)
 
 
-def test_a_worker_heavy_after_a_problem_is_replaced_before_the_next(monkeypatch, make_config):
-    limit_mb = 600
+def _graded_with(monkeypatch, make_config, resident) -> tuple:
+    """P1 and P2 of the reference under a 600 MiB limit, the workers' size given by `resident(worker)`."""
     spawned = []
     spawn = Worker.spawn
     monkeypatch.setattr(Worker, "spawn", lambda self: (_count(spawned, self), spawn(self))[1])
-    # Above half the limit, below the limit: kept through a problem, replaced between two.
-    monkeypatch.setattr(Worker, "resident", lambda self: int(0.75 * (limit_mb << 20)))
+    monkeypatch.setattr(Worker, "resident", resident)
     g = grade(REPO_ROOT / "reference" / HW3, load_assignment(HW3),
-              make_config(problems=("p1", "p2"), data_root=None, resident_limit_mb=limit_mb))
+              make_config(problems=("p1", "p2"), data_root=None, resident_limit_mb=LIMIT_MB))
+    return g, spawned
+
+
+LIMIT_MB = 600
+
+
+def test_a_worker_grown_by_a_problem_is_replaced_before_the_next(monkeypatch, make_config):
+    # Grown by a fifth of the limit since it was ready, and below the limit: kept through a problem,
+    # replaced between two.
+    g, spawned = _graded_with(monkeypatch, make_config, lambda self: (100 << 20) + (
+        int(0.2 * (LIMIT_MB << 20)) if self.ready_bytes else 0))
     assert g.full_marks
     assert len(spawned) == 2  # one worker per problem
+
+
+def test_a_large_worker_that_did_not_grow_is_kept(monkeypatch, make_config):
+    """A forked worker's size is mostly pages it shares: large is not kept memory."""
+    g, spawned = _graded_with(monkeypatch, make_config, lambda self: int(0.75 * (LIMIT_MB << 20)))
+    assert g.full_marks and len(spawned) == 1
 
 
 def test_a_light_worker_serves_every_problem(monkeypatch, make_config):
