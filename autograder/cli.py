@@ -103,7 +103,7 @@ def _write_all(grade: Grade, out: Path) -> None:
 
 def _run(submission: Path, assignment_id: str, out: Path | None, quiet: bool, problems: tuple[str, ...],
          **options) -> int:
-    forkserver.warm(assignment_id)  # before the imports below: a guess at the configuration's thread count
+    forkserver.warm(assignment_id)  # before the imports below, which it overlaps
     from autograder.runner import grade_safely, selected_checks
 
     assignment = _assignment(assignment_id)

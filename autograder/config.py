@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from autograder import CONTAINER_MB  # noqa: F401 - where the rest of the grader reads it
+from autograder import CONTAINER_MB, WORKER_THREADS  # noqa: F401 - the grader reads CONTAINER_MB here
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
@@ -89,7 +89,8 @@ class GradingConfig(BaseModel):
         2048, ge=128, description="Resident memory of the worker and its children, in MiB, above which the "
                                   "worker is stopped; on Gradescope's 768 MB container use 600."
     )
-    threads: int = Field(1, ge=1, description="Torch and BLAS threads in the worker (fixed for determinism).")
+    threads: int = Field(WORKER_THREADS, ge=1,
+                         description="Torch and BLAS threads in the worker (fixed for determinism).")
     cpu_limit_s: int = Field(900, ge=10, description="CPU seconds one worker may use in all (RLIMIT_CPU).")
     disk_limit_mb: int = Field(1024, ge=16, description="Disk the student's code may fill (its folders and, as "
                                                          "root, its files in /tmp), in MiB.")

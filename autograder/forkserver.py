@@ -43,6 +43,8 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from autograder import WORKER_THREADS
+
 SUPPORTED = sys.platform == "linux"
 
 _BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv.pop(1)); from autograder.forkserver import serve; serve()"
@@ -103,8 +105,6 @@ class Child:
             pid, status = os.waitpid(self.pid, flags)
         except ChildProcessError:  # collected elsewhere: it is dead, how is unknown
             self.returncode = -signal.SIGKILL
-            return
-        except InterruptedError:
             return
         if pid:
             self.returncode = os.waitstatus_to_exitcode(status)
@@ -276,9 +276,9 @@ def forked(key: Key) -> None:
         idle.stop()
 
 
-def warm(assignment: str, threads: int = 1) -> None:
+def warm(assignment: str, threads: int = WORKER_THREADS) -> None:
     """Start the server now, so that torch imports there while this process loads the rest of the
-    grader (the command line calls it first thing; 1 is the configuration's default thread count)."""
+    grader (the command line calls it first thing, with the configuration's default thread count)."""
     if SUPPORTED:
         with _registry_lock:
             _running(Key(assignment, threads))

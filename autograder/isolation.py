@@ -244,7 +244,8 @@ def kill_user(uid: int, spare: int | None = None) -> list[int]:
     if spare is None:
         _kill_all_as(uid)
     for _ in range(100):
-        remaining = [pid for pid in processes_of(uid) if pid != spare and _running(pid)]
+        present = processes_of(uid)
+        remaining = [pid for pid in present if pid != spare and _running(pid)]
         if not remaining:
             break
         for pid in remaining:
@@ -252,7 +253,9 @@ def kill_user(uid: int, spare: int | None = None) -> list[int]:
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
         time.sleep(0.002)
-    reap_orphans(uid)
+    else:  # still some after every pass: look again for what has died since
+        present = processes_of(uid)
+    _reap_orphans(present)  # this runs after every check: no second walk of /proc
     return killed
 
 
@@ -269,11 +272,11 @@ def _kill_all_as(uid: int) -> None:
     os.waitpid(pid, 0)
 
 
-def reap_orphans(uid: int) -> None:
-    """Collect this process's zombie children of `uid`: killed forks re-parented here (we are a
-    subreaper) would otherwise count against the uid's process limit. Workers are reaped by their
-    own `Worker`, which holds their exit status."""
-    for pid in processes_of(uid):  # one stat each; asking psutil for our children reads every process
+def _reap_orphans(pids: list[int]) -> None:
+    """Collect those of `pids` (a uid's, dead) that are this process's zombie children: killed forks
+    re-parented here (we are a subreaper) would otherwise count against the uid's process limit.
+    Workers are reaped by their own `Worker`, which holds their exit status."""
+    for pid in pids:
         if pid not in OWN_WORKERS:
             with contextlib.suppress(ChildProcessError):  # not ours
                 os.waitpid(pid, os.WNOHANG)

@@ -97,10 +97,6 @@ class Worker:
 
     # --- life cycle ---------------------------------------------------------------------------
 
-    def start(self) -> Ready:
-        self.spawn()
-        return self.wait_ready()
-
     def spawn(self) -> None:
         """Ask for the process without waiting for it, so the caller can work meanwhile."""
         _become_subreaper()

@@ -179,8 +179,8 @@ class WorkerSession:
     def lighten(self) -> None:
         """Between problems: a worker that has grown by more than a tenth of its memory limit since it
         was ready is replaced by a fresh one, so that memory a problem kept (its modules, torch's
-        caches) is not charged to the next. Growth, not size: a forked worker's size counts only the
-        shared pages it touched, so that its size says little about what the last problem kept."""
+        caches) is not charged to the next. Growth, not size: a forked worker's size counts the torch
+        library pages only once it touches them, so its size says little about what a problem kept."""
         limit = self.limits.resident_bytes
         used = self.worker is not None and self.worker.alive and self.imported  # a fresh one stays
         if limit and used and self.worker.resident() - self.worker.ready_bytes > limit // 10:

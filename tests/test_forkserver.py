@@ -46,8 +46,15 @@ def started(monkeypatch) -> list[forkserver.ForkServer]:
 
 
 def no_server_left() -> bool:
-    children = psutil.Process().children(recursive=True)
-    return not forkserver._servers and not any("autograder.forkserver" in " ".join(c.cmdline()) for c in children)
+    return not forkserver._servers and not any("autograder.forkserver" in " ".join(_command(c))
+                                               for c in psutil.Process().children(recursive=True))
+
+
+def _command(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:  # ended since it was listed
+        return []
 
 
 def tampering(drop: Path) -> str:
