@@ -30,7 +30,7 @@ from autograder.config import GradingConfig
 from autograder.expected import fingerprint
 from autograder.isolation import keep_private
 from autograder.model import Assignment
-from autograder.results import Grade, Outcome
+from autograder.results import Grade
 from autograder.runner import compute_expected, failed_grade, grade_safely, selected_checks
 from autograder.text import printable
 from autograder.writers import printable_json, write_gradescope, write_html, write_summary
@@ -63,7 +63,8 @@ class ClassSummary(BaseModel):
     mean: float
     median: float
     full_marks: int
-    harness_errors: list[str]
+    harness_errors: list[str] = Field(description="Students whose grading the grader itself failed, wholly or on "
+                                                  "a check: regraded by the next run (exit code 3).")
     check_pass_rates: dict[str, float]
     changed: list[ScoreChange] = Field(default_factory=list,
                                        description="Grades that moved since the last run on this output folder.")
@@ -125,17 +126,16 @@ def grade_class(folder: Path, assignment: Assignment, config: GradingConfig, out
     def one(submission: Path, student: str) -> tuple[Grade, bool, ScoreChange | None]:
         target = out / student
         key = f"{settings}\n{content_digest(submission)}\n"
-        kept = _kept_grade(target, key)
-        if kept is not None:
-            return kept, False, None
         before = _kept_grade(target)
+        if before is not None and _key_of(target) == key:
+            return before, False, None
         grade = grade_there(submission) if grade_there else grade_safely(submission, assignment, config)
         target.mkdir(exist_ok=True)
         (target / KEY_FILE).unlink(missing_ok=True)  # until the reports are whole, they are not kept
         write_gradescope(grade, target / "results.json")
         write_html(grade, target / "report.html")
         write_summary(grade, target / "summary.json")
-        if _trusted(grade):
+        if not grade.grader_failed:
             (target / KEY_FILE).write_text(key, encoding="utf-8")
         return grade, True, score_change(student, before, grade) if before else None
 
@@ -295,19 +295,20 @@ def content_digest(submission: Path) -> str:
     return digest.hexdigest()
 
 
-def _kept_grade(target: Path, key: str | None = None) -> Grade | None:
-    """The grade of an earlier run (when `key` is given, only if it was graded from exactly that)."""
+def _kept_grade(target: Path) -> Grade | None:
+    """The grade of an earlier run into `target`, if any."""
     try:
-        if key is not None and (target / KEY_FILE).read_text(encoding="utf-8") != key:
-            return None
         return Grade.model_validate_json((target / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 
 
-def _trusted(grade: Grade) -> bool:
-    """A grade worth keeping: one the grader itself did not fail on (a harness error is regraded)."""
-    return grade.harness_error is None and all(c.outcome is not Outcome.harness_error for c in grade.checks)
+def _key_of(target: Path) -> str | None:
+    """What the kept reports in `target` were graded from (written only once they were whole)."""
+    try:
+        return (target / KEY_FILE).read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
 
 
 def _write_gradebook(grades: dict[str, Grade], problems: list[str], checks: list[str], path: Path,
@@ -327,8 +328,7 @@ def _write_gradebook(grades: dict[str, Grade], problems: list[str], checks: list
             by_check = {c.id: c.score for c in grade.checks}
             scores = [grade.score, grade.max_score, *(by_problem.get(p, "") for p in problems),
                       *(by_check.get(c, "") for c in checks),
-                      "yes" if grade.harness_error or any(c.outcome is Outcome.harness_error for c in grade.checks)
-                      else ""]
+                      "yes" if grade.grader_failed else ""]
             people = roster.get(student, [Submitter()]) if roster else [None]
             for person in people:
                 names = [_cell(person.name), _cell(person.email), _cell(person.sid)] if person else []
@@ -352,6 +352,6 @@ def _summarise(assignment: Assignment, grades: dict[str, Grade]) -> ClassSummary
         max_score=max((g.max_score for g in grades.values()), default=0.0),
         mean=round(statistics.fmean(scores), 4), median=statistics.median(scores),
         full_marks=sum(g.full_marks for g in grades.values()),
-        harness_errors=[s for s, g in grades.items() if g.harness_error],
+        harness_errors=[s for s, g in grades.items() if g.grader_failed],
         check_pass_rates={k: round(v, 4) for k, v in rates.items()},
     )

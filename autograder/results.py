@@ -190,5 +190,11 @@ class Grade(BaseModel):
             c.outcome is Outcome.passed for c in self.checks if not c.extra_credit and c.outcome is not Outcome.left_out)
 
     @property
+    def grader_failed(self) -> bool:
+        """The grader itself failed on it, wholly or on a check: not the student's grade yet, to be
+        graded again (a batch keeps no such report, and its exit code says so)."""
+        return self.harness_error is not None or any(c.outcome is Outcome.harness_error for c in self.checks)
+
+    @property
     def left_out(self) -> list[CheckResult]:
         return [c for c in self.checks if c.outcome is Outcome.left_out]

@@ -205,3 +205,23 @@ def test_a_task_lost_on_the_cluster_costs_that_submission_a_regrade_not_the_batc
     failed = json.loads((out / "bob" / "summary.json").read_text())["harness_error"]
     assert failed == "its Dask task failed (RuntimeError: worker lost); run the batch again to regrade it"
     assert not list(out.glob(f"*/{KEY_FILE}"))  # nothing kept: the next run grades them all
+
+
+def test_a_check_the_grader_failed_on_is_the_batchs_error_and_regraded(p1_config, tmp_path, monkeypatch):
+    """A judge that raises fails one check for everyone: not the students' grade yet. It is counted
+    as the grader's failure (exit code 3, the gradebook's column), and no report of it is kept."""
+    check = load_assignment(HW3).check("p1.forward.handout_seed")
+
+    def broken_judge(got, expected, check):
+        raise KeyError("a key the judge expected")
+
+    monkeypatch.setitem(check.__dict__, "judge", broken_judge)
+    class_dir, out = tmp_path / "class", tmp_path / "out"
+    (class_dir / "ada").mkdir(parents=True)
+    (class_dir / "ada" / FILE).write_text(reference_text(HW3, FILE))
+
+    summary = grade_class(class_dir, load_assignment(HW3), p1_config(), out)
+
+    assert summary.harness_errors == ["ada"]
+    assert gradebook(out)["ada"]["autograder_error"] == "yes"
+    assert not (out / "ada" / KEY_FILE).exists()
