@@ -77,6 +77,11 @@ def ref():
 
 
 @pytest.fixture(scope="module")
+def graded_reference(grade_q1, ref):
+    return grade_q1(ref)
+
+
+@pytest.fixture(scope="module")
 def grade_q1(grade_files, fake_root):
     def run(text, real: bool = False, **kw):
         root = real_data_root(mnist.DATASET) if real else fake_root
@@ -84,8 +89,8 @@ def grade_q1(grade_files, fake_root):
     return run
 
 
-def test_reference_scores_full_marks(grade_q1, ref):
-    g = grade_q1(ref)
+def test_reference_scores_full_marks(graded_reference):
+    g = graded_reference
     assert {c.id for c in g.checks} == ALL
     assert lost(g) == set(), [(c.id, c.feedback.summary) for c in g.checks if c.score < c.max_score]
     assert sum(c.score for c in g.checks) == 10.0
@@ -115,10 +120,10 @@ def test_fault_loses_exactly_its_checks(grade_q1, ref, name):
     fault.assert_graded(grade_q1(fault.apply(ref)), "q1")
 
 
-def test_the_report_shows_the_centers_and_the_table_as_a_heat_map(grade_q1, ref):
+def test_the_report_shows_the_centers_and_the_table_as_a_heat_map(graded_reference):
     from PIL import Image
 
-    g = grade_q1(ref)
+    g = graded_reference
     centers, heat, numbers, heat_ref, numbers_ref = figures_shown(g, MNIST_CHECK)
     assert [label for label, _ in centers.rows] == ["your centers", "the reference's"]
     assert [caption for _, caption in centers.rows[0][1]] == [f"cluster {j}" for j in range(10)]

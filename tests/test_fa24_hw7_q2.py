@@ -79,6 +79,11 @@ def ref():
 
 
 @pytest.fixture(scope="module")
+def graded_reference(grade_q2, ref):
+    return grade_q2(ref)
+
+
+@pytest.fixture(scope="module")
 def grade_q2(grade_files, fake_root):
     def run(text, data: bool = True, real: bool = False, **kw):
         root = real_data_root(mnist.DATASET) if real else fake_root if data else None
@@ -86,8 +91,8 @@ def grade_q2(grade_files, fake_root):
     return run
 
 
-def test_reference_scores_full_marks(grade_q2, ref):
-    g = grade_q2(ref)
+def test_reference_scores_full_marks(graded_reference):
+    g = graded_reference
     assert {c.id for c in g.checks} == ALL
     assert lost(g) == set(), [(c.id, c.feedback.summary) for c in g.checks if c.score < c.max_score]
     assert sum(c.score for c in g.checks) == 10.0
@@ -114,10 +119,10 @@ def test_fault_loses_exactly_its_checks(grade_q2, ref, name):
     fault.assert_graded(g, "q2")
 
 
-def test_the_report_shows_generated_digits_after_the_budget(grade_q2, ref):
+def test_the_report_shows_generated_digits_after_the_budget(graded_reference):
     from PIL import Image
 
-    g = grade_q2(ref)
+    g = graded_reference
     (figure,) = figures_shown(g, TRAINING)
     assert [label for label, _ in figure.rows] == ["your autoencoder", "", "the reference's", ""]
     assert [len(tiles) for _, tiles in figure.rows] == [10] * 4

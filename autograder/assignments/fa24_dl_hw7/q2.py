@@ -349,8 +349,10 @@ training images, shuffled by a generator of this seed; then 20 digits generated 
 AVERAGED = 10
 FALLS = 0.6
 """The mean loss of the last 10 steps over that of the first 10 must be at most this. The reference
-and the handout's valid variants, under 12 torch seeds each (benchmarks/fa24_dl_hw7_q2_training.py):
-see docs/fa24-dl-hw7.md."""
+and dropout before batch norm, each under 12 torch seeds (initialisation and batch order;
+benchmarks/fa24_dl_hw7_q2_training.py, docs/fa24-dl-hw7.md): 0.349 to 0.415 (median 0.40); a decoder
+that never learns (under torch.no_grad()): 1.000 to 1.002. The bar is 0.185 above the worst valid run
+and 0.40 below that fault."""
 
 
 def run_training(subject: Subject) -> Outputs:
@@ -379,7 +381,7 @@ def run_training(subject: Subject) -> Outputs:
                                       f"and f - x connected to the model's parameters (no .detach(), no "
                                       f"torch.no_grad() in forward).") from None
             optimizer.step()
-            losses.append(float(loss))
+            losses.append(loss.item())
             if len(losses) == STEPS:
                 break
     model.eval()
