@@ -90,14 +90,20 @@ def describe(layer) -> str:
     if isinstance(layer, nn.Dropout):
         return f"Dropout(p={layer.p:g})"
     if isinstance(layer, nn.MaxPool2d):
-        return f"MaxPool2d(kernel_size={layer.kernel_size})"
+        return f"MaxPool2d(kernel_size={_one(layer.kernel_size)})"
     if isinstance(layer, nn.Upsample):
-        scale = layer.scale_factor
-        scale = tuple(float(s) for s in scale) if isinstance(scale, tuple | list) else scale
+        scale = _one(layer.scale_factor)
         return f"Upsample(scale_factor={float(scale) if isinstance(scale, int | float) else scale}, mode='{layer.mode}')"
     if isinstance(layer, nn.Unflatten):
         return f"Unflatten(dim={layer.dim}, unflattened_size={tuple(layer.unflattened_size)})"
     return name
+
+
+def _one(value):
+    """2 for 2, (2, 2) or [2.0, 2.0]: a setting given per side, the same on both."""
+    if isinstance(value, tuple | list) and len(set(value)) == 1:
+        return value[0]
+    return value
 
 
 # --- model: layers, shapes, the forward pass ----------------------------------------------------
