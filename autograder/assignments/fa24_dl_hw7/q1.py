@@ -3,7 +3,7 @@
 The forward pass is checked on centers and images the grader sets: soft assignments for the formula
 (every term of softmax(20 (x0 C^T - 1/2 ||C_i||^2)) C - x0 shows), and well separated points for the
 assignment, which must be the nearest center (the judge finds it in numpy). `train` is checked by
-the centers after two SGD steps on one batch, `init_centers_from_digits` and `cluster_counts` on
+the centers after one and after two SGD steps (epochs) on one batch, `init_centers_from_digits` and `cluster_counts` on
 small data sets shaped like torchvision's MNIST; the expected values are the reference's. On the
 real MNIST the whole of part (b) runs under a budget: centers from the first image of each digit,
 one epoch of training, and the 10 x 10 table of all 60,000 training images; the k-means error of the
