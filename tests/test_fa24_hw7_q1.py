@@ -52,6 +52,9 @@ FAULTS: dict[str, Fault] = {
     "gradients_never_zeroed": Fault(
         [("            optimizer.zero_grad()\n", "")],
         {"q1.train.sgd_steps"}, ["the gradients accumulate", "optimizer.zero_grad()"]),
+    "optimizer_step_left_out": Fault(
+        [("            optimizer.step()\n", "")],
+        {"q1.train.sgd_steps", MNIST_CHECK}, ["The centers did not move", "by 0% of the reference's drop"]),
     "loss_summed_over_pixels": Fault(
         [("loss = loss_fn(error, torch.zeros_like(error))", "loss = loss_fn(error, torch.zeros_like(error)) * 784")],
         {"q1.train.sgd_steps", MNIST_CHECK}, ["784 times the expected one: the loss sums over the pixels"],
@@ -105,6 +108,16 @@ def test_reference_passes_on_real_mnist(grade_q1, ref):
     details = by_id(g, MNIST_CHECK).feedback.details
     assert "100% of the reference's drop" in details[0] and "The table counts all 60000 images" in details[1]
     assert "the reference's 40.9%" in details[1]
+
+
+@pytest.mark.realdata
+def test_a_tenth_of_the_learning_rate_fails_on_real_mnist(grade_q1, ref):
+    """One of the faulty runs of benchmarks/fa24_dl_hw7_q1_error.py: 30 % of the reference's drop (the bar is 80 %)."""
+    g = grade_q1(ref.replace("torch.optim.SGD(model.parameters(), lr=lr)", "torch.optim.SGD(model.parameters(), lr=lr / 10)"),
+                 real=True)
+    assert lost(g) == {"q1.train.sgd_steps", MNIST_CHECK}
+    assert "lowers the k-means error by 30% of the reference's drop" in by_id(g, MNIST_CHECK).feedback.summary
+    assert "The step is a tenth of the expected one" in by_id(g, "q1.train.sgd_steps").feedback.hint
 
 
 def test_template_scores_zero_with_clear_messages(grade_q1):
