@@ -3,7 +3,7 @@ digit-like strokes and on the real one, the template scores 0 with "not implemen
 of a real submission loses exactly its checks, with a message that names it. The report shows the
 digits generated after the grader's training budget, the student's and the reference's.
 
-The training check runs 100 SGD steps (seconds): a fault is graded with the data root only where it
+The training check runs 60 SGD steps (seconds): a fault is graded with the data root only where it
 loses that check; elsewhere it is left out, visibly, and not lost.
 """
 
