@@ -113,9 +113,12 @@ def judge_optimum(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     comparison = compare_arrays("optimum()", got["optimum"], expected["optimum"], OPTIMUM)
     if comparison.equal:
         return Verdict.passed(f"optimum() is the exact solution of grad R(w) = 0 (within {OPTIMUM.describe()}).")
+    flipped = got["optimum"].shape == (2,) and np.allclose(got["optimum"], -expected["optimum"], atol=OPTIMUM.atol)
     return Verdict.failed("optimum() is not the point where grad R(w) = 0.", details=tuple(comparison.lines()),
                           arrays=(comparison.report,),
-                          hint=comparison.hint or "Set both components of the gradient to 0 and solve the 2 x 2 "
+                          hint="Your optimum is the true one with both signs flipped: the constant terms of grad R "
+                               "change sign when they move to the other side of grad R(w) = 0." if flipped else
+                               comparison.hint or "Set both components of the gradient to 0 and solve the 2 x 2 "
                                                   "linear system exactly (by hand, or np.linalg.solve); an "
                                                   "iterate of gradient descent is only close to it.")
 
@@ -199,7 +202,8 @@ def _runaway_hint(got: np.ndarray, expected: np.ndarray) -> str | None:
     far = finite[-1] > 10 * max(expected[min(finite.size, expected.size) - 1], finite[0])
     if far:
         return ("Your iterates run away from the optimum much faster than gradient descent's would: check the "
-                "sign of the update, w <- w - eta * grad_R(w) (minus: downhill).")
+                "sign of the update, w <- w - eta * grad_R(w) (minus: downhill), and grad_R itself if "
+                "q1.grad_r.finite_differences fails.")
     return None
 
 

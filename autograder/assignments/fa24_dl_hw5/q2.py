@@ -236,7 +236,9 @@ def judge_backward(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     if verdict.fraction == 1.0:
         return Verdict.passed(f"All {len(order)} gradients of (f - y)^2 equal torch autograd's, on {len(CASES)} "
                               f"random networks.")
-    hint = _backward_hint(got, expected) or verdict.feedback.hint or (
+    misshapen = any(got[k].shape != expected[k].shape for k in order)
+    hint = (verdict.feedback.hint if misshapen and verdict.feedback.hint else None) or _backward_hint(got, expected) \
+        or verdict.feedback.hint or (
         "Go backward one step at a time: grad_f l = 2 (f - y), delta_f = grad_f l * phi'(v_f), "
         "delta_z = (U^T delta_f) * phi'(v_z); then grad_U = delta_f z^T, grad_c = delta_f, "
         "grad_W = delta_z x^T, grad_b = delta_z.")
@@ -415,7 +417,8 @@ def judge_mse_falls(got: Outputs, _expected: Outputs, check: Check) -> Verdict:
         f"{what}: the MSE went from {mse[0]:.4f} after the first epoch to {mse[-1]:.4f} after the last; "
         f"it should fall to at most {FALL_RATIO} times the first ({FALL_RATIO * mse[0]:.4f}). Every seed of the "
         f"reference gets there in {FALL_EPOCHS} epochs.",
-        hint=("The MSE rises: the update climbs the loss. Subtract the gradient: W <- W - eta * grad_W." if rises else
+        hint=("The MSE rises: the updates climb the loss. Subtract the gradient, W <- W - eta * grad_W, and check "
+              "backward's gradients (q2.backward.autograd) and forward (q2.forward.values)." if rises else
               "Training barely moves: check that every parameter is updated after every point, with eta as given, "
               "and that backward's gradients are right (q2.backward.autograd)."),
         figures=picture)
