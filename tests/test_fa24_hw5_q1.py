@@ -12,7 +12,7 @@ import pytest
 
 from autograder.assignments.fa24_dl_hw5 import q1
 from autograder.config import REPO_ROOT
-from conftest import Fault, by_id, lost_in, outcomes, reference_text, text_of
+from conftest import Fault, by_id, lost_in, mutate, outcomes, reference_text, text_of
 
 AID = "fa24-dl-hw5"
 FILE = "hw5_q1.py"
@@ -118,7 +118,7 @@ def test_an_overflow_is_reported_not_crashed_on_nor_warned_about(grade_q1, refer
 
 def test_the_log_scale_comparison_fails_a_slightly_wrong_rate(grade_q1, reference):
     """A wrong eta at the diverging step size (0.1 read as 0.1001) is caught on the log scale."""
-    g = grade_q1({FILE: reference.replace("w = w - eta * grad_R(w)", "w = w - (eta + 1e-4 * (eta > 0.09)) * grad_R(w)")})
+    g = grade_q1({FILE: mutate(reference, "w = w - eta * grad_R(w)", "w = w - (eta + 1e-4 * (eta > 0.09)) * grad_R(w)")})
     assert lost_in(g, "q1") == {LOG_SCALE}
     assert "compared on a log scale" in by_id(g, LOG_SCALE).feedback.summary
 
@@ -131,3 +131,14 @@ def test_the_expected_diverging_run_is_finite_and_grows_by_the_largest_eigenvalu
     assert 2 / high < 0.1 and 2 / high > 0.05
     rate = abs(1 - 0.1 * high)
     assert 1e147 < 3 * rate ** q1.ITERS < 1e150 < np.finfo(np.float64).max
+
+
+@pytest.mark.slow
+def test_in_the_sandbox_the_diverging_run_passes_and_an_overflow_prints_nothing(grade_q1, reference):
+    """The same, through the sandboxed worker (whose stdout and stderr are the student's output)."""
+    g = grade_q1({FILE: reference}, sandbox=True)
+    assert by_id(g, LOG_SCALE).outcome.value == "passed" and "Warning" not in by_id(g, LOG_SCALE).student_output
+    g = grade_q1({FILE: FAULTS["distances_in_float32"].apply(reference)}, sandbox=True)
+    check = by_id(g, LOG_SCALE)
+    assert check.outcome.value == "failed" and "are inf or nan" in check.feedback.summary
+    assert "RuntimeWarning" not in check.student_output

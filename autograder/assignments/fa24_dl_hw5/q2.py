@@ -112,7 +112,8 @@ def _friend():
 # --- (a) phi and phi' -------------------------------------------------------------------------------
 
 def run_phi(subject: Subject) -> Outputs:
-    return {f"phi(v, a={a})": to_array(subject.call(MODULE, "phi", _v(), *args), f"phi(v{', a=' + str(a) if args else ''})")
+    return {f"phi(v, a={a})": to_array(subject.call(MODULE, "phi", _v(), *args),
+                                       f"phi(v{', a=' + str(a) if args else ''})")
             for a, args in ((A, ()), (OTHER_A, (OTHER_A,)))}
 
 
