@@ -75,7 +75,7 @@ HANDOUT = Case(points=np.array([[0.0, 1.0], [1.0, 1.0], [0.0, -1.0], [-1.0, -1.0
 def _other() -> Case:
     """Three units and six integer points, eta = 1/4: updates land on quarters, so rounding is tested away
     from halves too (0.25 -> 0, 0.75 -> 1), and the fourth point is not the handout's."""
-    rng = np.random.default_rng(6)  # its reference path meets 0.25, 0.5 and 0.75; 366 histories in all
+    rng = np.random.default_rng(48)  # 1066 histories; floor, trunc, the nearest unit and no y~ all fail here
     return Case(points=rng.integers(-2, 3, size=(6, 2)).astype(float),
                 weights=rng.integers(-2, 3, size=(3, 2)).astype(float), eta=0.25, epochs=3, round_weights=True)
 
@@ -191,6 +191,16 @@ def _departure(case: Case, step: int, before: np.ndarray, got: np.ndarray) -> tu
     if moved and moved[0] not in winners:
         return (f"unit {moved[0] + 1} moved, but it is not the winner ({scores})",
                 "The winner is the unit with the largest output w_i^T x (not the nearest one).")
+    if case.round_weights:
+        for i in winners:
+            exact = before[i] + case.eta * outputs[i] * (x - before[i])
+            for name, rounded in (("down (floor)", np.floor(exact)), ("toward zero (int)", np.trunc(exact)),
+                                  ("up (ceil)", np.ceil(exact))):
+                after = before.copy()
+                after[i] = rounded
+                if _same(got, after):
+                    return (f"unit {i + 1} moved to w_i + eta * y~ * (x - w_i) rounded {name}, not to the nearest integer",
+                            "Round to the nearest integer (np.round): only an exact half may go either way.")
     if not moved and any(not np.allclose(s.weights, before) for s in
                          allowed_steps(before, x, case.eta, case.round_weights)):
         return (f"no unit moved, but the winner unit {winners[0] + 1} should ({scores})",
