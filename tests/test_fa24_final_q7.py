@@ -46,12 +46,12 @@ FAULTS = {  # each mistake, the checks it loses, and what their messages must sa
     "softmax_over_the_wrong_dimension": Fault(
         [("scores = scores - scores.max(axis=1, keepdims=True)", "scores = scores - scores.max(axis=0, keepdims=True)"),
          ("alpha = alpha / alpha.sum(axis=1, keepdims=True)", "alpha = alpha / alpha.sum(axis=0, keepdims=True)")],
-        {VALUES, ROWS}, ["Your columns sum to 1 instead of your rows: the softmax runs over the wrong dimension"],
-        read=ROWS),
+        {VALUES, ROWS}, ["Your columns sum to 1 instead of your rows: the softmax runs over the wrong dimension",
+                         "Your softmax runs over the wrong dimension"]),
     "attention_over_all_nodes": Fault(
         [("    scores = np.where(mask, scores, -np.inf)\n", "")],
-        {VALUES, NEIGHBOURS, SELF}, ["attends outside E", "a softmax over all nodes attends to everyone"],
-        read=NEIGHBOURS),
+        {VALUES, NEIGHBOURS, SELF}, ["attends outside E", "a softmax over all nodes attends to everyone",
+                                     "Your nodes attend to nodes that are not their neighbours"]),
     "always_attends_to_itself": Fault(
         [("mask = np.asarray(adjacency) != 0", "mask = (np.asarray(adjacency) != 0) | np.eye(len(X), dtype=bool)")],
         {SELF}, ["attends outside E (a graph without self-loops)", "(0, 0)",

@@ -107,6 +107,13 @@ def judge_values(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     elif alpha.shape == expected["alpha"].shape and np.allclose(alpha, expected["alpha"], atol=1e-9):
         hint = ("Your attention weights are right (seen with X = I, Wv = I), so S is off in the values or the queries: "
                 "V_u = Wv x_u, and S_v = sum_u alpha_{v,u} V_u.")
+    elif alpha.shape == expected["alpha"].shape and np.all(np.isfinite(alpha)):
+        if not np.allclose(alpha.sum(axis=1), 1.0, atol=1e-9) and np.allclose(alpha.sum(axis=0), 1.0, atol=1e-9):
+            hint = ("Your softmax runs over the wrong dimension (the columns of your attention matrix sum to 1, not its "
+                    "rows): at node v it normalises over the neighbours u, axis=1 of the scores Q K^T.")
+        elif np.any((WITH_SELF_LOOPS == 0) & (np.abs(alpha) > 1e-12)):
+            hint = ("Your nodes attend to nodes that are not their neighbours: mask the scores of every (v, u) not in E "
+                    "with -inf before the softmax.")
     return Verdict.failed("graph_self_attention's outputs differ from the expected ones.",
                           details=tuple(comparison.lines()), arrays=(comparison.report,), hint=hint)
 
