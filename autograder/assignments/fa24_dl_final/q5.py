@@ -43,8 +43,6 @@ CLOSE = Tolerance(atol=1e-9, rtol=1e-9)
 N = 10_000
 SEED = 2024
 ALPHA = 1e-6
-MEAN_X = 1.0 / 3.0
-"""E[X] = the integral of x (2 - 2x) over [0, 1]."""
 
 
 def noise() -> np.ndarray:
@@ -120,10 +118,11 @@ def judge_distribution(got: Outputs, expected: Outputs, check: Check) -> Verdict
                 "which gives 1 - sqrt(1 - z).")
     elif np.allclose(samples, z, atol=1e-9):
         hint = "Your G is the identity, the initial generator of part (a); G(Z) must have density 2 - 2x."
+    outside = int(np.sum((samples < 0) | (samples > 1)))
     return Verdict.failed(
         f"G(U) is not distributed as X ({where}, below {ALPHA:g}).",
-        details=(f"The mean of your G(U) is {samples.mean():.4f}; X's mean is 1/3. {int((samples < 0).sum() + (samples > 1).sum())} "
-                 f"of your {N} values are outside [0, 1].",),
+        details=(f"The mean of your G(U) is {samples.mean():.4f}; X's mean is 1/3. {outside} of your {N} values are "
+                 f"outside [0, 1].",),
         hint=hint)
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.assignments.fa24_dl_final.common import FILE, MODULE
-from autograder.compare import Tolerance, compare_arrays, reveals_expected
+from autograder.compare import Tolerance, compare_arrays
 from autograder.model import Check, Outputs, Problem, Verdict
 from autograder.student import Subject, to_array
 
