@@ -3,7 +3,7 @@ to a check's declaration (a refactor, say) that moves any of them fails here, na
 
 After a deliberate change of a grade, write the file again and review its diff:
 
-    AUTOGRADER_DATA_ROOT=../shared/data python tests/test_golden_grades.py
+    AUTOGRADER_DATA_ROOT=../shared/data python tests/test_golden_grades.py [ASSIGNMENT ...]
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ if __name__ == "__main__":
     config = GradingConfig()
     if config.data_root is None:
         sys.exit("Set AUTOGRADER_DATA_ROOT: the pinned grades cover the real-data checks too.")
-    table = {aid: {kind: scores(aid, kind, config) for kind in KINDS} for aid in assignment_ids()}
+    # Assignment ids as arguments pin those alone (a new assignment), keeping the others' grades.
+    table = json.loads(GOLDEN.read_text()) if sys.argv[1:] else {}
+    table.update({aid: {kind: scores(aid, kind, config) for kind in KINDS} for aid in sys.argv[1:] or assignment_ids()})
     GOLDEN.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
     print(f"wrote {GOLDEN}")

@@ -11,6 +11,14 @@ from autograder.assignments import assignment_ids, load_assignment
 from autograder.model import Check, Problem, Verdict
 
 HANDOUT: dict[str, dict[str, float]] = {
+    # ../shared/seeds/003_e3b0b6e208b34aec.txt, "## Homework 5" (line 385): no points given. Declared by this
+    # project: 2 per bullet, Q1 (a)-(c) (lines 401-403), Q2 (a)-(f) (lines 407-425).
+    "fa24-dl-hw5": {"q1": 6, "q2": 12},
+    # ../shared/seeds/003_e3b0b6e208b34aec.txt, the mock final's questions with numeric parts (each part's
+    # "(n pts)"): Q1 3 + 2 (lines 22, 36), Q2 1 + 4 (lines 49, 64), Q3 3 (line 93; its part (a) is missing
+    # from the handout), Q5 2.5 + 2.5 (lines 164, 178), Q7 2 + 3 (lines 232, 240). Q4 and Q6 have no
+    # numeric part and are not declared.
+    "fa24-dl-final": {"q1": 5, "q2": 5, "q3": 3, "q5": 5, "q7": 5},
     # ../shared/seeds/002_7a7f64a6864d9a9d.txt: "Problem 1 (...; 4.5/15)" (line 11), "Problem 2 (...;
     # 4.5/15)" (line 60), "Problem 3 (...; 6/15)" (line 74).
     "umn-csci5527-hw3": {"p1": 4.5, "p2": 4.5, "p3": 6.0},
@@ -24,6 +32,11 @@ HANDOUT: dict[str, dict[str, float]] = {
 }
 
 BY_HAND: dict[str, dict[str, dict[str, float]]] = {
+    # Q1 (c) "is even larger eta beneficial?", Q2 (e) the decision-boundary plot, (f) the hacks: written.
+    "fa24-dl-hw5": {"q1": {"c": 2}, "q2": {"e": 2, "f": 2}},
+    # Written parts with the handout's points: Q1 (b) a different initialisation, Q2 (a) the rule stated,
+    # Q7 (b) transformer layers explained. Q1 (a)'s drawing and Q2 (b)'s interpretation share their part.
+    "fa24-dl-final": {"q1": {"b": 2}, "q2": {"a": 1}, "q7": {"b": 3}},
     # Written comparisons share their parts with the code (the spec gives each part to the code).
     "umn-csci5527-hw3": {},
     # Parts that are only written (spec: "graded by hand and are not the autograder's"): A2 d, A5 e-g,
@@ -35,6 +48,10 @@ BY_HAND: dict[str, dict[str, dict[str, float]]] = {
 }
 
 TOTAL: dict[str, float] = {
+    "fa24-dl-hw5": 18,  # declared: 2 points for each of the 9 bullets (the handout gives none)
+    # The declared questions' points (the mock final's seven questions carry 5 each where the handout gives
+    # them all; Q3's part (a), Q4 and Q6 are not here).
+    "fa24-dl-final": 23,
     "umn-csci5527-hw3": 15,  # every part is given as "n/15"
     # The handout states no total: A1-A4 and A7 (which gives no points) for everyone, one of A5 and A6
     # ("same total point value", line 12), B1 for 546 students only. Here: every problem's points added.

@@ -1,0 +1,147 @@
+"""Q2 of fa24-dl-hw5 (backpropagation): the reference passes, the template fails cleanly, and each
+fault of a real student (the handout's own phi' = 3 phi (1 - phi) among them) loses exactly its
+checks with a message that names it."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+from autograder.assignments.fa24_dl_hw5 import friend, q2
+from autograder.config import REPO_ROOT
+from conftest import Fault, by_id, outcomes, reference_text
+
+AID = "fa24-dl-hw5"
+FILE = "hw5_q2.py"
+ALL = {c.id for c in q2.PROBLEM.checks}
+PHI_PRIME = "q2.phi_prime.autograd"
+BACKWARD = "q2.backward.autograd"
+INIT = "q2.train_sgd.initialisation"
+EPOCH = "q2.train_sgd.one_epoch"
+MSE = "q2.train_sgd.mse_per_epoch"
+FALLS = "q2.train_sgd.mse_falls"
+UPDATES = {EPOCH, MSE}
+"""What SGD's values lose when a gradient is wrong: one epoch and the MSE after each epoch."""
+
+
+@pytest.fixture(scope="module")
+def grade_q2(grade_files):
+    return functools.partial(grade_files, assignment=AID, problems=("q2",))
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return reference_text(AID, FILE)
+
+
+def test_reference_scores_full_marks(grade_q2, reference):
+    g = grade_q2({FILE: reference})
+    assert g.score == g.max_score == 8.0
+    assert set(outcomes(g).values()) == {"passed"}
+
+
+def test_template_scores_zero_with_not_implemented_on_every_check(grade_q2):
+    g = grade_q2({FILE: (REPO_ROOT / "student_template" / AID / FILE).read_text()})
+    assert g.score == 0 and {c.id for c in g.checks} == ALL
+    for c in g.checks:
+        assert c.outcome.value == "error"
+        assert "is not implemented yet: it raises NotImplementedError" in c.feedback.summary
+
+
+FAULTS = {  # each mistake, the checks it loses, and what their messages must say
+    "phi_ignores_a": Fault(
+        [("return 1.0 / (1.0 + np.exp(-a * v))", "return 1.0 / (1.0 + np.exp(-5 * v))")],
+        {"q2.phi.values", PHI_PRIME}, ["ignores its parameter a"], read="q2.phi.values"),
+    "phi_prime_without_a": Fault(
+        [("return a * p * (1.0 - p)", "return p * (1.0 - p)")],
+        {PHI_PRIME, BACKWARD, FALLS} | UPDATES, ["without the factor a", "phi'(v) = a phi(v) (1 - phi(v))"], read=PHI_PRIME),
+    "phi_prime_of_the_handout": Fault(  # the handwritten solution's 3 phi (1 - phi)
+        [("return a * p * (1.0 - p)", "return 3 * p * (1.0 - p)")],
+        {PHI_PRIME, BACKWARD, FALLS} | UPDATES, ["as the handout's handwritten solution writes", "mistake"], read=PHI_PRIME),
+    "backward_uses_the_handouts_3": Fault(  # the same 3, seen by the backward check
+        [("return a * p * (1.0 - p)", "return 3 * p * (1.0 - p)")],
+        {PHI_PRIME, BACKWARD, FALLS} | UPDATES, ["3/5 (output layer) and 9/25 (hidden layer)", "handout's 3"], read=BACKWARD),
+    "backward_without_phi_prime_of_v_f": Fault(
+        [("delta_f = dloss_df * phi_prime(v_f)", "delta_f = dloss_df")],
+        {BACKWARD} | UPDATES, ["lacks the factor phi'(v_f)", "delta_f = grad_f l * phi'(v_f)"], read=BACKWARD),
+    "backward_without_phi_prime_of_v_z": Fault(
+        [("delta_z = (U.T @ delta_f) * phi_prime(v_z)", "delta_z = U.T @ delta_f")],
+        {BACKWARD, FALLS} | UPDATES, ["grad_W and grad_b lack the factor phi'(v_z)"], read=BACKWARD),
+    "backward_loss_derivative_sign": Fault(
+        [("dloss_df = 2 * (f - y)", "dloss_df = 2 * (y - f)")],
+        {BACKWARD, FALLS} | UPDATES, ["Every gradient has the opposite sign"], read=BACKWARD),
+    "backward_without_the_2": Fault(
+        [("dloss_df = 2 * (f - y)", "dloss_df = f - y")],
+        {BACKWARD} | UPDATES, ["half the true one"], read=BACKWARD),
+    "grad_W_transposed": Fault(
+        [('"grad_W": delta_z @ x.T', '"grad_W": x @ delta_z.T')],
+        {BACKWARD, FALLS} | UPDATES, ["expected shape (3, 2), got (2, 3)", "transposed"], read=BACKWARD),
+    "forward_without_c": Fault(
+        [("v_f = U @ z + c", "v_f = U @ z")],
+        {"q2.forward.values", BACKWARD, FALLS} | UPDATES, ["v_f (d=2, k=3) is the first value that differs", "v_f = U z + c"],
+        read="q2.forward.values"),
+    "points_shuffled": Fault(
+        [("for i in range(n):", "for i in rng.permutation(n):")],
+        UPDATES, ["for i = 0, 1, ..., N-1 in this order"], read=EPOCH),
+    "sigma_ignored": Fault(
+        [("W = sigma * rng.standard_normal((k, d))", "W = 0.1 * rng.standard_normal((k, d))")],
+        UPDATES, ["your W's rows differ, so your initialisation does not scale the draws by sigma"], read=EPOCH),
+    "weights_not_scaled": Fault(
+        [("W = sigma * rng.standard_normal((k, d))", "W = rng.standard_normal((k, d))")],
+        {INIT} | UPDATES, ["standard deviation near 0.1"], read=INIT),
+    "seed_fixed": Fault(
+        [("rng = np.random.default_rng(seed)", "rng = np.random.default_rng(0)")],
+        {INIT}, ["seed=3 and seed=4 gave the same weights"]),
+    "mse_summed": Fault(
+        [("mse[epoch] = np.mean((predict(X, W, b, U, c) - Y) ** 2)",
+          "mse[epoch] = np.sum((predict(X, W, b, U, c) - Y) ** 2)")],
+        {MSE}, ["N = 1000 times too large"]),
+    "mse_during_the_epoch": Fault(  # the losses summed while the weights still move
+        [("        for i in range(n):\n", "        running = 0.0\n        for i in range(n):\n"),
+         ("            g = backward(x, y, W, b, U, c)\n",
+          "            running += float(((forward(x, W, b, U, c)[3] - y) ** 2).item())\n"
+          "            g = backward(x, y, W, b, U, c)\n"),
+         ("mse[epoch] = np.mean((predict(X, W, b, U, c) - Y) ** 2)", "mse[epoch] = running / n")],
+        {MSE}, ["Your parameters are right, so the MSE is computed otherwise"]),
+    "gradient_ascent": Fault(
+        [('W = W - eta * g["grad_W"]', 'W = W + eta * g["grad_W"]'), ('b = b - eta * g["grad_b"]', 'b = b + eta * g["grad_b"]'),
+         ('U = U - eta * g["grad_U"]', 'U = U + eta * g["grad_U"]'), ('c = c - eta * g["grad_c"]', 'c = c + eta * g["grad_c"]')],
+        {FALLS} | UPDATES, ["The MSE rises", "Subtract the gradient"], read=FALLS),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_fault_loses_exactly_its_checks(grade_q2, reference, fault):
+    FAULTS[fault].assert_graded(grade_q2({FILE: FAULTS[fault].apply(reference)}), "q2")
+
+
+def test_the_handouts_phi_prime_is_not_rewarded_anywhere(grade_q2, reference):
+    """phi' = 3 phi (1 - phi) (the handwritten solution) earns none of the points of phi' or backward."""
+    g = grade_q2({FILE: FAULTS["phi_prime_of_the_handout"].apply(reference)})
+    assert by_id(g, PHI_PRIME).score == 0
+    assert by_id(g, BACKWARD).score == 0
+
+
+def test_flat_vectors_are_the_same_answer(grade_q2, reference):
+    """A forward pass on flat vectors ((k,) for (k, 1)) is graded as the column answer it is."""
+    text = reference.replace("    return v_z, z, v_f, f\n", "    return v_z.ravel(), z.ravel(), v_f.ravel(), f.ravel()\n")
+    assert by_id(grade_q2({FILE: text}), "q2.forward.values").outcome.value == "passed"
+
+
+def test_the_friends_data_is_the_documented_network():
+    """1,000 points in [-1, 1]^2, one per column, labelled 1 inside the triangle and 0 outside, the
+    same at every call."""
+    X, Y = friend.friend_dataset()
+    assert X.shape == (2, 1000) and Y.shape == (1, 1000)
+    assert np.all(np.abs(X) <= 1) and set(np.unique(Y)) == {0.0, 1.0}
+    assert np.array_equal(X, friend.friend_dataset()[0])
+    inside = (X[1] > -0.6) & (X[1] < 0.8 - 1.75 * np.abs(X[0]))
+    assert np.array_equal(Y[0] == 1, inside)
+    assert 0.25 < Y.mean() < 0.35
+
+
+def test_the_mse_threshold_is_the_documented_one():
+    """docs/fa24-dl-hw5.md and the check's docstring quote these numbers: change them together."""
+    assert (q2.FALL_EPOCHS, q2.FALL_RATIO, q2.FALL_SEED) == (20, 0.85, 1)
