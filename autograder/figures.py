@@ -64,6 +64,35 @@ def table(title: str, columns: Mapping[str, Iterable[Any]]) -> tuple[Figure, ...
     return (Table(title=title, header=tuple(columns), rows=rows),)
 
 
+HEAT_CELL = 16
+"""Drawn side of a heat map's cell, in CSS pixels (the PNG holds one pixel a cell, enlarged sharp)."""
+HEAT_LOW, HEAT_HIGH = (255, 255, 255), (8, 48, 107)
+"""The colours of a heat map's smallest and largest values (white to dark blue)."""
+
+
+def heat_map(title: str, matrix: Any, row_labels: Sequence[str], col_labels: Sequence[str]) -> tuple[Figure, ...]:
+    """A matrix (a confusion table, counts) as a heat map, darker for larger values, then its numbers in
+    a table whose first column and header are the labels. Empty when the matrix is not a finite numeric
+    array of shape (len(row_labels), len(col_labels))."""
+    if not isinstance(matrix, np.ndarray) or matrix.dtype.kind not in "biuf" \
+            or matrix.shape != (len(row_labels), len(col_labels)) or matrix.size == 0 \
+            or max(matrix.shape) > MAX_SIDE or not np.all(np.isfinite(matrix)):
+        return ()
+    values = matrix.astype(np.float64)
+    span = values.max() - values.min()
+    share = (values - values.min()) / span if span > 0 else np.zeros_like(values)
+    low, high = np.array(HEAT_LOW, dtype=np.float64), np.array(HEAT_HIGH, dtype=np.float64)
+    pixels = np.rint(low + share[..., None] * (high - low)).astype(np.uint8)
+    factor = max(1, min(HEAT_CELL, 256 // max(matrix.shape)))
+    tile = Tile(png=_png(pixels), width=factor * matrix.shape[1], height=factor * matrix.shape[0],
+                caption=_short(f"{values.min():.4g} (white) to {values.max():.4g}", CAPTION_CHARS))
+    rows = tuple((_short(str(label), CELL_CHARS), *(f"{v:.0f}" if v.is_integer() and abs(v) < 1e15 else f"{v:.4g}"
+                                                          for v in row))
+                 for label, row in zip(row_labels[:MAX_TABLE_ROWS], values.tolist()))
+    return (ImageGrid(title=title, rows=(ImageRow(label="darker: larger", tiles=(tile,)),)),
+            Table(title=title, header=("", *(_short(str(c), CELL_CHARS) for c in col_labels)), rows=rows))
+
+
 def _cells(column: Iterable[Any]) -> list[str]:
     if not isinstance(column, list | tuple | range | np.ndarray):
         raise _NotAPicture

@@ -131,3 +131,38 @@ def test_gradescope_and_summary_json_carry_no_picture(tmp_path):
     # A Grade sent whole (a cluster's task) keeps them, for the report written where it arrives.
     assert Grade.model_validate_json(g.model_dump_json()) == g
 
+
+
+def test_a_heat_map_draws_a_pixel_a_cell_enlarged_above_its_numbers():
+    counts = np.arange(100).reshape(10, 10)
+    grid, numbers = figures.heat_map("Counts", counts, [f"digit {d}" for d in range(10)], [f"c{j}" for j in range(10)])
+    ((tile,),) = [row.tiles for row in grid.rows]
+    image = decoded(tile)
+    assert (image.size, image.mode, tile.width, tile.height) == ((10, 10), "RGB", 160, 160)
+    assert image.getpixel((0, 0)) == figures.HEAT_LOW and image.getpixel((9, 9)) == figures.HEAT_HIGH
+    assert tile.caption == "0 (white) to 99"
+    assert numbers.header == ("", *(f"c{j}" for j in range(10)))
+    assert numbers.rows[1] == ("digit 1", *(str(v) for v in range(10, 20)))
+    (_, fractions) = figures.heat_map("t", np.array([[0.25, 1 / 3]]), ["a"], ["x", "y"])
+    assert fractions.rows == (("a", "0.25", "0.3333"),)
+
+
+@pytest.mark.parametrize("matrix", [
+    None, [[1, 2], [3, 4]], np.zeros((2, 3)), np.array([["a", "b"], ["c", "d"]]), np.full((2, 2), np.nan),
+    np.zeros((0, 0))], ids=repr)
+def test_a_heat_map_of_numbers_that_are_not_its_table_is_left_out(matrix):
+    assert figures.heat_map("t", matrix, ["a", "b"], ["x", "y"]) == ()
+
+
+def test_a_heat_maps_labels_stay_text_in_the_report():
+    heat = figures.heat_map(HOSTILE, np.eye(2), [HOSTILE, "b"], [HOSTILE, "y"])
+    check = Check(id="p1.pictures.heat", claim="draws", points=1, part="a",
+                  run=lambda subject: {}, judge=lambda got, expected, check: Verdict.passed("ok", figures=heat))
+    result = _judge(check, lambda: check.judge({}, {}, check), Ran({}, 0.0, ""), None)
+    g = Grade(assignment="a", title="A", submission="s",
+              problems=[ProblemResult(id="p1", title="P", files=("p.py",), checks=[result])])
+    page = BeautifulSoup(render_html(g), "html.parser")
+    assert not page.find_all("script") and len(page.find_all("img")) == 1
+    assert [f.figcaption.get_text() for f in page.find_all("figure")] == [HOSTILE, HOSTILE]
+    assert [th.get_text() for th in page.select("table.figure-table th")] == ["", HOSTILE, "y"]
+    assert page.select_one("table.figure-table td").get_text() == HOSTILE

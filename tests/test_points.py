@@ -26,6 +26,9 @@ HANDOUT: dict[str, dict[str, float]] = {
     # A1 5 x 2, A2 10+10+5+5, A3 15+15, A4 15+15+15+5+10, A5 10+15+5+15+5+5+5, A6 20+5+10+5+10+10,
     # B1 5+5+10+10+5.
     "uw-cse446-hw4": {"a1": 10, "a2": 30, "a3": 30, "a4": 60, "a5": 60, "a6": 60, "b1": 35},
+    # ../shared/seeds/003_e3b0b6e208b34aec.txt, Homework 7 (line 264) gives no points: the autograder's own
+    # split, 15 a question (Q1 line 272, Q2 line 307), 10 of them for the code it grades.
+    "fa24-dl-hw7": {"q1": 15, "q2": 15},
 }
 
 BY_HAND: dict[str, dict[str, dict[str, float]]] = {
@@ -39,6 +42,9 @@ BY_HAND: dict[str, dict[str, dict[str, float]]] = {
     # Parts that are only written (spec: "graded by hand and are not the autograder's"): A2 d, A5 e-g,
     # A6 f (naming topics), B1 e. A5 h and B1 f are extra credit, not counted.
     "uw-cse446-hw4": {"a2": {"d": 5}, "a5": {"e": 5, "f": 5, "g": 5}, "a6": {"f": 10}, "b1": {"e": 5}},
+    # Written: Q1 (a) the update's derivation, (c) another initialisation and its results (the discussion
+    # of (b) goes with (c)); Q2 (a) the block sketch, (c) suggested modifications and their results.
+    "fa24-dl-hw7": {"q1": {"a": 3, "c": 2}, "q2": {"a": 2, "c": 3}},
 }
 
 TOTAL: dict[str, float] = {
@@ -50,6 +56,7 @@ TOTAL: dict[str, float] = {
     # The handout states no total: A1-A4 and A7 (which gives no points) for everyone, one of A5 and A6
     # ("same total point value", line 12), B1 for 546 students only. Here: every problem's points added.
     "uw-cse446-hw4": 285,
+    "fa24-dl-hw7": 30,  # the autograder's split: the handout gives no points
 }
 
 

@@ -13,6 +13,7 @@ from autograder.model import Assignment
 _PACKAGES = {
     "fa24-dl-final": "autograder.assignments.fa24_dl_final",
     "fa24-dl-hw5": "autograder.assignments.fa24_dl_hw5",
+    "fa24-dl-hw7": "autograder.assignments.fa24_dl_hw7",
     "umn-csci5527-hw3": "autograder.assignments.umn_csci5527_hw3",
     "uw-cse446-hw4": "autograder.assignments.uw_cse446_hw4",
 }
