@@ -1,7 +1,8 @@
 """Q2 of fa24-dl-hw7 (a Gaussian autoencoder): the reference passes every check on a fake MNIST of
 digit-like strokes and on the real one, the template scores 0 with "not implemented", and each fault
 of a real submission loses exactly its checks, with a message that names it. The report shows the
-digits generated after the grader's training budget, the student's and the reference's.
+digits generated after the grader's training budget, the student's and the reference's, and the
+student's `generate` on the reference's weights trained offline, which draws digits.
 
 The training check runs 60 SGD steps (seconds): a fault is graded with the data root only where it
 loses that check; elsewhere it is left out, visibly, and not lost.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pytest
 from conftest import Fault, _temporary_root, by_id, figures_shown, lost, real_data_root, reference_text
 from fa24_hw7_data import write_fake_digits
@@ -128,3 +130,43 @@ def test_the_report_shows_generated_digits_after_the_budget(graded_reference):
     assert [len(tiles) for _, tiles in figure.rows] == [10] * 4
     assert {Image.open(io.BytesIO(png)).size for _, tiles in figure.rows for png, _ in tiles} == {(28, 28)}
     assert figure.rows[0][1] == figure.rows[2][1]  # the reference's model, trained alike, draws the same digits
+
+
+GENERATE = "q2.generate.images"
+
+
+def _digit_like(tiles) -> bool:
+    """Dark background and bright strokes, as MNIST digits: most pixels near 0 and a mean near MNIST's
+    0.13. An untrained decoder's noise sits around 0.5 everywhere."""
+    from PIL import Image
+
+    pixels = np.stack([np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.float64) / 255
+                       for png, _ in tiles])
+    return pixels.mean() < 0.25 and (pixels < 0.1).mean() > 0.5
+
+
+def test_the_report_shows_generate_on_the_reference_weights_as_digits(graded_reference):
+    (figure,) = figures_shown(graded_reference, GENERATE)
+    assert figure.title == "generate(model, 20) with the reference's weights after 3 epochs on MNIST"
+    assert [label for label, _ in figure.rows] == ["yours", "", "reference", ""]
+    assert [len(tiles) for _, tiles in figure.rows] == [10] * 4
+    assert figure.rows[0][1] == figure.rows[2][1] and figure.rows[1][1] == figure.rows[3][1]
+    assert _digit_like(figure.rows[0][1] + figure.rows[1][1])
+
+
+def test_the_weights_load_whatever_the_halves_are_named(grade_q2, ref):
+    renamed = ref.replace("self.encoder", "self.features").replace("self.decoder", "self.generator")
+    assert renamed != ref
+    g = grade_q2(renamed, data=False)
+    (figure,) = figures_shown(g, GENERATE)
+    assert figure.title.startswith("generate(model, 20) with the reference's weights")
+    assert figure.rows[0][1] == figure.rows[2][1]
+
+
+def test_weights_that_do_not_fit_show_the_untrained_model_and_cost_nothing(grade_q2, ref):
+    g = grade_q2(FAULTS["dropout_before_batch_norm"].apply(ref), data=False)
+    assert by_id(g, GENERATE).outcome.value == "passed"
+    (figure,) = figures_shown(g, GENERATE)
+    assert figure.title.startswith("generate(model, 20) of an untrained model (the trained weights did not load")
+    assert [label for label, _ in figure.rows] == ["yours", ""]
+    assert not _digit_like(figure.rows[0][1] + figure.rows[1][1])

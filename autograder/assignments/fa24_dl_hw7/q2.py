@@ -16,6 +16,8 @@ the formula is the interface and is kept.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from autograder import figures
@@ -317,12 +319,35 @@ def judge_noise(got: Outputs, expected: Outputs, check: Check) -> Verdict:
 # --- b: generate, and training on MNIST ------------------------------------------------------------
 
 SIZES = (20, 5)
+TRAINED_WEIGHTS = Path(__file__).with_name("trained_autoencoder.pt")
+"""The reference trained for 3 epochs (scripts/train_fa24_dl_hw7_autoencoder.py), float16: what a
+student's `generate` is shown on in the report, since 60 steps of training only make noise."""
 
 
 def run_generate(subject: Subject) -> Outputs:
     model = _model(subject)
-    return {f"n={n}": to_array(subject.call(MODULE, "generate", model, n=n), f"generate(model, n={n})")
-            for n in SIZES}
+    out = {f"n={n}": to_array(subject.call(MODULE, "generate", model, n=n), f"generate(model, n={n})")
+           for n in SIZES}
+    return {**out, "trained": _generated_by_trained_weights(subject)}
+
+
+def _generated_by_trained_weights(subject: Subject) -> np.ndarray:
+    """generate(model, 20) of a fresh model of the student's, holding the reference's trained weights:
+    the report's picture of generated digits, which decides nothing. An empty array where the weights
+    do not fit the student's layers (q2.autoencoder.layers says why) or generate fails (its own
+    outputs above say why)."""
+    import torch
+
+    try:
+        model = _model(subject)
+        state = torch.load(TRAINED_WEIGHTS, weights_only=True)
+        for prefix, half in zip(("encoder.", "decoder."), _halves(model)):  # whatever the student named them
+            half.load_state_dict({name[len(prefix):]: value.float() if value.is_floating_point() else value
+                                  for name, value in state.items() if name.startswith(prefix)})
+        torch.manual_seed(GENERATION_SEED)
+        return to_array(subject.call(MODULE, "generate", model, n=SIZES[0]), "generate(model, n=20)")
+    except Exception:  # noqa: BLE001 - a picture's failure costs nothing and says nothing new
+        return np.zeros(0, dtype=np.float32)
 
 
 def judge_generate(got: Outputs, expected: Outputs, check: Check) -> Verdict:
@@ -344,9 +369,20 @@ def judge_generate(got: Outputs, expected: Outputs, check: Check) -> Verdict:
             return Verdict.failed(f"generate(model, n={n}) returned {n} identical images; each should decode its own "
                                   f"noise.", hint="enc_mode=0 replaces z by fresh Gaussian noise for every sample.")
     return Verdict.passed("generate(model, n) returns n different images (n, 1, 28, 28) in [0, 1], for n = 20 and 5.",
-                          figures=figures.image_grid("generate(model, 20) of an untrained model",
-                                                     [("yours", got["n=20"][:10]), ("", got["n=20"][10:])],
-                                                     shape=(28, 28)))
+                          figures=_generated_digits(got, expected))
+
+
+def _generated_digits(got: Outputs, expected: Outputs):
+    """The 20 digits of the trained weights, the student's generate beside the reference's (the same
+    noise: equal when both are right); the untrained model's where those weights did not load."""
+    if got["trained"].shape != (SIZES[0], 1, 28, 28):
+        return figures.image_grid("generate(model, 20) of an untrained model (the trained weights did not load "
+                                  "into your model)", [("yours", got["n=20"][:10]), ("", got["n=20"][10:])],
+                                  shape=(28, 28))
+    ours = expected["trained"]
+    return figures.image_grid("generate(model, 20) with the reference's weights after 3 epochs on MNIST",
+                              [("yours", got["trained"][:10]), ("", got["trained"][10:]),
+                               ("reference", ours[:10]), ("", ours[10:])], shape=(28, 28))
 
 
 STEPS, LR, BATCH, LOADER_SEED, GENERATION_SEED = 60, 0.1, 64, 0, 7
