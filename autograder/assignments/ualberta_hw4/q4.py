@@ -299,7 +299,10 @@ def judge_bce(got: Outputs, expected: Outputs, check: Check) -> Verdict:
 
 DETERMINISTIC_LOGVAR = -20.0
 """The elbo check's encoder gives logvar = -20 everywhere: h = mu + 4.5e-5 eps, so that the noise
-drawn, whichever way it is drawn, moves the ELBO by less than the tolerance."""
+drawn, whichever way it is drawn, moves the ELBO by less than the tolerance. The check compares
+elbo(vae, x) with the student's own kl_divergence and binary_cross_entropy of what the student's own
+reconstruct returns: it grades the composition, and a mistake in any of those three costs their own
+checks, not this one."""
 COMPOSED = Tolerance(atol=1e-3, rtol=1e-4)
 
 
@@ -311,8 +314,7 @@ def run_elbo(subject: Subject) -> Outputs:
     x = torch.from_numpy(inputs(12))
     with torch.no_grad():
         value = subject.call(MODULE, "elbo", vae, x)
-        mu, logvar = common.encoded(subject, subject.method(vae.encoder, "encode"), x, "the VAE")
-        x_hat = subject.invoke(vae.decoder, mu)
+        mu, logvar, x_hat = reconstructed(subject, vae, x)
         kl = subject.call(MODULE, "kl_divergence", mu, logvar)
         log_likelihood = subject.call(MODULE, "binary_cross_entropy", x_hat, x)
     return {"elbo": to_array(value, "elbo(vae, x)"), "kl": to_array(kl, "kl_divergence(mu, logvar)"),
@@ -383,24 +385,23 @@ def run_architecture(subject: Subject) -> Outputs:
             "features": to_array(hidden, f"{what}.encoder.features(x)") if hidden is not None else np.zeros(0)}
 
 
-def judge_architecture(builder: str, extra: int = 0):
+def judge_architecture(builder: str):
     """The handout's network (Q4 'Create the VAE model'): encoder input -> hidden (tanh) -> heads; decoder
-    latent -> hidden (tanh) -> input (sigmoid); `extra` inputs more on both first layers (Q5's class)."""
+    latent -> hidden (tanh) -> input (sigmoid)."""
     def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
         d, h, k = ARCH["input_dim"], ARCH["hidden_dim"], ARCH["latent_dim"]
         encoder, decoder = sorted(map(tuple, got["encoder linears"])), [tuple(s) for s in got["decoder linears"]]
-        want_encoder, want_decoder = sorted([(d + extra, h), (h, k), (h, k)]), [(k + extra, h), (h, d)]
-        plus = f" + {extra}" if extra else ""
+        want_encoder, want_decoder = sorted([(d, h), (h, k), (h, k)]), [(k, h), (h, d)]
         call = f"{builder}(input_dim={d}, hidden_dim={h}, latent_dim={k})"
         if encoder != want_encoder:
             return Verdict.failed(f"{call}'s encoder has the linear layers (in, out) {encoder}; the handout's are a "
-                                  f"shared tanh layer ({d}{plus}, {h}) and the heads ({h}, {k}) for mu and logvar.",
-                                  hint="Encoder(nn.Sequential(nn.Linear(input_dim" + (" + num_classes" if extra else "")
-                                       + ", hidden_dim), nn.Tanh()), hidden_dim, latent_dim): the shared part's output "
-                                       "is hidden_dim, not latent_dim.")
+                                  f"shared tanh layer ({d}, {h}) and the heads ({h}, {k}) for mu and logvar.",
+                                  hint="Encoder(nn.Sequential(nn.Linear(input_dim, hidden_dim), nn.Tanh()), "
+                                       "hidden_dim, latent_dim): the shared part's output is hidden_dim, not "
+                                       "latent_dim.")
         if decoder != want_decoder:
             return Verdict.failed(f"{call}'s decoder has the linear layers (in, out) {decoder}; the handout's are "
-                                  f"({k}{plus}, {h}) with tanh, then ({h}, {d}) with sigmoid.")
+                                  f"({k}, {h}) with tanh, then ({h}, {d}) with sigmoid.")
         decoded, features = got["decoded"], got["features"]
         if not np.all((decoded > 0) & (decoded < 1)):
             return Verdict.failed(f"{call}'s decoder returns values outside (0, 1): it should end in a sigmoid, "
@@ -408,8 +409,8 @@ def judge_architecture(builder: str, extra: int = 0):
         if features.size and not np.all(np.abs(features) < 1):
             return Verdict.failed(f"{call}'s shared encoder layer returns values outside (-1, 1): its activation "
                                   f"should be tanh.")
-        return Verdict.passed(f"{call} builds the handout's network: encoder {d}{plus} -> {h} (tanh) -> {k} "
-                              f"(mu, logvar), decoder {k}{plus} -> {h} (tanh) -> {d} (sigmoid).")
+        return Verdict.passed(f"{call} builds the handout's network: encoder {d} -> {h} (tanh) -> {k} "
+                              f"(mu, logvar), decoder {k} -> {h} (tanh) -> {d} (sigmoid).")
     return judge
 
 
@@ -425,15 +426,19 @@ def expected_training(subject: Subject) -> Outputs:
     return {**run_training(subject), "images": common.training_data(subject)[2].numpy()}
 
 
-# The bar: the reference's negative ELBO under the same budget (at the check's seed) plus MARGIN nats.
-# benchmarks/ualberta_hw4_training.py ran the check's own halves on the reference and on the variants
-# the handout allows (latent 2 and 16; hidden 32, 64 and 128; batches in order, as the notebook's
-# loop takes them), each under the function's seeds 1-10, on the real MNIST: the table and the
-# margin are in docs/ualberta-hw4.md ("Thresholds").
-MARGIN = 40.0
+# The bar: the reference's negative ELBO under the same budget (at the check's seed: 133.7 nats per
+# image on the real MNIST) plus MARGIN nats. benchmarks/ualberta_hw4_training.py ran the check's own
+# halves on the reference and on the variants the handout allows, each under the function's seeds 1-10
+# (docs/ualberta-hw4.md, "Thresholds"); excess over the reference's: the reference -1.7 to +4.4,
+# latent 2 +35.1 to +37.7, hidden 32 +28.5 to +46.9, hidden 128 -20.5 to -18.4, latent 2 and hidden 32
+# +41.1 to +46.1, batches in order (the notebook's loop) +2.7 to +9.0; a trainer that never steps
+# +416 to +419. A VAE whose latent carries nothing (sampling without the reparameterisation, or a
+# log-likelihood averaged over the pixels, both collapse onto the mean image) lands at +79.1. The bar
+# lies 13.1 above the worst valid run and 19.1 below the collapsed VAE.
+MARGIN = 60.0
 
 
-def judge_training(noun: str, call: str, hint: str, margin_name: str = "MARGIN"):
+def judge_training(noun: str, call: str, hint: str, margin: float):
     def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
         x = expected["images"].astype(np.float64)
         problem = common.shapes_problem(got, *x.shape)
@@ -441,10 +446,10 @@ def judge_training(noun: str, call: str, hint: str, margin_name: str = "MARGIN")
             return Verdict.failed(f"The model {call} returned cannot be evaluated: {problem}.")
         value, kl, ll = common.negative_elbo(x, got["mu"], got["logvar"], got["x_hat"])
         reference = common.negative_elbo(x, expected["mu"], expected["logvar"], expected["x_hat"])[0]
-        limit = reference + MARGIN
+        limit = reference + margin
         details = (f"On {len(x)} binarised MNIST images it never trained on: negative {noun} {value:.1f} nats per "
                    f"image (KL {kl:.1f}, log-likelihood {ll:.1f}); the reference reaches {reference:.1f} under the "
-                   f"same budget, and an untrained model about 545.",)
+                   f"same budget, and an untrained model about 550.",)
         if np.isfinite(value) and value <= limit:
             return Verdict.passed(f"{call} trains: negative {noun} {value:.1f} nats per image, at most {limit:.1f} "
                                   f"needed.", details=details)
@@ -462,9 +467,9 @@ PROBLEM = Problem(
     id="q4",
     title="Variational autoencoder (VAE) on MNIST",
     files=("hw4_vae.py",),
-    # Handout ../shared/seeds/004_24d4f9546b553845.txt, Question 4 [25 MARKS] (line 148): 1. reconstruct
-    # (5 marks, line 152), 2. elbo 2 + kl_divergence 4 + binary_cross_entropy 4 (10 marks, line 153),
-    # 3. train_mnist_vae (10 marks, line 154).
+    # Handout ../shared/seeds/004_24d4f9546b553845.txt, Question 4 [25 MARKS] (line 86): 1. reconstruct
+    # (5 marks, line 90), 2. elbo 2 + kl_divergence 4 + binary_cross_entropy 4 (10 marks, line 91),
+    # 3. train_mnist_vae (10 marks, line 92).
     parts={"1": 5.0, "2": 10.0, "3": 10.0},
     checks=(
         Check(id="q4.reconstruct.returns_encoding", part="1", points=1,
@@ -493,6 +498,6 @@ PROBLEM = Problem(
               claim="train_mnist_vae, under a small budget, lowers the negative ELBO on unseen MNIST images "
                     "near the reference's",
               run=run_training, expected=expected_training,
-              judge=judge_training("ELBO", "train_mnist_vae", TRAIN_HINT)),
+              judge=judge_training("ELBO", "train_mnist_vae", TRAIN_HINT, MARGIN)),
     ),
 )

@@ -130,9 +130,7 @@ def run_celbo(subject: Subject) -> Outputs:
     x, y = _tensors(12)
     with torch.no_grad():
         value = subject.call(MODULE, "celbo", cvae, x, y)
-        mu, logvar = common.encoded(subject, subject.method(cvae.encoder, "encode"),
-                                    torch.cat([x, common.one_hot(y)], dim=1), "the CVAE")
-        x_hat = subject.invoke(cvae.decoder, torch.cat([mu, common.one_hot(y)], dim=1))
+        mu, logvar, x_hat = reconstructed(subject, cvae, x, y)
         kl = subject.call(common.VAE_MODULE, "kl_divergence", mu, logvar)
         log_likelihood = subject.call(common.VAE_MODULE, "binary_cross_entropy", x_hat, x)
     return {"elbo": to_array(value, "celbo(cvae, x, y)"), "kl": to_array(kl, "kl_divergence(mu, logvar)"),
@@ -164,6 +162,14 @@ TRAIN_HINT = ("Build make_mnist_cvae(), an Adam optimiser over its parameters at
               "batch of images (binarised, pixel > 0.5) and their classes: loss = celbo(cvae, batch, classes), then "
               "optimizer.zero_grad(), loss.backward(), optimizer.step(). Return the trained CVAE.")
 
+# The bar: the reference's negative conditional ELBO under the same budget (at the check's seed:
+# 123.3 nats per image on the real MNIST) plus MARGIN nats. benchmarks/ualberta_hw4_training.py
+# (docs/ualberta-hw4.md, "Thresholds"), excess over the reference's, seeds 1-10: the reference -1.9 to
+# +2.3, latent 2 +17.1 to +21.0, hidden 32 +19.0 to +23.2, hidden 128 -15.8 to -14.2, latent 2 and
+# hidden 32 +24.4 to +28.6, batches in order +2.5 to +6.2; a decoder always told class 0 in training
+# +47.6 to +49.9, a trainer that never steps +427. The bar lies 11.4 above the worst valid run.
+MARGIN = 40.0
+
 GENERATED = 50
 """Images generate() draws for each class; the judge reads all 500 with the reference classifier."""
 
@@ -187,10 +193,13 @@ def expected_generation(subject: Subject) -> Outputs:
     return run_generation(subject)
 
 
-# The bar: the share of generated images that the classifier reads as the class asked, at least the
-# reference's share under the same budget (at the check's seed) minus RATE_MARGIN.
-# benchmarks/ualberta_hw4_training.py measured it with the training check's variants: docs/ualberta-hw4.md.
-RATE_MARGIN = 0.25
+# The bar: the share of generated images that the classifier reads as the class asked, at least
+# RATE_FRACTION of the reference's share under the same budget (at the check's seed: 79 % on the real
+# MNIST, so 40 %). benchmarks/ualberta_hw4_training.py (docs/ualberta-hw4.md, "Thresholds"): valid
+# variants under seeds 1-10 reach 63 % to 99 % (the worst, hidden 128: 63 %); a CVAE that never steps,
+# or whose decoder was always told class 0 in training, 9 % to 11 %, chance. The bar lies 23 points
+# below the worst valid run and 28 above the best faulty one.
+RATE_FRACTION = 0.5
 SHOWN = 3
 """Generated images of each class drawn in the report: 5 classes a row, 2 rows."""
 
@@ -209,7 +218,7 @@ def judge_generation(got: Outputs, expected: Outputs, check: Check) -> Verdict:
                               f"{images.shape}.")
     read, per_class = rates(images)
     rate, reference = float(per_class.mean()), float(rates(expected["images"])[1].mean())
-    limit = max(reference - RATE_MARGIN, 0.0)
+    limit = RATE_FRACTION * reference
     table = ", ".join(f"{c}: {r:.0%}" for c, r in enumerate(per_class))
     details = (f"Read as the class asked, by class: {table}.",
                f"The reference's CVAE, trained under the same budget: {reference:.0%}; chance: 10%.")
@@ -241,9 +250,9 @@ PROBLEM = Problem(
     id="q5",
     title="Conditional VAE (CVAE) on MNIST",
     files=("hw4_cvae.py", "hw4_vae.py"),
-    # Handout ../shared/seeds/004_24d4f9546b553845.txt, Question 5 [30 MARKS] (line 156): (c) [15 MARKS]
-    # (line 174): 1. reconstruct 5, 2. celbo 5, 3. train_mnist_cvae 5 (lines 178-180). (a) [8] and (b) [2]
-    # (the derivation, lines 160 and 170) and (d) [5] (line 182) are written, graded by hand.
+    # Handout ../shared/seeds/004_24d4f9546b553845.txt, Question 5 [30 MARKS] (line 94): (c) [15 MARKS]
+    # (line 108): 1. reconstruct 5, 2. celbo 5, 3. train_mnist_cvae 5 (lines 112-114). (a) [8] and (b) [2]
+    # (the derivation, lines 98 and 106) and (d) [5] (line 116) are written, graded by hand.
     parts={"c": 15.0},
     checks=(
         Check(id="q5.reconstruct_cvae.returns_encoding", part="c", points=2,
@@ -260,7 +269,7 @@ PROBLEM = Problem(
               claim="train_mnist_cvae, under a small budget, lowers the negative conditional ELBO on unseen MNIST "
                     "images near the reference's",
               run=run_training, expected=expected_training,
-              judge=q4.judge_training("conditional ELBO", "train_mnist_cvae", TRAIN_HINT)),
+              judge=q4.judge_training("conditional ELBO", "train_mnist_cvae", TRAIN_HINT, MARGIN)),
         Check(id="q5.train_mnist_cvae.generates_the_class_asked", part="c", points=3, timeout=120.0,
               data=(mnist.DATASET,), inputs=(common.TRAINING_SET,),
               claim="the trained CVAE generates digits that the reference classifier reads as the class asked",
