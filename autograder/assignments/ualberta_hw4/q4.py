@@ -453,9 +453,12 @@ def judge_training(noun: str, call: str, hint: str, margin: float):
         if np.isfinite(value) and value <= limit:
             return Verdict.passed(f"{call} trains: negative {noun} {value:.1f} nats per image, at most {limit:.1f} "
                                   f"needed.", details=details)
+        diverged = "" if np.isfinite(value) else ("The trained model's outputs are not finite numbers: training "
+                                                  "diverged. Look for a loss that grows without bound (a wrong sign) "
+                                                  "or a log of 0. ")
         return Verdict.failed(f"After {call} ({common.EPOCHS} epochs of {common.TRAIN_IMAGES} images, batches of "
                               f"{common.BATCH}, lr {common.LR:g}), the negative {noun} is {value:.1f} nats per image; "
-                              f"at most {limit:.1f} is needed.", details=details, hint=hint)
+                              f"at most {limit:.1f} is needed.", details=details, hint=diverged + hint)
     return judge
 
 
