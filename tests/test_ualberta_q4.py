@@ -68,15 +68,17 @@ def _reference_module():
     return namespace
 
 
-def test_the_references_kl_is_torch_distributions_on_the_checks_inputs():
-    mu, logvar = (torch.from_numpy(a) for a in q4.kl_inputs())
+@pytest.mark.parametrize("shape, seed", [(q4.KL_SHAPE, 1), (q4.OTHER_KL_SHAPE, 2)])
+def test_the_references_kl_is_torch_distributions_on_the_checks_inputs(shape, seed):
+    mu, logvar = (torch.from_numpy(a) for a in q4.kl_inputs(shape, seed))
     theirs = torch.distributions.kl_divergence(torch.distributions.Normal(mu, torch.exp(logvar / 2)),
                                                torch.distributions.Normal(0.0, 1.0)).sum(dim=1).mean()
     assert _reference_module()["kl_divergence"](mu, logvar).item() == pytest.approx(theirs.item(), rel=1e-6)
 
 
-def test_the_references_log_likelihood_is_minus_torchs_summed_cross_entropy_on_the_checks_inputs():
-    x_hat, x = (torch.from_numpy(a) for a in q4.bce_inputs())
+@pytest.mark.parametrize("shape, seed", [(q4.BCE_SHAPE, 1), (q4.OTHER_BCE_SHAPE, 2)])
+def test_the_references_log_likelihood_is_minus_torchs_summed_cross_entropy_on_the_checks_inputs(shape, seed):
+    x_hat, x = (torch.from_numpy(a) for a in q4.bce_inputs(shape, seed))
     theirs = -F.binary_cross_entropy(x_hat, x, reduction="sum") / len(x)
     ours = _reference_module()["binary_cross_entropy"](x_hat, x).item()
     assert ours == pytest.approx(theirs.item(), rel=1e-6) and ours < 0
@@ -85,12 +87,12 @@ def test_the_references_log_likelihood_is_minus_torchs_summed_cross_entropy_on_t
 FAULTS: dict[str, Fault] = {
     "kl_with_the_variance_where_the_log_variance_belongs": Fault(
         [("mu ** 2 + torch.exp(logvar) - logvar - 1", "mu ** 2 + torch.exp(logvar) - torch.exp(logvar) - 1")],
-        {"q4.kl_divergence.closed_form"},
+        {"q4.kl_divergence.closed_form", "q4.kl_divergence.other_inputs"},
         ["kl_divergence returned", "uses the variance sigma^2 = exp(logvar) where the log-variance belongs"]),
     "bce_averaged_over_pixels": Fault(
         [("(1 - x) * torch.log(1 - x_hat), dim=1)", "(1 - x) * torch.log(1 - x_hat), dim=1) / x.shape[1]")],
-        {"q4.binary_cross_entropy.log_likelihood", TRAIN},
-        ["It averages over the 28 pixels of each image"]),
+        {"q4.binary_cross_entropy.log_likelihood", "q4.binary_cross_entropy.other_inputs", TRAIN},
+        ["It averages over the 28 pixels of each image"], read="q4.binary_cross_entropy.log_likelihood"),
     "elbo_with_the_wrong_sign": Fault(
         [("return kl_divergence(mu, logvar) - binary_cross_entropy(x_hat, x)",
           "return binary_cross_entropy(x_hat, x) - kl_divergence(mu, logvar)")],
@@ -128,6 +130,18 @@ image (+79 nats over the reference on the real MNIST, +60 allowed). A KL without
 @pytest.mark.parametrize("name", sorted(FAULTS))
 def test_fault_loses_exactly_its_checks(grade_q4, ref, name):
     FAULTS[name].assert_graded(grade_q4(FAULTS[name].apply(ref)), "q4")
+
+
+def test_a_number_written_into_kl_divergence_passes_only_the_visible_check(grade_q4, ref):
+    """The value the visible check's feedback shows, returned whatever the inputs: the hidden check fails,
+    without showing its own expected value. (Training, left without a KL term, fails too.)"""
+    namespace = _reference_module()
+    shown = namespace["kl_divergence"](*(torch.from_numpy(a) for a in q4.kl_inputs())).item()
+    g = grade_q4(ref.replace("    per_instance = 0.5 * torch.sum(mu ** 2", f"    return torch.tensor({shown!r})\n"
+                                                                           "    per_instance = 0.5 * torch.sum(mu ** 2", 1))
+    assert lost_in(g, "q4") == {"q4.kl_divergence.other_inputs", TRAIN}
+    hidden = by_id(g, "q4.kl_divergence.other_inputs")
+    assert "(hidden)" in hidden.feedback.summary
 
 
 def test_the_judge_computes_the_negative_elbo_of_a_known_model():

@@ -21,7 +21,7 @@ import numpy as np
 from autograder.assignments.ualberta_hw4 import common
 from autograder.compare import Tolerance, compare_arrays
 from autograder.data import mnist
-from autograder.model import Check, Outputs, Problem, Verdict
+from autograder.model import Check, Outputs, Problem, Verdict, Visibility
 from autograder.student import Subject, SubmissionError, to_array
 
 MODULE = common.VAE_MODULE
@@ -217,29 +217,40 @@ def judge_gradients(got: Outputs, expected: Outputs, check: Check) -> Verdict:
 KL_SHAPE = (10, 3)
 BCE_SHAPE = (32, 28)
 """The notebook's fixed inputs had these sizes (2 x 10 and 28 x 32, one instance a column)."""
+OTHER_KL_SHAPE, OTHER_BCE_SHAPE = (7, 5), (9, 20)
+"""The hidden checks' inputs (seed 2): other values and sizes, so that a number written into the code
+from the visible check's feedback does not pass them."""
 
 
-def kl_inputs() -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(1)
-    return rng.normal(0, 1, KL_SHAPE).astype(np.float32), rng.normal(0, 1, KL_SHAPE).astype(np.float32)
+def kl_inputs(shape: tuple[int, int] = KL_SHAPE, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.normal(0, 1, shape).astype(np.float32), rng.normal(0, 1, shape).astype(np.float32)
 
 
-def bce_inputs() -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(1)
-    x = (rng.random(BCE_SHAPE) < 0.5).astype(np.float32)
-    return rng.uniform(0.02, 0.98, BCE_SHAPE).astype(np.float32), x
+def bce_inputs(shape: tuple[int, int] = BCE_SHAPE, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = (rng.random(shape) < 0.5).astype(np.float32)
+    return rng.uniform(0.02, 0.98, shape).astype(np.float32), x
 
 
-def run_kl(subject: Subject) -> Outputs:
-    import torch
+def run_kl(shape: tuple[int, int], seed: int):
+    def run(subject: Subject) -> Outputs:
+        import torch
 
-    mu, logvar = (torch.from_numpy(a) for a in kl_inputs())
-    return {"kl": to_array(subject.call(MODULE, "kl_divergence", mu, logvar), "kl_divergence(mu, logvar)")}
+        mu, logvar = (torch.from_numpy(a) for a in kl_inputs(shape, seed))
+        return {"kl": to_array(subject.call(MODULE, "kl_divergence", mu, logvar), "kl_divergence(mu, logvar)")}
+    return run
 
 
-def judge_kl(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_kl(shape: tuple[int, int], seed: int):
+    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+        return _judge_kl(got, expected, shape, seed)
+    return judge
+
+
+def _judge_kl(got: Outputs, expected: Outputs, shape: tuple[int, int], seed: int) -> Verdict:
     value, right = got["kl"].reshape(-1), float(expected["kl"])
-    n, k = KL_SHAPE
+    n, k = shape
     rule = "0.5 * sum_j (mu_j^2 + sigma_j^2 - log sigma_j^2 - 1) per instance, averaged over the batch"
     if value.size != 1:
         return Verdict.failed(f"kl_divergence returned {value.size} values for a batch of {n}; it should return one "
@@ -248,7 +259,7 @@ def judge_kl(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     value = float(value[0])
     if np.isfinite(value) and abs(value - right) <= 1e-5 + 1e-4 * abs(right):
         return Verdict.passed(f"kl_divergence gives {rule}.")
-    mu, logvar = (a.astype(np.float64) for a in kl_inputs())
+    mu, logvar = (a.astype(np.float64) for a in kl_inputs(shape, seed))
     ratios = {n: f"It sums over the batch: average the {n} instances' divergences instead.",
               2: "It is twice the divergence: the formula has a factor 1/2.",
               1 / k: f"It averages over the {k} latent dimensions: sum over them, then average over the batch.",
@@ -264,17 +275,25 @@ def judge_kl(got: Outputs, expected: Outputs, check: Check) -> Verdict:
                           hint=hint or f"Compute {rule}, with sigma^2 = exp(logvar) and log sigma^2 = logvar.")
 
 
-def run_bce(subject: Subject) -> Outputs:
-    import torch
+def run_bce(shape: tuple[int, int], seed: int):
+    def run(subject: Subject) -> Outputs:
+        import torch
 
-    x_hat, x = (torch.from_numpy(a) for a in bce_inputs())
-    return {"log-likelihood": to_array(subject.call(MODULE, "binary_cross_entropy", x_hat, x),
-                                       "binary_cross_entropy(x_hat, x)")}
+        x_hat, x = (torch.from_numpy(a) for a in bce_inputs(shape, seed))
+        return {"log-likelihood": to_array(subject.call(MODULE, "binary_cross_entropy", x_hat, x),
+                                           "binary_cross_entropy(x_hat, x)")}
+    return run
 
 
-def judge_bce(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_bce(shape: tuple[int, int]):
+    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+        return _judge_bce(got, expected, shape)
+    return judge
+
+
+def _judge_bce(got: Outputs, expected: Outputs, shape: tuple[int, int]) -> Verdict:
     value, right = got["log-likelihood"].reshape(-1), float(expected["log-likelihood"])
-    n, d = BCE_SHAPE
+    n, d = shape
     rule = "sum_j x_j log x_hat_j + (1 - x_j) log(1 - x_hat_j) per instance, averaged over the batch"
     if value.size != 1:
         return Verdict.failed(f"binary_cross_entropy returned {value.size} values for a batch of {n}; it should return "
@@ -484,12 +503,18 @@ PROBLEM = Problem(
         Check(id="q4.reconstruct.gradients_reach_mu_and_logvar", part="1", points=2,
               claim="gradients of x_hat reach the encoder's mu and logvar through h (the reparameterisation)",
               run=run_gradients, judge=judge_gradients),
-        Check(id="q4.kl_divergence.closed_form", part="2", points=4,
+        Check(id="q4.kl_divergence.closed_form", part="2", points=3,
               claim="kl_divergence is KL(N(mu, exp(logvar)) || N(0, I)) summed over the latent, averaged over the batch",
-              run=run_kl, judge=judge_kl),
-        Check(id="q4.binary_cross_entropy.log_likelihood", part="2", points=4,
+              run=run_kl(KL_SHAPE, 1), judge=judge_kl(KL_SHAPE, 1)),
+        Check(id="q4.kl_divergence.other_inputs", part="2", points=1, visibility=Visibility.hidden,
+              claim="kl_divergence gives the divergence on other inputs, of another size",
+              run=run_kl(OTHER_KL_SHAPE, 2), judge=judge_kl(OTHER_KL_SHAPE, 2)),
+        Check(id="q4.binary_cross_entropy.log_likelihood", part="2", points=3,
               claim="binary_cross_entropy is the Bernoulli log-likelihood summed over pixels, averaged over the batch",
-              run=run_bce, judge=judge_bce),
+              run=run_bce(BCE_SHAPE, 1), judge=judge_bce(BCE_SHAPE)),
+        Check(id="q4.binary_cross_entropy.other_inputs", part="2", points=1, visibility=Visibility.hidden,
+              claim="binary_cross_entropy gives the log-likelihood on other inputs, of another size",
+              run=run_bce(OTHER_BCE_SHAPE, 2), judge=judge_bce(OTHER_BCE_SHAPE)),
         Check(id="q4.elbo.kl_minus_log_likelihood", part="2", points=2,
               claim="elbo returns the loss to minimise: kl_divergence - binary_cross_entropy, one number",
               run=run_elbo, judge=judge_elbo),
