@@ -63,7 +63,8 @@ FAULTS: dict[str, Fault] = {
     "encoder_ignores_the_class": Fault(
         [("mu, logvar = cvae.encoder.encode(append_class(x, y))",
           "mu, logvar = cvae.encoder.encode(append_class(x, 0 * y))")],
-        {"q5.reconstruct_cvae.returns_encoding", CONDITIONS}, ["reconstruct_cvae's encoder ignores the class", "Encode append_class(x, y), not x"]),
+        {"q5.reconstruct_cvae.returns_encoding", CONDITIONS},
+        ["reconstruct_cvae's encoder ignores the class", "Encode append_class(x, y), not x"]),
     "class_not_appended_to_x": Fault(
         [("mu, logvar = cvae.encoder.encode(append_class(x, y))", "mu, logvar = cvae.encoder.encode(x)")],
         {"q5.reconstruct_cvae.returns_encoding", CONDITIONS, "q5.celbo.kl_minus_log_likelihood", TRAIN, GENERATES},

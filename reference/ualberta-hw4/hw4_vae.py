@@ -1,6 +1,7 @@
 """Question 4: a variational autoencoder (VAE) on binarised MNIST (reference solution).
 
-A Python port of the Julia (Pluto) notebook of CMPUT homework 4: same functions, same meaning.
+A Python port of the Julia (Pluto) notebook of the University of Alberta's homework 4: same functions,
+same meaning.
 Unlike the notebook (one instance per column), a batch here holds one instance per ROW:
 x is (batch, features), mu and logvar are (batch, latent).
 
@@ -71,7 +72,7 @@ def binary_cross_entropy(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 def elbo(vae: VAE, x: torch.Tensor) -> torch.Tensor:
-    """The loss to minimise, the negative ELBO per instance: kl_divergence - binary_cross_entropy."""
+    """The loss to minimise, the negative ELBO averaged over the batch: kl_divergence - binary_cross_entropy."""
     mu, logvar, x_hat = reconstruct(vae, x)
     return kl_divergence(mu, logvar) - binary_cross_entropy(x_hat, x)
 

@@ -82,8 +82,9 @@ def build_vae(subject: Subject, w: dict[str, np.ndarray], decoder=None, extra_in
 
 def _triple(returned, what: str):
     if not isinstance(returned, tuple | list) or len(returned) != 3:
+        length = f" of length {len(returned)}" if isinstance(returned, tuple | list) else ""
         raise SubmissionError(f"{what} should return the tuple (mu, logvar, x_hat), but it returned "
-                              f"{type(returned).__name__}" + (f" of length {len(returned)}" if isinstance(returned, tuple | list) else "") + ".")
+                              f"{type(returned).__name__}{length}.")
     return returned
 
 
