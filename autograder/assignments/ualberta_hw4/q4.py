@@ -234,12 +234,18 @@ def bce_inputs(shape: tuple[int, int] = BCE_SHAPE, seed: int = 1) -> tuple[np.nd
     return rng.uniform(0.02, 0.98, shape).astype(np.float32), x
 
 
+def _number(value, what: str) -> float | np.ndarray:
+    """One number as a float (what a scalar loss should be), anything else as the array it is."""
+    array = to_array(value, what)
+    return float(array.reshape(-1)[0]) if array.size == 1 else array
+
+
 def run_kl(shape: tuple[int, int], seed: int):
     def run(subject: Subject) -> Outputs:
         import torch
 
         mu, logvar = (torch.from_numpy(a) for a in kl_inputs(shape, seed))
-        return {"kl": to_array(subject.call(MODULE, "kl_divergence", mu, logvar), "kl_divergence(mu, logvar)")}
+        return {"kl": _number(subject.call(MODULE, "kl_divergence", mu, logvar), "kl_divergence(mu, logvar)")}
     return run
 
 
@@ -250,7 +256,7 @@ def judge_kl(shape: tuple[int, int], seed: int):
 
 
 def _judge_kl(got: Outputs, expected: Outputs, shape: tuple[int, int], seed: int) -> Verdict:
-    value, right = got["kl"].reshape(-1), float(expected["kl"])
+    value, right = np.asarray(got["kl"], dtype=np.float64).reshape(-1), float(expected["kl"])
     n, k = shape
     rule = "0.5 * sum_j (mu_j^2 + sigma_j^2 - log sigma_j^2 - 1) per instance, averaged over the batch"
     if value.size != 1:
@@ -281,8 +287,8 @@ def run_bce(shape: tuple[int, int], seed: int):
         import torch
 
         x_hat, x = (torch.from_numpy(a) for a in bce_inputs(shape, seed))
-        return {"log-likelihood": to_array(subject.call(MODULE, "binary_cross_entropy", x_hat, x),
-                                           "binary_cross_entropy(x_hat, x)")}
+        return {"log-likelihood": _number(subject.call(MODULE, "binary_cross_entropy", x_hat, x),
+                                          "binary_cross_entropy(x_hat, x)")}
     return run
 
 
@@ -293,7 +299,7 @@ def judge_bce(shape: tuple[int, int]):
 
 
 def _judge_bce(got: Outputs, expected: Outputs, shape: tuple[int, int]) -> Verdict:
-    value, right = got["log-likelihood"].reshape(-1), float(expected["log-likelihood"])
+    value, right = np.asarray(got["log-likelihood"], dtype=np.float64).reshape(-1), float(expected["log-likelihood"])
     n, d = shape
     rule = "sum_j x_j log x_hat_j + (1 - x_j) log(1 - x_hat_j) per instance, averaged over the batch"
     if value.size != 1:
