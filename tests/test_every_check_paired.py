@@ -26,7 +26,8 @@ GOLDEN = Path(__file__).parent / "golden_grades.json"
 TEST_MODULE = {"umn-csci5527-hw3": "test_{problem}", "uw-cse446-hw4": "test_uw_{problem}",
                "fa24-dl-hw5": "test_fa24_hw5_{problem}",
                "fa24-dl-final": "test_fa24_final_{problem}",
-               "fa24-dl-hw7": "test_fa24_hw7_{problem}"}
+               "fa24-dl-hw7": "test_fa24_hw7_{problem}",
+               "ualberta-hw4": "test_ualberta_{problem}"}
 PROBLEMS = [(aid, p.id) for aid in assignment_ids() for p in load_assignment(aid).problems]
 
 

@@ -29,6 +29,9 @@ HANDOUT: dict[str, dict[str, float]] = {
     # ../shared/seeds/003_e3b0b6e208b34aec.txt, Homework 7 (line 264) gives no points: the autograder's own
     # split, 15 a question (Q1 line 272, Q2 line 307), 10 of them for the code it grades.
     "fa24-dl-hw7": {"q1": 15, "q2": 15},
+    # ../shared/seeds/004_24d4f9546b553845.txt: "Question 4. [25 MARKS]" (line 86), "Question 5. [30 MARKS]"
+    # (line 94). Questions 1-3 (45 marks) are written and have no code: not here.
+    "ualberta-hw4": {"q4": 25, "q5": 30},
 }
 
 BY_HAND: dict[str, dict[str, dict[str, float]]] = {
@@ -45,6 +48,8 @@ BY_HAND: dict[str, dict[str, dict[str, float]]] = {
     # Written: Q1 (a) the update's derivation, (c) another initialisation and its results (the discussion
     # of (b) goes with (c)); Q2 (a) the block sketch, (c) suggested modifications and their results.
     "fa24-dl-hw7": {"q1": {"a": 3, "c": 2}, "q2": {"a": 2, "c": 3}},
+    # Q5 (a) [8] and (b) [2], the CELBO's derivation, and (d) [5], which digits are hardest to generate.
+    "ualberta-hw4": {"q5": {"a": 8, "b": 2, "d": 5}},
 }
 
 TOTAL: dict[str, float] = {
@@ -57,6 +62,8 @@ TOTAL: dict[str, float] = {
     # ("same total point value", line 12), B1 for 546 students only. Here: every problem's points added.
     "uw-cse446-hw4": 285,
     "fa24-dl-hw7": 30,  # the autograder's split: the handout gives no points
+    # "Total marks: 100" (line 6), of which Q4 and Q5 (55) have code; Q1-Q3 (45) are written only.
+    "ualberta-hw4": 55,
 }
 
 

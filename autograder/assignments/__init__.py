@@ -16,6 +16,7 @@ _PACKAGES = {
     "fa24-dl-hw7": "autograder.assignments.fa24_dl_hw7",
     "umn-csci5527-hw3": "autograder.assignments.umn_csci5527_hw3",
     "uw-cse446-hw4": "autograder.assignments.uw_cse446_hw4",
+    "ualberta-hw4": "autograder.assignments.ualberta_hw4",
 }
 
 
