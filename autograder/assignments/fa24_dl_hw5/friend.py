@@ -11,7 +11,8 @@ in {0, 1} ("we are targeting binary outputs"). So this project takes for it:
 with the three hidden units three half-planes and the output their AND (U* = [1, 1, 1],
 c* = -2.5): f = 1 inside the triangle with corners (-0.8, -0.6), (0.8, -0.6) and (0, 0.8), 0
 outside. The 1,000 inputs are drawn uniformly from the square [-1, 1]^2 by
-`np.random.default_rng(FRIEND_SEED)`; about 28% of them fall inside the triangle.
+`np.random.default_rng(FRIEND_SEED)`; the triangle covers 28% of the square, and 300 of these
+1,000 points (30%) fall inside it.
 
 Trusted code of the grader, shipped to students as their data (it is the handout's data, not an
 answer): `X, Y = friend_dataset()` gives X of shape (2, 1000), one point per column, and Y of
