@@ -137,3 +137,19 @@ def test_pictures_are_drawn_from_the_page_itself_enlarged_and_sharp(browser, gra
     assert_everything_shows(page)
     assert page.evaluate("window.pwned") is None
     assert page.locator("figure").nth(1).inner_text().count(HOSTILE) == 1
+
+
+def test_the_widest_picture_scrolls_inside_its_figure_not_the_page(browser, grades, tmp_path):
+    """16 tiles a row (the most a grid holds), each a digit drawn at twice its size: the grid scrolls in
+    its figure, and the check's points stay on the page."""
+    wide = figures.image_grid("Wide", [("row", np.linspace(0, 1, 16 * 28 * 28).reshape(16, 28, 28))], shape=(28, 28),
+                              captions={0: [f"{i}: read {i}" for i in range(16)]})
+    check = grades["ada"].problems[0].checks[0]
+    shown = check.model_copy(update={"feedback": check.feedback.model_copy(update={"figures": wide})})
+    problem = grades["ada"].problems[0].model_copy(update={"checks": [shown, *grades["ada"].problems[0].checks[1:]]})
+    page, _ = load(browser, render_html(grades["ada"].model_copy(update={"problems": [problem]})), tmp_path)
+    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
+    figure = page.eval_on_selector("figure", "f => [f.scrollWidth, f.clientWidth]")
+    assert figure[0] > figure[1]  # the grid is wider than its figure, which scrolls
+    points = page.locator(f"tr[data-check='{check.id}'] td").last.bounding_box()
+    assert points["x"] + points["width"] <= WIDTH

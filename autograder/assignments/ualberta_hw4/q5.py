@@ -236,13 +236,13 @@ def judge_generation(got: Outputs, expected: Outputs, check: Check) -> Verdict:
 
 
 def grid(images: np.ndarray, read: np.ndarray):
+    """One column per class asked (0 to 9), one row per sample: ten tiles wide, as the report's column is."""
     rows = []
-    for first in (0, 5):
-        picked = [c * GENERATED + i for c in range(first, first + 5) for i in range(SHOWN)]
-        rows.append((f"asked {first}-{first + 4}", images[picked],
-                     [f"{c // GENERATED}: read {read[c]}" for c in picked]))
-    return figures.image_grid(f"Digits your CVAE generates, {SHOWN} of each class, and what the reference classifier "
-                              f"reads", [(label, tiles) for label, tiles, _ in rows], shape=(28, 28),
+    for i in range(SHOWN):
+        picked = [c * GENERATED + i for c in range(C)]
+        rows.append((f"sample {i + 1}", images[picked], [f"{c // GENERATED}: read {read[c]}" for c in picked]))
+    return figures.image_grid(f"Digits your CVAE generates for the classes 0 to 9 (columns), and what the reference "
+                              f"classifier reads", [(label, tiles) for label, tiles, _ in rows], shape=(28, 28),
                               captions={i: captions for i, (_, _, captions) in enumerate(rows)})
 
 
