@@ -147,3 +147,10 @@ def test_in_the_sandbox_the_diverging_run_passes_and_an_overflow_prints_nothing(
     check = by_id(g, LOG_SCALE)
     assert check.outcome.value == "failed" and "are inf or nan" in check.feedback.summary
     assert "RuntimeWarning" not in check.student_output
+
+
+def test_the_run_from_w0_is_not_said_to_start_at_zero(grade_q1, reference):
+    """The w0 run's message names the start it was given, not (0, 0)."""
+    g = grade_q1({FILE: FAULTS["gradient_of_a_wrong_R"].apply(reference)})
+    hint = by_id(g, "q1.gradient_descent.from_w0").feedback.hint
+    assert "w0 = (0, 0)" not in hint and "np.zeros(2) when w0 is None" in hint

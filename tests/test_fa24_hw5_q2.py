@@ -205,3 +205,9 @@ def test_the_friends_data_is_the_documented_network():
 def test_the_mse_threshold_is_the_documented_one():
     """docs/fa24-dl-hw5.md and the check's docstring quote these numbers: change them together."""
     assert (q2.FALL_EPOCHS, q2.FALL_RATIO, q2.FALL_SEED) == (20, 0.85, 1)
+
+
+def test_a_wrong_forward_is_named_in_backwards_message(grade_q2, reference):
+    """backward builds on the student's forward: when forward is wrong, backward's message says to fix it first."""
+    g = grade_q2({FILE: FAULTS["forward_without_c"].apply(reference)})
+    assert "if q2.forward.values fails, fix forward first" in by_id(g, BACKWARD).feedback.hint

@@ -192,7 +192,7 @@ def _judge_distances(what: str, got: np.ndarray, expected: np.ndarray, log_scale
                           f"gradient descent's" + (" (compared on a log scale)." if log_scale else "."),
                           details=tuple(comparison.lines()), arrays=(comparison.report,),
                           hint=hint or comparison.hint or "Check the update w <- w - eta * grad_R(w) from "
-                                       "w0 = (0, 0), and that the distance is to optimum().",
+                                       "w0 (np.zeros(2) when w0 is None), and that the distance is to optimum().",
                           figures=picture)
 
 

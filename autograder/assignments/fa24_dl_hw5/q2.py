@@ -246,7 +246,8 @@ def judge_backward(got: Outputs, expected: Outputs, check: Check) -> Verdict:
         or verdict.feedback.hint or (
         "Go backward one step at a time: grad_f l = 2 (f - y), delta_f = grad_f l * phi'(v_f), "
         "delta_z = (U^T delta_f) * phi'(v_z); then grad_U = delta_f z^T, grad_c = delta_f, "
-        "grad_W = delta_z x^T, grad_b = delta_z.")
+        "grad_W = delta_z x^T, grad_b = delta_z (if q2.forward.values fails, fix forward first: backward's values "
+        "come from it).")
     return Verdict(fraction=verdict.fraction, feedback=verdict.feedback.model_copy(update={"hint": hint}))
 
 
