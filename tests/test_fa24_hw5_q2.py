@@ -11,7 +11,7 @@ import pytest
 
 from autograder.assignments.fa24_dl_hw5 import friend, q2
 from autograder.config import REPO_ROOT
-from conftest import Fault, by_id, outcomes, reference_text
+from conftest import Fault, by_id, mutate, outcomes, reference_text
 
 AID = "fa24-dl-hw5"
 FILE = "hw5_q2.py"
@@ -211,3 +211,13 @@ def test_a_wrong_forward_is_named_in_backwards_message(grade_q2, reference):
     """backward builds on the student's forward: when forward is wrong, backward's message says to fix it first."""
     g = grade_q2({FILE: FAULTS["forward_without_c"].apply(reference)})
     assert "if q2.forward.values fails, fix forward first" in by_id(g, BACKWARD).feedback.hint
+
+
+def test_an_mse_per_epoch_as_a_column_scores_full_marks(grade_q2, reference):
+    """An MSE saved per epoch as mean(..., axis=1), a (1,) array, stacks to (epochs, 1): the same numbers,
+    read as the same answer by both MSE checks."""
+    text = mutate(reference, "        mse[epoch] = np.mean((predict(X, W, b, U, c) - Y) ** 2)\n",
+                  "        mse[epoch] = np.mean((predict(X, W, b, U, c) - Y) ** 2, axis=1)\n")
+    text = mutate(text, "    mse = np.zeros(epochs)\n", "    mse = np.zeros((epochs, 1))\n")
+    g = grade_q2({FILE: text})
+    assert g.score == g.max_score == 8.0, {c.id: c.feedback.summary for c in g.checks if c.outcome.value != "passed"}

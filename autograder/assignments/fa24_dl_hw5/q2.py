@@ -402,7 +402,7 @@ def judge_mse(got: Outputs, expected: Outputs, check: Check) -> Verdict:
 def run_mse_falls(subject: Subject) -> Outputs:
     _, mse = _train(subject, f"train_sgd(X, Y, epochs={FALL_EPOCHS}, seed={FALL_SEED})",
                     epochs=FALL_EPOCHS, seed=FALL_SEED)
-    return {"mse": mse}
+    return {"mse": mse.ravel() if mse.size == FALL_EPOCHS else mse}  # a column of MSEs is the same answer
 
 
 def judge_mse_falls(got: Outputs, _expected: Outputs, check: Check) -> Verdict:
