@@ -56,7 +56,8 @@ FAULTS = {  # each mistake, the checks it loses, and what their messages must sa
         {"q1.lloyd.handout_centers", "q1.lloyd.other_points"}, ["Your centers are the initial ones"]),
     "farthest_center": Fault(  # on Q1's points it swings between two states, ending at the right one after 100
         [("new = distances.argmin(axis=1)", "new = distances.argmax(axis=1)")],
-        {"q1.lloyd.handout_assignments", "q1.lloyd.other_points"}, ["n_iter is 100, not 2"]),
+        {"q1.lloyd.handout_assignments", "q1.lloyd.other_points"}, ["n_iter is 100, not 2", "without converging",
+                                                                     "not the argmax"]),
 }
 
 

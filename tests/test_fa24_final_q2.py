@@ -65,7 +65,8 @@ FAULTS = {  # each mistake, the checks it loses, and what their messages must sa
         {UNROUNDED_CHECK}, ["the winner's new weights are not w_i + eta * y~ * (x - w_i)"]),
     "output_factor_left_out": Fault(
         [("eta * y * (x - weights[winner])", "eta * (x - weights[winner])")],
-        ALL, ["the winner moved by eta (x - w), without the factor y~"]),
+        ALL, ["the winner moved by eta (x - w), without the factor y~",
+              "without the factor y~, its move eta (x - w) rounds back to where it was"]),  # the hidden check's step
     "nearest_unit_wins": Fault(
         [("winner = int(np.argmax(outputs))", "winner = int(np.argmin(((weights - x) ** 2).sum(axis=1)))")],
         ALL, ["but it is not the winner", "largest output w_i^T x (not the nearest one)"], read=HANDOUT_CHECK),

@@ -75,6 +75,11 @@ FAULTS = {  # each mistake, the checks it loses, and what their messages must sa
     "distances_in_float32": Fault(  # 1.99^500 does not fit in float32: inf from step 128, at eta = 0.1 only
         [("distances = np.zeros(iters)", "distances = np.zeros(iters, dtype=np.float32)")],
         {LOG_SCALE}, ["distances are inf or nan, the first after step", "your iterates overflowed", "float64"]),
+    "iterates_in_float32": Fault(  # valid at eta = 0.02 and 0.05 (float32's precision is accepted); 0.1 overflows
+        [("w = np.zeros(2) if w0 is None else np.array(w0, dtype=float)",
+          "w = np.zeros(2, dtype=np.float32) if w0 is None else np.array(w0, dtype=np.float32)"),
+         ("        w = w - eta * grad_R(w)\n", "        w = (w - eta * grad_R(w)).astype(np.float32)\n")],
+        {LOG_SCALE}, ["your iterates overflowed", "Keep w in float64"]),
     "w0_ignored": Fault(
         [("w = np.zeros(2) if w0 is None else np.array(w0, dtype=float)", "w = np.zeros(2)")],
         {"q1.gradient_descent.from_w0"}, ["w0 is ignored"]),
@@ -142,3 +147,10 @@ def test_in_the_sandbox_the_diverging_run_passes_and_an_overflow_prints_nothing(
     check = by_id(g, LOG_SCALE)
     assert check.outcome.value == "failed" and "are inf or nan" in check.feedback.summary
     assert "RuntimeWarning" not in check.student_output
+
+
+def test_the_run_from_w0_is_not_said_to_start_at_zero(grade_q1, reference):
+    """The w0 run's message names the start it was given, not (0, 0)."""
+    g = grade_q1({FILE: FAULTS["gradient_of_a_wrong_R"].apply(reference)})
+    hint = by_id(g, "q1.gradient_descent.from_w0").feedback.hint
+    assert "w0 = (0, 0)" not in hint and "np.zeros(2) when w0 is None" in hint

@@ -11,7 +11,7 @@ import pytest
 
 from autograder.assignments.fa24_dl_hw5 import friend, q2
 from autograder.config import REPO_ROOT
-from conftest import Fault, by_id, outcomes, reference_text
+from conftest import Fault, by_id, mutate, outcomes, reference_text
 
 AID = "fa24-dl-hw5"
 FILE = "hw5_q2.py"
@@ -130,6 +130,66 @@ def test_flat_vectors_are_the_same_answer(grade_q2, reference):
     assert by_id(grade_q2({FILE: text}), "q2.forward.values").outcome.value == "passed"
 
 
+FLAT_TRAINING = """
+import numpy as np
+
+
+def phi(v, a=5):
+    return 1 / (1 + np.exp(-a * v))
+
+
+def phi_prime(v, a=5):
+    return a * phi(v, a) * (1 - phi(v, a))
+
+
+def forward(x, W, b, U, c):
+    v_z = np.dot(W, x) + b
+    z = phi(v_z)
+    v_f = np.dot(U, z) + c
+    return v_z, z, v_f, phi(v_f)
+
+
+def backward(x, y, W, b, U, c):
+    v_z, z, v_f, f = forward(x, W, b, U, c)
+    delta_f = -2 * (y - f) * phi_prime(v_f)
+    delta_z = np.dot(np.transpose(U), delta_f) * phi_prime(v_z)
+    return {"grad_W": np.dot(delta_z, np.transpose(x)), "grad_b": delta_z,
+            "grad_U": np.dot(delta_f, np.transpose(z)), "grad_c": delta_f}
+
+
+def train_sgd(X, Y, k=3, eta=0.01, epochs=100, sigma=0.1, seed=0):
+    np.random.seed(seed)
+    d, N = X.shape
+    W = np.random.randn(k, d) * sigma
+    b = np.random.randn(k) * sigma
+    U = np.random.randn(k) * sigma
+    c = np.random.randn() * sigma
+    risk = np.zeros(epochs)
+    for epoch in range(epochs):
+        for i in range(N):
+            x, y = X[:, i], Y[0, i]
+            z = phi(W @ x + b)
+            f = phi(U @ z + c)
+            delta_f = 2 * (f - y) * phi_prime(U @ z + c)
+            delta_z = U * delta_f * phi_prime(W @ x + b)
+            W = W - eta * np.outer(delta_z, x)
+            b = b - eta * delta_z
+            U = U - eta * delta_f * z
+            c = c - eta * delta_f
+        risk[epoch] = np.sum((Y - phi(U @ phi(W @ X + b[:, None]) + c)) ** 2) / N
+    return {"W": W, "b": b, "U": U, "c": c}, risk
+"""
+"""A valid student's file: SGD on flat vectors (b and U of shape (k,), c a number, the points X[:, i]),
+with the handout's np.random.seed and randn."""
+
+
+def test_training_on_flat_vectors_scores_full_marks(grade_q2):
+    """b (k,), U (k,) and c a number are the handout's b (k, 1), U (1, k), c (1, 1) drawn flat: every
+    check reads them as the same answer, the initialisation's shapes included."""
+    g = grade_q2({FILE: FLAT_TRAINING})
+    assert g.score == g.max_score == 8.0, {c.id: c.feedback.summary for c in g.checks if c.outcome.value != "passed"}
+
+
 def test_the_friends_data_is_the_documented_network():
     """1,000 points in [-1, 1]^2, one per column, labelled 1 inside the triangle and 0 outside, the
     same at every call."""
@@ -145,3 +205,19 @@ def test_the_friends_data_is_the_documented_network():
 def test_the_mse_threshold_is_the_documented_one():
     """docs/fa24-dl-hw5.md and the check's docstring quote these numbers: change them together."""
     assert (q2.FALL_EPOCHS, q2.FALL_RATIO, q2.FALL_SEED) == (20, 0.85, 1)
+
+
+def test_a_wrong_forward_is_named_in_backwards_message(grade_q2, reference):
+    """backward builds on the student's forward: when forward is wrong, backward's message says to fix it first."""
+    g = grade_q2({FILE: FAULTS["forward_without_c"].apply(reference)})
+    assert "if q2.forward.values fails, fix forward first" in by_id(g, BACKWARD).feedback.hint
+
+
+def test_an_mse_per_epoch_as_a_column_scores_full_marks(grade_q2, reference):
+    """An MSE saved per epoch as mean(..., axis=1), a (1,) array, stacks to (epochs, 1): the same numbers,
+    read as the same answer by both MSE checks."""
+    text = mutate(reference, "        mse[epoch] = np.mean((predict(X, W, b, U, c) - Y) ** 2)\n",
+                  "        mse[epoch] = np.mean((predict(X, W, b, U, c) - Y) ** 2, axis=1)\n")
+    text = mutate(text, "    mse = np.zeros(epochs)\n", "    mse = np.zeros((epochs, 1))\n")
+    g = grade_q2({FILE: text})
+    assert g.score == g.max_score == 8.0, {c.id: c.feedback.summary for c in g.checks if c.outcome.value != "passed"}

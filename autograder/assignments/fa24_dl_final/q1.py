@@ -20,6 +20,8 @@ from autograder.model import Check, Outputs, Problem, Verdict, Visibility
 from autograder.student import Subject, to_array
 
 HANDOUT_POINTS = np.array([[-0.01, 1.0], [1.0, 1.0], [0.01, -1.0], [-1.0, -1.0]])
+MAX_ITER = 100
+"""lloyd's default max_iter, which the checks use: an n_iter of 100 is a run that never converged."""
 HANDOUT_START = (1, 2)
 """The second and third points are the initial centers."""
 CLOSE = Tolerance(atol=1e-9, rtol=1e-9)
@@ -107,6 +109,13 @@ def judge_handout_assignments(got: Outputs, expected: Outputs, check: Check) -> 
             "center 1.", details=tuple(comparison.lines()), arrays=(comparison.report,),
             hint="assignments[n] is the index (0 or 1) of the center nearest to points[n] at the end.")
     n_iter = got["n_iter"]
+    if n_iter.shape == () and n_iter == MAX_ITER:
+        return Verdict.failed(
+            f"lloyd's assignments are right, but n_iter is {n_iter.tolist()}, not {int(expected['n_iter'])}: it ran "
+            f"to max_iter = {MAX_ITER} without converging.",
+            hint="Your loop never found an assignment step that changed nothing: the cells keep changing (each point "
+                 "goes to its nearest center, the argmin of the distances, not the argmax) or the stop test never "
+                 "compares the new assignment with the previous one.")
     if n_iter.shape != () or n_iter != expected["n_iter"]:
         return Verdict.failed(
             f"lloyd's assignments are right, but n_iter is {n_iter.tolist()}, not {int(expected['n_iter'])}.",

@@ -201,11 +201,18 @@ def _departure(case: Case, step: int, before: np.ndarray, got: np.ndarray) -> tu
                 if _same(got, after):
                     return (f"unit {i + 1} moved to w_i + eta * y~ * (x - w_i) rounded {name}, not to the nearest integer",
                             "Round to the nearest integer (np.round): only an exact half may go either way.")
+    without_output = any(_same(got, s.weights)
+                         for s in allowed_steps(before, x, case.eta, case.round_weights, with_output=False))
     if not moved and any(not np.allclose(s.weights, before) for s in
                          allowed_steps(before, x, case.eta, case.round_weights)):
+        if without_output:  # eta (x - w) alone rounds back to w here: the missing y~ is what kept it still
+            return (f"no unit moved, but the winner unit {winners[0] + 1} should ({scores}): without the factor y~, "
+                    f"its move eta (x - w) rounds back to where it was",
+                    "The handout's rule is w_i <- w_i + eta * y~ * (x - w_i): multiply by the winner's output "
+                    "y~ = w_i^T x.")
         return (f"no unit moved, but the winner unit {winners[0] + 1} should ({scores})",
                 "Move the winner: w_i <- w_i + eta * y~ * (x - w_i), with y~ = w_i^T x.")
-    if any(_same(got, s.weights) for s in allowed_steps(before, x, case.eta, case.round_weights, with_output=False)):
+    if without_output:
         return ("the winner moved by eta (x - w), without the factor y~",
                 "The handout's rule is w_i <- w_i + eta * y~ * (x - w_i): multiply by the winner's output y~ = w_i^T x.")
     return ("the winner's new weights are not w_i + eta * y~ * (x - w_i)" +

@@ -50,6 +50,8 @@ INIT_MEAN = 0.03
 """Initialisation at k = 50, d = 2: 201 draws of N(0, 0.1^2). Their sample standard deviation has a
 spread of 0.1 / sqrt(2 * 201) = 0.005 and their mean one of 0.1 / sqrt(201) = 0.007: the bounds are 4
 spreads away, so that any random generator passes (a wrong sigma of 1 or 0.01 is far outside)."""
+INIT_SHAPES = {"W": (INIT_K, 2), "b": (INIT_K, 1), "U": (1, INIT_K), "c": (1, 1)}
+"""The handout's shapes at d = 2; a vector drawn flat ((k,) for b, a number for c) is read as the same answer."""
 
 EPOCH_ETA = 0.05
 """The SGD value checks start from sigma = 0 (all weights 0, whatever generator a student draws with),
@@ -244,7 +246,8 @@ def judge_backward(got: Outputs, expected: Outputs, check: Check) -> Verdict:
         or verdict.feedback.hint or (
         "Go backward one step at a time: grad_f l = 2 (f - y), delta_f = grad_f l * phi'(v_f), "
         "delta_z = (U^T delta_f) * phi'(v_z); then grad_U = delta_f z^T, grad_c = delta_f, "
-        "grad_W = delta_z x^T, grad_b = delta_z.")
+        "grad_W = delta_z x^T, grad_b = delta_z (if q2.forward.values fails, fix forward first: backward's values "
+        "come from it).")
     return Verdict(fraction=verdict.fraction, feedback=verdict.feedback.model_copy(update={"hint": hint}))
 
 
@@ -312,12 +315,13 @@ def run_initialisation(subject: Subject) -> Outputs:
     other, _ = _train(subject, call.replace("seed=3", "seed=4"), k=INIT_K, epochs=0, sigma=INIT_SIGMA, seed=4)
     same = all(first[n].shape == again[n].shape and np.array_equal(first[n], again[n]) for n in PARAMS)
     differs = any(first[n].shape != other[n].shape or not np.array_equal(first[n], other[n]) for n in PARAMS)
-    return {**{n: first[n] for n in PARAMS}, "same_seed_same_weights": same, "other_seed_other_weights": differs}
+    return {**{n: _as_column(first[n], INIT_SHAPES[n]) for n in PARAMS},
+            "same_seed_same_weights": same, "other_seed_other_weights": differs}
 
 
 def judge_initialisation(got: Outputs, _expected: Outputs, check: Check) -> Verdict:
     what = f"train_sgd(X, Y, k={INIT_K}, epochs=0, sigma={INIT_SIGMA})"
-    shapes = {"W": (INIT_K, 2), "b": (INIT_K, 1), "U": (1, INIT_K), "c": (1, 1)}
+    shapes = INIT_SHAPES
     wrong = [f"{n} {tuple(got[n].shape)} (expected {shapes[n]})" for n in PARAMS if got[n].shape != shapes[n]]
     if wrong:
         return Verdict.failed(f"{what} returned parameters of the wrong shapes: {', '.join(wrong)}.",
@@ -398,7 +402,7 @@ def judge_mse(got: Outputs, expected: Outputs, check: Check) -> Verdict:
 def run_mse_falls(subject: Subject) -> Outputs:
     _, mse = _train(subject, f"train_sgd(X, Y, epochs={FALL_EPOCHS}, seed={FALL_SEED})",
                     epochs=FALL_EPOCHS, seed=FALL_SEED)
-    return {"mse": mse}
+    return {"mse": mse.ravel() if mse.size == FALL_EPOCHS else mse}  # a column of MSEs is the same answer
 
 
 def judge_mse_falls(got: Outputs, _expected: Outputs, check: Check) -> Verdict:
