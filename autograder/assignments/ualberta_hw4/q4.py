@@ -307,7 +307,9 @@ def _judge_bce(got: Outputs, expected: Outputs, shape: tuple[int, int]) -> Verdi
                               f"one number, {rule}.", hint="Sum over the pixels, then take the mean over the batch."
                               if value.size == n else None)
     value = float(value[0])
-    if abs(value - right) <= 1e-4 + 1e-5 * abs(right):
+    # rtol 1e-4, as the KL's: an epsilon a student adds for stability, torch.log(x_hat + 1e-5), moves the
+    # value by 4.5e-5 of it on these inputs; every mistake the hints name is off by a factor.
+    if abs(value - right) <= 1e-4 + 1e-4 * abs(right):
         return Verdict.passed(f"binary_cross_entropy gives the log-likelihood {rule}.")
     ratios = {1 / d: f"It averages over the {d} pixels of each image: the log-likelihood of an image is the SUM over "
                      f"its pixels (what is L in the notebook's average? the batch size, not the pixels).",
