@@ -102,7 +102,8 @@ FAULTS: dict[str, Fault] = {
         [("h = mu + torch.exp(logvar / 2) * torch.randn_like(mu)",
           "h = torch.distributions.Normal(mu, torch.exp(logvar / 2)).sample()")],
         {"q4.reconstruct.gradients_reach_mu_and_logvar", TRAIN},
-        ["No gradient of x_hat reaches the encoder's mu and logvar heads", ".rsample()"]),
+        ["No gradient of x_hat reaches the encoder's mu and logvar heads", ".rsample()",
+         "The trained encoder's latent carries nothing", "of reconstruct (gradients must reach mu and logvar"]),
     "noise_scaled_by_the_variance": Fault(
         [("h = mu + torch.exp(logvar / 2) * torch.randn_like(mu)", "h = mu + torch.exp(logvar) * torch.randn_like(mu)")],
         {"q4.reconstruct.samples_from_posterior"},

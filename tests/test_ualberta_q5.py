@@ -64,7 +64,8 @@ FAULTS: dict[str, Fault] = {
         [("mu, logvar = cvae.encoder.encode(append_class(x, y))",
           "mu, logvar = cvae.encoder.encode(append_class(x, 0 * y))")],
         {"q5.reconstruct_cvae.returns_encoding", CONDITIONS},
-        ["reconstruct_cvae's encoder ignores the class", "Encode append_class(x, y), not x"]),
+        ["reconstruct_cvae's encoder ignores the class", "Encode append_class(x, y), not x",
+         "Encode append_class(x, y), x with the one-hot of its own class y appended"]),
     "class_not_appended_to_x": Fault(
         [("mu, logvar = cvae.encoder.encode(append_class(x, y))", "mu, logvar = cvae.encoder.encode(x)")],
         {"q5.reconstruct_cvae.returns_encoding", CONDITIONS, "q5.celbo.kl_minus_log_likelihood", TRAIN, GENERATES},
@@ -85,6 +86,15 @@ so a mistake there that misleads training costs the training checks too."""
 @pytest.mark.parametrize("name", sorted(FAULTS))
 def test_fault_loses_exactly_its_checks(grade_q5, ref, name):
     FAULTS[name].assert_graded(grade_q5(FAULTS[name].apply(ref)), "q5")
+
+
+def test_a_class_not_appended_is_blamed_on_reconstruct_cvae_not_on_the_handed_out_encoder(grade_q5, ref):
+    """The shape error is raised in the handed-out Encoder.encode; every check it costs names reconstruct_cvae."""
+    g = grade_q5(FAULTS["class_not_appended_to_x"].apply(ref))
+    for cid in ("q5.celbo.kl_minus_log_likelihood", TRAIN, GENERATES):
+        summary = by_id(g, cid).feedback.summary
+        assert "reconstruct_cvae must encode append_class(x, y)" in summary or "Look at reconstruct_cvae" in summary, summary
+        assert "Encoder.encode" not in summary, summary
 
 
 VALID: dict[str, list[tuple[str, str]]] = {
