@@ -27,7 +27,8 @@ FAULTS: dict[str, Fault] = {
     "forward_without_the_half_squared_norm": Fault(
         [(SCORES, "")],
         {"q1.forward.formula", "q1.forward.nearest_center", "q1.train.sgd_steps", MNIST_CHECK},
-        ["the -1/2 ||C_i||^2 term is missing", "moves the centers otherwise than the expected one step"]),
+        ["the -1/2 ||C_i||^2 term is missing", "moves the centers otherwise than the expected one step",
+         "if the checks of forward above fail, fix forward first"]),
     "softmax_over_the_batch": Fault(
         [("self.softmax = nn.Softmax(dim=1)", "self.softmax = nn.Softmax(dim=0)")],
         {"q1.kmeans_net.structure", "q1.forward.formula", "q1.forward.nearest_center", "q1.train.sgd_steps",

@@ -14,7 +14,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 import ualberta_fake_mnist
-from conftest import Fault, by_id, lost_in, readable, real_data_root, reference_text
+from conftest import Fault, by_id, lost_in, mutate, readable, real_data_root, reference_text
 
 from autograder.assignments.ualberta_hw4 import q4
 from autograder.config import REPO_ROOT
@@ -102,7 +102,8 @@ FAULTS: dict[str, Fault] = {
         [("h = mu + torch.exp(logvar / 2) * torch.randn_like(mu)",
           "h = torch.distributions.Normal(mu, torch.exp(logvar / 2)).sample()")],
         {"q4.reconstruct.gradients_reach_mu_and_logvar", TRAIN},
-        ["No gradient of x_hat reaches the encoder's mu and logvar heads", ".rsample()"]),
+        ["No gradient of x_hat reaches the encoder's mu and logvar heads", ".rsample()",
+         "The trained encoder's latent carries nothing", "of reconstruct (gradients must reach mu and logvar"]),
     "noise_scaled_by_the_variance": Fault(
         [("h = mu + torch.exp(logvar / 2) * torch.randn_like(mu)", "h = mu + torch.exp(logvar) * torch.randn_like(mu)")],
         {"q4.reconstruct.samples_from_posterior"},
@@ -130,6 +131,40 @@ image (+79 nats over the reference on the real MNIST, +60 allowed). A KL without
 @pytest.mark.parametrize("name", sorted(FAULTS))
 def test_fault_loses_exactly_its_checks(grade_q4, ref, name):
     FAULTS[name].assert_graded(grade_q4(FAULTS[name].apply(ref)), "q4")
+
+
+VALID: dict[str, list[tuple[str, str]]] = {
+    # Nothing in the spec fixes the dtype: a VAE trained in float64 is evaluated on float64 images.
+    "trained_in_float64": [
+        ("X = (torch.as_tensor(X, dtype=torch.float32).reshape(len(X), -1) > 0.5).float()",
+         "X = (torch.as_tensor(X, dtype=torch.float32).reshape(len(X), -1) > 0.5).double()"),
+        ("vae = make_mnist_vae(input_dim=X.shape[1])", "vae = make_mnist_vae(input_dim=X.shape[1]).double()")],
+    # An epsilon inside the logs, for stability: 4.5e-5 of the value on the check's inputs.
+    "log_likelihood_with_an_epsilon": [
+        ("x * torch.log(x_hat) + (1 - x) * torch.log(1 - x_hat)",
+         "x * torch.log(x_hat + 1e-5) + (1 - x) * torch.log(1 - x_hat + 1e-5)")],
+    # torch's own: Normal(...).rsample(), distributions' KL, minus F.binary_cross_entropy summed / n.
+    "torch_distributions_and_functional": [
+        ("h = mu + torch.exp(logvar / 2) * torch.randn_like(mu)",
+         "h = torch.distributions.Normal(mu, torch.exp(0.5 * logvar)).rsample()"),
+        ("    per_instance = 0.5 * torch.sum(mu ** 2 + torch.exp(logvar) - logvar - 1, dim=1)\n    return per_instance.mean()",
+         "    return torch.distributions.kl_divergence(torch.distributions.Normal(mu, (0.5 * logvar).exp()),\n"
+         "                                             torch.distributions.Normal(0.0, 1.0)).sum(-1).mean()"),
+        ("    per_instance = torch.sum(x * torch.log(x_hat) + (1 - x) * torch.log(1 - x_hat), dim=1)\n"
+         "    return per_instance.mean()",
+         "    return -torch.nn.functional.binary_cross_entropy(x_hat, x, reduction=\"sum\") / x.shape[0]")],
+}
+"""Valid submissions written otherwise than the reference: each scores full marks."""
+
+
+@pytest.mark.parametrize("name", sorted(VALID))
+def test_valid_variant_scores_full_marks(grade_q4, ref, name):
+    text = ref
+    for old, new in VALID[name]:
+        text = mutate(text, old, new)
+    g = grade_q4(text)
+    assert lost_in(g, "q4") == set(), [(c.id, c.feedback.summary) for c in g.checks if c.score < c.points]
+    assert g.score == 25.0
 
 
 def test_a_number_written_into_kl_divergence_passes_only_the_visible_check(grade_q4, ref):

@@ -9,7 +9,7 @@ import io
 
 import numpy as np
 import pytest
-from conftest import Fault, by_id, figures_shown, lost_in, real_data_root, reference_text
+from conftest import Fault, by_id, figures_shown, lost_in, mutate, real_data_root, reference_text
 from test_ualberta_q4 import AID, ualberta_root  # noqa: F401 - the fixture, shared
 
 from autograder.assignments.ualberta_hw4 import classifier, q5
@@ -64,7 +64,8 @@ FAULTS: dict[str, Fault] = {
         [("mu, logvar = cvae.encoder.encode(append_class(x, y))",
           "mu, logvar = cvae.encoder.encode(append_class(x, 0 * y))")],
         {"q5.reconstruct_cvae.returns_encoding", CONDITIONS},
-        ["reconstruct_cvae's encoder ignores the class", "Encode append_class(x, y), not x"]),
+        ["reconstruct_cvae's encoder ignores the class", "Encode append_class(x, y), not x",
+         "Encode append_class(x, y), x with the one-hot of its own class y appended"]),
     "class_not_appended_to_x": Fault(
         [("mu, logvar = cvae.encoder.encode(append_class(x, y))", "mu, logvar = cvae.encoder.encode(x)")],
         {"q5.reconstruct_cvae.returns_encoding", CONDITIONS, "q5.celbo.kl_minus_log_likelihood", TRAIN, GENERATES},
@@ -85,6 +86,46 @@ so a mistake there that misleads training costs the training checks too."""
 @pytest.mark.parametrize("name", sorted(FAULTS))
 def test_fault_loses_exactly_its_checks(grade_q5, ref, name):
     FAULTS[name].assert_graded(grade_q5(FAULTS[name].apply(ref)), "q5")
+
+
+def test_a_class_not_appended_is_blamed_on_reconstruct_cvae_not_on_the_handed_out_encoder(grade_q5, ref):
+    """The shape error is raised in the handed-out Encoder.encode; every check it costs names reconstruct_cvae."""
+    g = grade_q5(FAULTS["class_not_appended_to_x"].apply(ref))
+    for cid in ("q5.celbo.kl_minus_log_likelihood", TRAIN, GENERATES):
+        summary = by_id(g, cid).feedback.summary
+        assert "reconstruct_cvae must encode append_class(x, y)" in summary or "Look at reconstruct_cvae" in summary, summary
+        assert "Encoder.encode" not in summary, summary
+
+
+VALID: dict[str, list[tuple[str, str]]] = {
+    # A CVAE trained in float64 (generate drawing h in the model's dtype): evaluated on float64 inputs.
+    "trained_in_float64": [
+        ("X = (torch.as_tensor(X, dtype=torch.float32).reshape(len(X), -1) > 0.5).float()",
+         "X = (torch.as_tensor(X, dtype=torch.float32).reshape(len(X), -1) > 0.5).double()"),
+        ("cvae = make_mnist_cvae(input_dim=X.shape[1])", "cvae = make_mnist_cvae(input_dim=X.shape[1]).double()"),
+        ("h = torch.randn(n, cvae.encoder.mu.out_features)",
+         "h = torch.randn(n, cvae.encoder.mu.out_features, dtype=cvae.encoder.mu.weight.dtype)")],
+    # The one-hot written with F.one_hot and torch.cat, the sample drawn by Normal(...).rsample().
+    "one_hot_and_rsample": [
+        ("    mu, logvar = cvae.encoder.encode(append_class(x, y))\n"
+         "    h = mu + torch.exp(logvar / 2) * torch.randn_like(mu)\n"
+         "    return mu, logvar, cvae.decoder(append_class(h, y))",
+         "    c = F.one_hot(y.long(), num_classes=10).float()\n"
+         "    mu, logvar = cvae.encoder(torch.cat((x, c), 1))\n"
+         "    h = torch.distributions.Normal(mu, torch.exp(0.5 * logvar)).rsample()\n"
+         "    return mu, logvar, cvae.decoder(torch.cat((h, c), 1))")],
+}
+"""Valid submissions written otherwise than the reference: each scores full marks."""
+
+
+@pytest.mark.parametrize("name", sorted(VALID))
+def test_valid_variant_scores_full_marks(grade_q5, ref, name):
+    text = ref
+    for old, new in VALID[name]:
+        text = mutate(text, old, new)
+    g = grade_q5(text)
+    assert lost_in(g, "q5") == set(), [(c.id, c.feedback.summary) for c in g.checks if c.score < c.points]
+    assert g.score == 15.0
 
 
 def test_the_report_shows_generated_digits_of_every_class(grade_q5, ref):

@@ -294,9 +294,11 @@ def judge_train(got: Outputs, expected: Outputs, check: Check) -> Verdict:
                               details=tuple(comparison.lines()) + ((f"Your move is {ratio:.4g} times the expected "
                                                                     "one.",) if fits else ()),
                               arrays=(comparison.report,),
-                              hint=hint or comparison.hint or "For each batch (x, y) of the loader: error = model(x); "
-                              "loss = nn.MSELoss()(error, torch.zeros_like(error)); optimizer.zero_grad(); "
-                              "loss.backward(); optimizer.step(), with torch.optim.SGD(model.parameters(), lr=lr).")
+                              hint=hint or comparison.hint or "The step goes through your forward: if the checks of "
+                              "forward above fail, fix forward first. Otherwise, for each batch (x, y) of the loader: "
+                              "error = model(x); loss = nn.MSELoss()(error, torch.zeros_like(error)); "
+                              "optimizer.zero_grad(); loss.backward(); optimizer.step(), with "
+                              "torch.optim.SGD(model.parameters(), lr=lr).")
     return Verdict.passed("train takes the expected SGD steps: lr 4.5 on the MSE of the reconstruction error against "
                           "zeros, one step per batch, one pass per epoch.")
 
@@ -401,7 +403,9 @@ def judge_mnist(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     if wrong:
         return Verdict.failed(wrong[0], hint=wrong[1], figures=pictures)
     if got["centers"].shape != (K, D) or not np.all(np.isfinite(got["centers"])):
-        return Verdict.failed("model.centers after training is not ten finite centers of 784 pixels.", figures=pictures)
+        return Verdict.failed("model.centers after training is not ten finite centers of 784 pixels.", figures=pictures,
+                              hint="Training diverged: a step far larger than SGD's on nn.MSELoss() (its default mean) "
+                                   "at lr 4.5. The check of train above says how your step differs.")
     start, sample = kmeans_error(expected["initial"], expected["sample"]), expected["sample"]
     yours, reference = kmeans_error(got["centers"], sample), kmeans_error(expected["centers"], sample)
     share = (start - yours) / max(start - reference, 1e-12)

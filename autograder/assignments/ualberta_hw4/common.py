@@ -90,6 +90,17 @@ def encoded(subject: Subject, encode, x, what: str):
     return mu, logvar
 
 
+def dtype(model):
+    """The floating dtype of the trained model's first parameter (float32 when it has none): a model the
+    student trained in float64 is evaluated on float64 images, since nothing in the spec fixes the dtype."""
+    import torch
+
+    try:
+        return next(p.dtype for p in model.parameters() if p.is_floating_point())
+    except Exception:  # no floating parameter, or parameters() overridden: the handout's float32
+        return torch.float32
+
+
 def one_hot(labels, classes: int = CLASSES):
     import torch
 
@@ -104,7 +115,8 @@ def evaluation(subject: Subject, model, x, labels=None, what: str = "the model")
     import torch
 
     encode, decoder = parts(subject, model, what)
-    condition = (lambda t: torch.cat([t, one_hot(labels)], dim=1)) if labels is not None else (lambda t: t)
+    x = x.to(dtype(model))
+    condition = (lambda t: torch.cat([t, one_hot(labels).to(x.dtype)], dim=1)) if labels is not None else (lambda t: t)
     with torch.no_grad():
         mu, logvar = encoded(subject, encode, condition(x), what)
         noise = torch.randn(mu.shape, generator=torch.Generator().manual_seed(2022))

@@ -36,18 +36,25 @@ def labels(n: int, seed: int = 2) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, C, n)
 
 
-def reconstructed(subject: Subject, cvae, x, y):
-    """reconstruct_cvae(cvae, x, y), a failure of the grader's layers on a wrong width explained."""
+def explained(subject: Subject, name: str, *args, widths: str | None = None, **kwargs):
+    """subject.call(MODULE, name, ...), a failure on a wrong width (a shape error) explained by what the widths
+    must be, not by the handed-out Encoder.encode in which it was raised (`widths`: the explanation, when it
+    is not the grader's small CVAE's)."""
     try:
-        returned = subject.call(MODULE, "reconstruct_cvae", cvae, x, y)
+        return subject.call(MODULE, name, *args, **kwargs)
     except RuntimeError as exc:
         if "shape" not in str(exc):
             raise
         raise SubmissionError(
-            f"reconstruct_cvae failed on the grader's CVAE ({type(exc).__name__}: {exc}). The grader's encoder "
-            f"takes x with the one-hot class appended ({D} + {C} inputs: append_class(x, y)), and its decoder "
-            f"takes h with the class appended ({K} + {C}: append_class(h, y)).") from exc
-    return q4._triple(returned, "reconstruct_cvae(cvae, x, y)")
+            f"{name} failed on a shape ({type(exc).__name__}: {exc}). " + (widths or (
+                f"The grader's encoder takes x with the one-hot class appended ({D} + {C} inputs: append_class(x, y)), "
+                f"and its decoder takes h with the class appended ({K} + {C}: append_class(h, y)). Look at "
+                f"reconstruct_cvae: it must encode append_class(x, y) and decode append_class(h, y)."))) from exc
+
+
+def reconstructed(subject: Subject, cvae, x, y):
+    """reconstruct_cvae(cvae, x, y), a failure of the grader's layers on a wrong width explained."""
+    return q4._triple(explained(subject, "reconstruct_cvae", cvae, x, y), "reconstruct_cvae(cvae, x, y)")
 
 
 def _tensors(n: int):
@@ -74,7 +81,12 @@ def judge_returns_encoding(got: Outputs, expected: Outputs, check: Check) -> Ver
         "vae.encoder.encode(x)", "cvae.encoder.encode(append_class(x, y))").replace(
         "reconstruct returns", "reconstruct_cvae returns").replace("the encoder's (mu, logvar)",
                                                                    "the encoder's (mu, logvar) of x with its class")
-    return verdict.model_copy(update={"feedback": verdict.feedback.model_copy(update={"summary": summary})})
+    hint = verdict.feedback.hint
+    if hint and hint.startswith("Return mu and logvar as the encoder gives them"):
+        hint = ("Encode append_class(x, y), x with the one-hot of its own class y appended, and return mu and logvar "
+                "as the encoder gives them, before any sampling.")
+    return verdict.model_copy(update={"feedback": verdict.feedback.model_copy(update={"summary": summary,
+                                                                                      "hint": hint})})
 
 
 def run_conditions(subject: Subject) -> Outputs:
@@ -129,7 +141,7 @@ def run_celbo(subject: Subject) -> Outputs:
     cvae = build_cvae(subject, w)
     x, y = _tensors(12)
     with torch.no_grad():
-        value = subject.call(MODULE, "celbo", cvae, x, y)
+        value = explained(subject, "celbo", cvae, x, y)
         mu, logvar, x_hat = reconstructed(subject, cvae, x, y)
         kl = subject.call(common.VAE_MODULE, "kl_divergence", mu, logvar)
         log_likelihood = subject.call(common.VAE_MODULE, "binary_cross_entropy", x_hat, x)
@@ -144,8 +156,12 @@ judge_celbo = q4.judge_composition("celbo(cvae, x, y)", "reconstruct_cvae(cvae, 
 
 def _trained(subject: Subject):
     x, y, x_eval, y_eval = common.training_data(subject)
-    cvae = subject.call(MODULE, "train_mnist_cvae", x, y, epochs=common.EPOCHS, batch_size=common.BATCH,
-                        lr=common.LR, seed=common.SEED)
+    cvae = explained(subject, "train_mnist_cvae", x, y, epochs=common.EPOCHS, batch_size=common.BATCH,
+                     lr=common.LR, seed=common.SEED,
+                     widths="make_mnist_cvae's encoder takes the 784 pixels with the one-hot class appended "
+                            "(784 + 10 inputs), and its decoder the latent with the class appended (latent + 10): "
+                            "reconstruct_cvae must encode append_class(x, y) and decode append_class(h, y), and "
+                            "make_mnist_cvae's two first layers be that wide.")
     return cvae, x_eval, y_eval
 
 
