@@ -92,7 +92,7 @@ FAULTS: dict[str, Fault] = {
     "bce_averaged_over_pixels": Fault(
         [("(1 - x) * torch.log(1 - x_hat), dim=1)", "(1 - x) * torch.log(1 - x_hat), dim=1) / x.shape[1]")],
         {"q4.binary_cross_entropy.log_likelihood", "q4.binary_cross_entropy.other_inputs", TRAIN},
-        ["It averages over the 28 pixels of each image"], read="q4.binary_cross_entropy.log_likelihood"),
+        ["It averages over the 784 pixels of each image"], read="q4.binary_cross_entropy.log_likelihood"),
     "elbo_with_the_wrong_sign": Fault(
         [("return kl_divergence(mu, logvar) - binary_cross_entropy(x_hat, x)",
           "return binary_cross_entropy(x_hat, x) - kl_divergence(mu, logvar)")],
@@ -153,6 +153,15 @@ VALID: dict[str, list[tuple[str, str]]] = {
         ("    per_instance = torch.sum(x * torch.log(x_hat) + (1 - x) * torch.log(1 - x_hat), dim=1)\n"
          "    return per_instance.mean()",
          "    return -torch.nn.functional.binary_cross_entropy(x_hat, x, reduction=\"sum\") / x.shape[0]")],
+    # PyTorch's own VAE example (pytorch/examples, vae/main.py): MNIST's 784 pixels written into the code.
+    "pytorch_example_with_784_written_in": [
+        ("mu, logvar = vae.encoder.encode(x)", "mu, logvar = vae.encoder.encode(x.view(-1, 784))"),
+        ("h = mu + torch.exp(logvar / 2) * torch.randn_like(mu)",
+         "std = torch.exp(0.5 * logvar)\n    h = mu + torch.randn_like(std) * std"),
+        ("    per_instance = torch.sum(x * torch.log(x_hat) + (1 - x) * torch.log(1 - x_hat), dim=1)\n"
+         "    return per_instance.mean()",
+         "    BCE = torch.nn.functional.binary_cross_entropy(x_hat, x.view(-1, 784), reduction=\"sum\")\n"
+         "    return -BCE / x.size(0)")],
 }
 """Valid submissions written otherwise than the reference: each scores full marks."""
 

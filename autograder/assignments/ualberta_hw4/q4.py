@@ -25,14 +25,17 @@ from autograder.model import Check, Outputs, Problem, Verdict, Visibility
 from autograder.student import Subject, SubmissionError, to_array
 
 MODULE = common.VAE_MODULE
-D, H, K = 6, 5, 3
-"""The grader's small VAE: 6 inputs, a tanh layer of 5, a latent of 3."""
+D, H, K = 784, 5, 3
+"""The grader's small VAE: MNIST's 784 pixels in (code written for MNIST, `x.view(-1, 784)` as in
+PyTorch's own VAE example, must run on it), a tanh layer of 5, a latent of 3."""
+FEATURES_STD = 0.6 * np.sqrt(6 / D)
+"""The first layer's weights, scaled so that its tanh is neither flat nor saturated on binary images."""
 CLOSE = Tolerance(atol=1e-5, rtol=1e-4)
 
 
 def weights(seed: int = 55) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
-    return {"features": rng.normal(0, 0.6, (H, D)), "features bias": rng.normal(0, 0.2, H),
+    return {"features": rng.normal(0, FEATURES_STD, (H, D)), "features bias": rng.normal(0, 0.2, H),
             "mu": rng.normal(0, 0.6, (K, H)), "mu bias": rng.normal(0, 0.2, K),
             "logvar": rng.normal(0, 0.4, (K, H)), "logvar bias": rng.normal(-0.3, 0.2, K),
             "decoder": rng.normal(0, 0.8, (D, K)), "decoder bias": rng.normal(0, 0.2, D)}
@@ -216,9 +219,9 @@ def judge_gradients(got: Outputs, expected: Outputs, check: Check) -> Verdict:
 # --- part 2: the ELBO -------------------------------------------------------------------------------
 
 KL_SHAPE = (10, 3)
-BCE_SHAPE = (32, 28)
-"""The notebook's fixed inputs had these sizes (2 x 10 and 28 x 32, one instance a column)."""
-OTHER_KL_SHAPE, OTHER_BCE_SHAPE = (7, 5), (9, 20)
+BCE_SHAPE = (32, D)
+"""Images of MNIST's size: a log-likelihood written for MNIST (`x.view(-1, 784)`) must run on them."""
+OTHER_KL_SHAPE, OTHER_BCE_SHAPE = (7, 5), (9, D)
 """The hidden checks' inputs (seed 2): other values and sizes, so that a number written into the code
 from the visible check's feedback does not pass them."""
 
