@@ -26,6 +26,8 @@ HANDOUT_START = (1, 2)
 """The second and third points are the initial centers."""
 CLOSE = Tolerance(atol=1e-9, rtol=1e-9)
 """Means of a few points: any order of summation agrees to ~1e-15."""
+EXACT = Tolerance(atol=0)
+"""Assignments are center indices: equal or wrong."""
 
 
 def _other_sets() -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -102,7 +104,7 @@ def judge_handout_centers(got: Outputs, expected: Outputs, check: Check) -> Verd
 
 
 def judge_handout_assignments(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    comparison = compare_arrays("assignments", got["assignments"], expected["assignments"], Tolerance(atol=0))
+    comparison = compare_arrays("assignments", got["assignments"], expected["assignments"], EXACT)
     if not comparison.equal:
         return Verdict.failed(
             "lloyd's assignments on Q1's points are not the final cells: x1, x2 with center 0 and x3, x4 with "
@@ -127,7 +129,7 @@ def judge_handout_assignments(got: Outputs, expected: Outputs, check: Check) -> 
 def judge_other_sets(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     for name, (points, start) in OTHER_SETS.items():
         assignments = compare_arrays(f"assignments ({name})", got[f"assignments ({name})"],
-                                     expected[f"assignments ({name})"], Tolerance(atol=0))
+                                     expected[f"assignments ({name})"], EXACT)
         centers = compare_arrays(f"centers ({name})", got[f"centers ({name})"], expected[f"centers ({name})"], CLOSE)
         wrong = [c for c in (centers, assignments) if not c.equal]
         if wrong:

@@ -224,7 +224,7 @@ def _departure(case: Case, step: int, before: np.ndarray, got: np.ndarray) -> tu
 def _table(case: Case, history: np.ndarray, valid_until: int) -> tuple:
     steps = range(min(len(history), case.steps))
     return figures.table("Your weights after each step", {
-        "Step": [_where(case, t).split(" (")[0] for t in steps],
+        "Step": [f"step {t + 1}" for t in steps],
         "x": [", ".join(f"{v:g}" for v in case.point(t)) for t in steps],
         "Your weights": [_fmt(history[t]) for t in steps],
         "Allowed?": ["yes" if t < valid_until else "no" if t == valid_until else "" for t in steps],

@@ -111,15 +111,10 @@ def judge_gradients(cases: tuple[tuple[str, int], ...], keys: tuple[str, ...]):
         if not wrong:
             return Verdict.passed(f"All {len(names)} gradients ({', '.join('dl/d' + k for k in keys)}) match within "
                                   f"{CLOSE.describe()}.")
-        hint = RULE
-        for activation, seed in cases:
-            for slip, grads in _slips(activation, seed).items():
-                if all(np.allclose(got[_name(activation, seed, k)], grads[k], atol=1e-9, rtol=1e-9) for k in keys):
-                    hint = HINTS[slip]
-                    break
-            else:
-                continue
-            break
+        # The first slip (case by case, in HINTS' order) whose gradients are the student's names the mistake.
+        hint = next((HINTS[slip] for activation, seed in cases for slip, grads in _slips(activation, seed).items()
+                     if all(np.allclose(got[_name(activation, seed, k)], grads[k], atol=1e-9, rtol=1e-9)
+                            for k in keys)), RULE)
         return Verdict.failed(
             f"{wrong[0].report.name} is the first gradient that differs ({len(wrong)} of {len(names)} wrong).",
             details=tuple(line for c in wrong[:2] for line in c.lines()), arrays=tuple(c.report for c in wrong),

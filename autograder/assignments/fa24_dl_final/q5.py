@@ -141,7 +141,7 @@ def judge_function_of_z(got: Outputs, expected: Outputs, check: Check) -> Verdic
         return Verdict.passed("gan_optimal_generator is a function of z: the same z, shuffled, gives the same "
                               "outputs, shuffled.")
     return Verdict.failed(
-        f"gan_optimal_generator is not a function of z: the same 1000 values of z, shuffled, gave other outputs for "
+        f"gan_optimal_generator is not a function of z: the same {SHUFFLED} values of z, shuffled, gave other outputs for "
         f"{int((~same).sum())} of them.",
         hint="G transforms the noise Z it is given: compute G(z) from z alone, without drawing random numbers of "
              "your own.")

@@ -98,16 +98,16 @@ def judge_values(got: Outputs, expected: Outputs, check: Check) -> Verdict:
         return Verdict.passed(f"graph_self_attention matches on a {N_NODES}-node graph with self-loops "
                               f"(d = {D}, k = {K}, d_v = {D_V}).")
     alpha = got["alpha"]
+    same_shape = alpha.shape == expected["alpha"].shape
     hint = comparison.hint or ("Q = X Wq^T, K = X Wk^T, V = X Wv^T (row v is W x_v); scores Q K^T / sqrt(k); a softmax "
                                "over each row's neighbours; S = alpha V.")
-    if alpha.shape == expected["alpha"].shape and np.allclose(alpha, _unscaled(expected["alpha"], WITH_SELF_LOOPS),
-                                                              atol=1e-9):
+    if same_shape and np.allclose(alpha, _unscaled(expected["alpha"], WITH_SELF_LOOPS), atol=1e-9):
         hint = ("Your scores are not divided by sqrt(k), k = Wq.shape[0] (the handwritten case formula drops it, but "
                 "the handout's attention is Softmax(Q_v^T K_u / sqrt(k)) one line before).")
-    elif alpha.shape == expected["alpha"].shape and np.allclose(alpha, expected["alpha"], atol=1e-9):
+    elif same_shape and np.allclose(alpha, expected["alpha"], atol=1e-9):
         hint = ("Your attention weights are right (seen with X = I, Wv = I), so S is off in the values or the queries: "
                 "V_u = Wv x_u, and S_v = sum_u alpha_{v,u} V_u.")
-    elif alpha.shape == expected["alpha"].shape and np.all(np.isfinite(alpha)):
+    elif same_shape and np.all(np.isfinite(alpha)):
         if not np.allclose(alpha.sum(axis=1), 1.0, atol=1e-9) and np.allclose(alpha.sum(axis=0), 1.0, atol=1e-9):
             hint = ("Your softmax runs over the wrong dimension (the columns of your attention matrix sum to 1, not its "
                     "rows): at node v it normalises over the neighbours u, axis=1 of the scores Q K^T.")

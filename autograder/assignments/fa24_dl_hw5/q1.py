@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder import figures
-from autograder.compare import Tolerance, compare_arrays
+from autograder.compare import Tolerance, compare_arrays, compare_own
 from autograder.model import Check, Outputs, Problem, Verdict
 from autograder.student import Subject, SubmissionError, to_array
 
@@ -95,7 +95,7 @@ def judge_grad_R(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     comparison = compare_arrays("grad_R(w) at 5 random points", got["grad"], expected["slope"], GRADIENT)
     if comparison.equal:
         return Verdict.passed("grad_R(w) equals the finite differences of R at 5 random points.")
-    consistent = compare_arrays("own", got["grad"], got["slope"], GRADIENT).equal
+    consistent = compare_own("own", got["grad"], got["slope"], GRADIENT).equal
     wrong = [name for i, name in enumerate(("dR/dw1", "dR/dw2"))
              if not np.allclose(got["grad"][:, i], expected["slope"][:, i], atol=GRADIENT.atol, rtol=GRADIENT.rtol)]
     summary = (f"grad_R(w) is not the gradient of R: {' and '.join(wrong)} "

@@ -113,10 +113,20 @@ def _friend():
 
 # --- (a) phi and phi' -------------------------------------------------------------------------------
 
-def run_phi(subject: Subject) -> Outputs:
-    return {f"phi(v, a={a})": to_array(subject.call(MODULE, "phi", _v(), *args),
-                                       f"phi(v{', a=' + str(a) if args else ''})")
+def _at_both_a(subject: Subject, function: str, key: str) -> Outputs:
+    """`function(v)` (a left at its default, A) and `function(v, OTHER_A)`, keyed "{key}(v, a=...)"."""
+    return {f"{key}(v, a={a})": to_array(subject.call(MODULE, function, _v(), *args),
+                                         f"{function}(v{', a=' + str(a) if args else ''})")
             for a, args in ((A, ()), (OTHER_A, (OTHER_A,)))}
+
+
+def _with(verdict: Verdict, **update: str) -> Verdict:
+    """`verdict` (a failed one of `values_match`) with its feedback's summary or hint replaced."""
+    return Verdict(fraction=verdict.fraction, feedback=verdict.feedback.model_copy(update=update))
+
+
+def run_phi(subject: Subject) -> Outputs:
+    return _at_both_a(subject, "phi", "phi")
 
 
 def judge_phi(got: Outputs, expected: Outputs, check: Check) -> Verdict:
@@ -128,13 +138,11 @@ def judge_phi(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     hint = ("phi gives the same values for a = 5 and a = 2: it ignores its parameter a. Use it: "
             "1 / (1 + np.exp(-a * v))." if same else
             "phi(v) = 1 / (1 + exp(-a v)), elementwise on the array v (np.exp, not math.exp).")
-    return Verdict(fraction=verdict.fraction, feedback=verdict.feedback.model_copy(update={"hint": hint}))
+    return _with(verdict, hint=hint)
 
 
 def run_phi_prime(subject: Subject) -> Outputs:
-    return {f"phi'(v, a={a})": to_array(subject.call(MODULE, "phi_prime", _v(), *args),
-                                        f"phi_prime(v{', a=' + str(a) if args else ''})")
-            for a, args in ((A, ()), (OTHER_A, (OTHER_A,)))}
+    return _at_both_a(subject, "phi_prime", "phi'")
 
 
 def expected_phi_prime(subject: Subject) -> Outputs:
@@ -155,7 +163,7 @@ def judge_phi_prime(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     if verdict.fraction == 1.0:
         return Verdict.passed(f"phi_prime equals torch autograd's derivative of phi for a = {A} and a = {OTHER_A}.")
     hint = _factor_hint(got, expected, names)
-    return Verdict(fraction=verdict.fraction, feedback=verdict.feedback.model_copy(update={"hint": hint}))
+    return _with(verdict, hint=hint)
 
 
 def _ratio(got: np.ndarray, expected: np.ndarray) -> float | None:
@@ -242,13 +250,13 @@ def judge_backward(got: Outputs, expected: Outputs, check: Check) -> Verdict:
         return Verdict.passed(f"All {len(order)} gradients of (f - y)^2 equal torch autograd's, on {len(CASES)} "
                               f"random networks.")
     misshapen = any(got[k].shape != expected[k].shape for k in order)
-    hint = (verdict.feedback.hint if misshapen and verdict.feedback.hint else None) or _backward_hint(got, expected) \
-        or verdict.feedback.hint or (
+    # A shape's own hint comes first; else the diagnosed mistake, else the comparison's, else the rule.
+    hint = (misshapen and verdict.feedback.hint) or _backward_hint(got, expected) or verdict.feedback.hint or (
         "Go backward one step at a time: grad_f l = 2 (f - y), delta_f = grad_f l * phi'(v_f), "
         "delta_z = (U^T delta_f) * phi'(v_z); then grad_U = delta_f z^T, grad_c = delta_f, "
         "grad_W = delta_z x^T, grad_b = delta_z (if q2.forward.values fails, fix forward first: backward's values "
         "come from it).")
-    return Verdict(fraction=verdict.fraction, feedback=verdict.feedback.model_copy(update={"hint": hint}))
+    return _with(verdict, hint=hint)
 
 
 def _backward_hint(got: Outputs, expected: Outputs) -> str | None:
@@ -321,8 +329,7 @@ def run_initialisation(subject: Subject) -> Outputs:
 
 def judge_initialisation(got: Outputs, _expected: Outputs, check: Check) -> Verdict:
     what = f"train_sgd(X, Y, k={INIT_K}, epochs=0, sigma={INIT_SIGMA})"
-    shapes = INIT_SHAPES
-    wrong = [f"{n} {tuple(got[n].shape)} (expected {shapes[n]})" for n in PARAMS if got[n].shape != shapes[n]]
+    wrong = [f"{n} {tuple(got[n].shape)} (expected {INIT_SHAPES[n]})" for n in PARAMS if got[n].shape != INIT_SHAPES[n]]
     if wrong:
         return Verdict.failed(f"{what} returned parameters of the wrong shapes: {', '.join(wrong)}.",
                               hint="W is (k, d), b (k, 1), U (1, k), c (1, 1), with d = X.shape[0], the number "
@@ -367,9 +374,8 @@ def judge_one_epoch(got: Outputs, expected: Outputs, check: Check) -> Verdict:
                 "and backward on the point X[:, i:i+1], Y[:, i:i+1], then W -= eta * grad_W (and b, U, c) before "
                 "the next point. No shuffling, no summing over the epoch. If q2.backward.autograd fails, fix it "
                 "first.")
-    return Verdict(fraction=verdict.fraction, feedback=verdict.feedback.model_copy(
-        update={"summary": f"After one epoch of SGD (eta={EPOCH_ETA}, sigma=0): {verdict.feedback.summary}",
-                "hint": hint}))
+    return _with(verdict, summary=f"After one epoch of SGD (eta={EPOCH_ETA}, sigma=0): {verdict.feedback.summary}",
+                 hint=hint)
 
 
 def run_mse(subject: Subject) -> Outputs:
@@ -394,6 +400,9 @@ def judge_mse(got: Outputs, expected: Outputs, check: Check) -> Verdict:
                 "losses summed during the epoch, when the weights were still changing).")
     elif not params_right:
         hint = "Your parameters differ too (see q2.train_sgd.one_epoch): the MSE follows from them."
+    elif mse.shape != want.shape:
+        hint = (f"Your parameters are right, but mse has shape {mse.shape}: return one MSE per epoch, an array of "
+                f"shape ({MSE_EPOCHS},) for epochs={MSE_EPOCHS}.")
     return Verdict.failed(f"mse differs from the MSE after each epoch (eta={EPOCH_ETA}, sigma=0, "
                           f"{MSE_EPOCHS} epochs).", details=tuple(comparison.lines()), arrays=(comparison.report,),
                           hint=hint or comparison.hint)
