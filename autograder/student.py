@@ -193,6 +193,15 @@ def to_array(value: Any, what: str) -> np.ndarray:
     return array.astype(np.float64) if array.dtype.kind == "f" else array
 
 
+def returned_tuple(value: Any, names: tuple[str, ...], what: str) -> tuple[Any, ...]:
+    """`value` as the tuple of len(names) that the handout's function returns, or a clear error."""
+    if not isinstance(value, tuple | list) or len(value) != len(names):
+        got = f"a {type(value).__name__} of length {len(value)}" if isinstance(value, tuple | list) \
+            else f"a {type(value).__name__}"
+        raise SubmissionError(f"{what} should return a tuple ({', '.join(names)}), but it returned {got}.")
+    return tuple(value)
+
+
 def arrays_from_mapping(value: Any, keys: Iterable[str], what: str) -> dict[str, np.ndarray]:
     """`value[k]` for every key as an array; a missing key or a non-dict is a clear error."""
     if not isinstance(value, Mapping):

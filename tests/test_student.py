@@ -10,7 +10,7 @@ import sys
 import pytest
 import torch
 
-from autograder.student import Subject, SubmissionError
+from autograder.student import Subject, SubmissionError, returned_tuple
 
 STUDENT = '''
 import torch
@@ -100,3 +100,14 @@ def test_a_trusted_half_may_read_only_the_data_sets_its_check_declares(tmp_path)
     with pytest.raises(RuntimeError, match=r"'cifar10' was read by a check whose `data` declares only "
                                            r"\['mnist', 'glove'\]: add 'cifar10' to its `data`"):
         subject.dataset("cifar10")
+
+
+@pytest.mark.parametrize("value, got", [((1, 2), None), ([1, 2], None), ((1, 2, 3), "a tuple of length 3"),
+                                        ({"centers": 1}, "a dict")])
+def test_a_returned_tuple_of_the_wrong_kind_or_length_is_named(value, got):
+    if got is None:
+        assert returned_tuple(value, ("centers", "n_iter"), "lloyd(points, centers)") == (1, 2)
+        return
+    with pytest.raises(SubmissionError) as raised:
+        returned_tuple(value, ("centers", "n_iter"), "lloyd(points, centers)")
+    assert str(raised.value) == f"lloyd(points, centers) should return a tuple (centers, n_iter), but it returned {got}."

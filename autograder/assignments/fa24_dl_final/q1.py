@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.assignments.fa24_dl_final.common import FILE, MODULE, returned_tuple
+from autograder.assignments.fa24_dl_final.common import FILE, MODULE
 from autograder.compare import Tolerance, compare_arrays
 from autograder.model import Check, Outputs, Problem, Verdict, Visibility
-from autograder.student import Subject, to_array
+from autograder.student import Subject, returned_tuple, to_array
 
 HANDOUT_POINTS = np.array([[-0.01, 1.0], [1.0, 1.0], [0.01, -1.0], [-1.0, -1.0]])
 MAX_ITER = 100

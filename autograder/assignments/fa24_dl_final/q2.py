@@ -35,10 +35,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograder import figures
-from autograder.assignments.fa24_dl_final.common import FILE, MODULE, returned_tuple
+from autograder.assignments.fa24_dl_final.common import FILE, MODULE
 from autograder.compare import reveals_expected
 from autograder.model import Check, Outputs, Problem, Verdict, Visibility
-from autograder.student import Subject, to_array
+from autograder.student import Subject, returned_tuple, to_array
 
 TIE = 1e-9
 """Two outputs within this are tied, and a coordinate within this of an exact half is a half: the

@@ -24,7 +24,7 @@ from autograder import figures
 from autograder.compare import Tolerance, compare_arrays
 from autograder.judges import values_match
 from autograder.model import Check, Outputs, Problem, Verdict
-from autograder.student import Subject, SubmissionError, arrays_from_mapping, to_array
+from autograder.student import Subject, arrays_from_mapping, returned_tuple, to_array
 
 MODULE = "hw5_q2"
 A = 5
@@ -195,11 +195,7 @@ def run_forward(subject: Subject) -> Outputs:
     for case in range(len(CASES)):
         net = network(case)
         returned = subject.call(MODULE, "forward", net["x"], net["W"], net["b"], net["U"], net["c"])
-        if not isinstance(returned, tuple | list) or len(returned) != 4:
-            raise SubmissionError(f"forward(x, W, b, U, c) should return the tuple (v_z, z, v_f, f), but it "
-                                  f"returned {type(returned).__name__}"
-                                  f"{f' of length {len(returned)}' if isinstance(returned, tuple | list) else ''}.")
-        for name, value in zip(FORWARD_NAMES, returned):
+        for name, value in zip(FORWARD_NAMES, returned_tuple(returned, FORWARD_NAMES, "forward(x, W, b, U, c)")):
             out[_key(case, name)] = _as_column(to_array(value, f"forward(...)'s {name}"), _shape_of(name, case))
     return out
 
@@ -309,11 +305,8 @@ def _train(subject: Subject, what: str, **kwargs):
     X, Y = _friend()
     with np.errstate(all="ignore"):  # an overflowing exp is judged from the values, not printed a step at a time
         returned = subject.call(MODULE, "train_sgd", X, Y, **kwargs)
-    if not isinstance(returned, tuple | list) or len(returned) != 2:
-        raise SubmissionError(f"{what} should return the pair (params, mse), but it returned "
-                              f"{type(returned).__name__}.")
-    params = arrays_from_mapping(returned[0], PARAMS, f"{what}'s params")
-    return params, to_array(returned[1], f"{what}'s mse").astype(np.float64)
+    params, mse = returned_tuple(returned, ("params", "mse"), what)
+    return arrays_from_mapping(params, PARAMS, f"{what}'s params"), to_array(mse, f"{what}'s mse").astype(np.float64)
 
 
 def run_initialisation(subject: Subject) -> Outputs:
