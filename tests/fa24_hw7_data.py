@@ -1,9 +1,10 @@
 """A fake MNIST for fa24-dl-hw7's tests, in the real IDX format: digit-like strokes, not noise.
 
-conftest's `write_fake_mnist` draws uniform noise, on which an autoencoder cannot lower its loss the
-way it does on digits; the checks' thresholds are measured on the real data. Here each class is three
-strokes, drawn with a pixel of jitter and some noise, mostly black like MNIST: k-means clusters them
-and the autoencoder learns them within the grader's budget, as on the real MNIST.
+`autograder.data.mnist.write_fake_mnist` (conftest's roots) draws uniform noise, on which an
+autoencoder cannot lower its loss the way it does on digits; the checks' thresholds are measured on
+the real data. Here each class is three strokes, drawn with a pixel of jitter and some noise, mostly
+black like MNIST: k-means clusters them and the autoencoder learns them within the grader's budget,
+as on the real MNIST.
 """
 
 from __future__ import annotations

@@ -147,6 +147,17 @@ def test_the_classifier_reads_its_own_prototypes():
     assert classifier.predict(ualberta_fake_mnist.prototypes()).tolist() == list(range(10))
 
 
+def test_the_collapse_hint_names_reconstruct_cvae():
+    """A trained CVAE whose latent carries nothing is pointed to Q5's own function, not Q4's reconstruct."""
+    x = (np.random.default_rng(0).random((4, 784)) < 0.4).astype(np.float32)
+    zeros = np.zeros((4, 3), np.float32)
+    got = {"mu": zeros, "logvar": zeros, "x_hat": np.full_like(x, 0.5)}
+    expected = {**got, "x_hat": x, "images": x}
+    check = next(c for c in q5.PROBLEM.checks if c.id == TRAIN)
+    hint = check.judge(got, expected, check).feedback.hint
+    assert "The trained encoder's latent carries nothing" in hint and "the checks of reconstruct_cvae (" in hint
+
+
 @pytest.mark.realdata
 def test_the_classifier_reads_the_real_test_set():
     """docs/ualberta-hw4.md quotes this accuracy (scripts/train_ualberta_hw4_classifier.py)."""

@@ -55,9 +55,10 @@ def training_data(subject: Subject):
             torch.from_numpy(data["eval images"].astype(np.float32)), torch.from_numpy(data["eval labels"]))
 
 
-def eval_images(root: Path) -> np.ndarray:
-    """The evaluation images, as the trusted side hands them to the judge."""
-    return _training_images(root)["eval images"].astype(np.float64)
+def eval_images(subject: Subject) -> np.ndarray:
+    """The evaluation images, float32 in {0, 1} as `training_data` hands them to the model, for the judge;
+    the 20,000 training images are not converted again for them."""
+    return subject.inputs(TRAINING_SET.name)["eval images"].astype(np.float32)
 
 
 # --- the trained model's parts, reached through the handed-out classes --------------------------------

@@ -106,26 +106,35 @@ def run_returns_encoding(subject: Subject) -> Outputs:
     return {"mu": to_array(mu, "mu"), "logvar": to_array(logvar, "logvar"), "x_hat": to_array(x_hat, "x_hat")}
 
 
-def judge_returns_encoding(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    mu, logvar = (compare_arrays(name, got[name], expected[name], CLOSE) for name in ("mu", "logvar"))
-    if not (mu.equal and logvar.equal):
-        swapped = got["mu"].shape == expected["logvar"].shape and np.allclose(got["mu"], expected["logvar"], atol=1e-4)
-        first = mu if not mu.equal else logvar
-        return Verdict.failed(f"reconstruct's {first.report.name} is not the encoder's: the first two returned "
-                              f"values should be vae.encoder.encode(x), (mu, logvar), unchanged.",
-                              details=tuple(first.lines()), arrays=(first.report,),
-                              hint="mu and logvar are swapped: return (mu, logvar, x_hat) in this order." if swapped
-                              else "Return mu and logvar as the encoder gives them, before any sampling.")
-    x_hat = got["x_hat"]
-    if x_hat.shape != expected["x_hat"].shape:
-        return Verdict.failed(f"reconstruct's x_hat has shape {x_hat.shape}; the decoder's output for {D}-pixel "
-                              f"inputs has shape {expected['x_hat'].shape}.",
-                              hint="x_hat = vae.decoder(h), where h (n, latent) is the sample.")
-    if not (np.all(np.isfinite(x_hat)) and np.all((x_hat >= 0) & (x_hat <= 1))):
-        return Verdict.failed("reconstruct's x_hat is not the decoder's output: the decoder ends in a sigmoid, "
-                              "so every value lies in [0, 1], but these do not.",
-                              hint="x_hat = vae.decoder(h); do not transform it afterwards.")
-    return Verdict.passed("reconstruct returns the encoder's (mu, logvar) and a decoded x_hat of the input's shape.")
+def returns_encoding_judge(call: str = "reconstruct", encode: str = "vae.encoder.encode(x)",
+                           encoding: str = "the encoder's (mu, logvar)",
+                           unchanged_hint: str = "Return mu and logvar as the encoder gives them, before any sampling."):
+    """The judge of a reconstruction's (mu, logvar, x_hat): `call` the function's name, `encode` the call whose
+    (mu, logvar) it must return unchanged, `encoding` what they are (Q5's CVAE: of x with its class)."""
+    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+        mu, logvar = (compare_arrays(name, got[name], expected[name], CLOSE) for name in ("mu", "logvar"))
+        if not (mu.equal and logvar.equal):
+            swapped = got["mu"].shape == expected["logvar"].shape and np.allclose(got["mu"], expected["logvar"], atol=1e-4)
+            first = mu if not mu.equal else logvar
+            return Verdict.failed(f"{call}'s {first.report.name} is not the encoder's: the first two returned "
+                                  f"values should be {encode}, (mu, logvar), unchanged.",
+                                  details=tuple(first.lines()), arrays=(first.report,),
+                                  hint="mu and logvar are swapped: return (mu, logvar, x_hat) in this order." if swapped
+                                  else unchanged_hint)
+        x_hat = got["x_hat"]
+        if x_hat.shape != expected["x_hat"].shape:
+            return Verdict.failed(f"{call}'s x_hat has shape {x_hat.shape}; the decoder's output for {D}-pixel "
+                                  f"inputs has shape {expected['x_hat'].shape}.",
+                                  hint="x_hat = vae.decoder(h), where h (n, latent) is the sample.")
+        if not (np.all(np.isfinite(x_hat)) and np.all((x_hat >= 0) & (x_hat <= 1))):
+            return Verdict.failed(f"{call}'s x_hat is not the decoder's output: the decoder ends in a sigmoid, "
+                                  "so every value lies in [0, 1], but these do not.",
+                                  hint="x_hat = vae.decoder(h); do not transform it afterwards.")
+        return Verdict.passed(f"{call} returns {encoding} and a decoded x_hat of the input's shape.")
+    return judge
+
+
+judge_returns_encoding = returns_encoding_judge()
 
 
 SAMPLES = 4000
@@ -454,7 +463,7 @@ def run_training(subject: Subject) -> Outputs:
 
 
 def expected_training(subject: Subject) -> Outputs:
-    return {**run_training(subject), "images": common.training_data(subject)[2].numpy()}
+    return {**run_training(subject), "images": common.eval_images(subject)}
 
 
 # The bar: the reference's negative ELBO under the same budget (at the check's seed: 133.7 nats per
@@ -469,7 +478,8 @@ def expected_training(subject: Subject) -> Outputs:
 MARGIN = 60.0
 
 
-def judge_training(noun: str, call: str, hint: str, margin: float):
+def judge_training(noun: str, call: str, hint: str, margin: float, reconstruction: str = "reconstruct"):
+    """`reconstruction`: the function whose checks the collapse hint points to (Q5: reconstruct_cvae)."""
     def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
         x = expected["images"].astype(np.float64)
         problem = common.shapes_problem(got, *x.shape)
@@ -488,7 +498,7 @@ def judge_training(noun: str, call: str, hint: str, margin: float):
                                                   "diverged. Look for a loss that grows without bound (a wrong sign) "
                                                   "or a log of 0. ")
         collapsed = (f"The trained encoder's latent carries nothing (KL {kl:.1f} nats per image): "
-                     + COLLAPSE_HINT + " ") if np.isfinite(value) and kl < COLLAPSED_KL else ""
+                     + COLLAPSE_HINT.format(reconstruction=reconstruction) + " ") if np.isfinite(value) and kl < COLLAPSED_KL else ""
         return Verdict.failed(f"After {call} ({common.EPOCHS} epochs of {common.TRAIN_IMAGES} images, batches of "
                               f"{common.BATCH}, lr {common.LR:g}), the negative {noun} is {value:.1f} nats per image; "
                               f"at most {limit:.1f} is needed.", details=details, hint=diverged + collapsed + hint)
@@ -500,7 +510,7 @@ COLLAPSED_KL = 1.0
 the real MNIST: about 16; a latent of 2: about 5). Either the loss gave the reconstruction no pull on the
 encoder (a sample cut from mu and logvar, a log-likelihood averaged over the pixels: the VAE collapses onto
 the mean image), or training never stepped (KL 0.3): the hint names both."""
-COLLAPSE_HINT = ("if the checks of reconstruct (gradients must reach mu and logvar through the sample h: .rsample(), "
+COLLAPSE_HINT = ("if the checks of {reconstruction} (gradients must reach mu and logvar through the sample h: .rsample(), "
                  "not .sample(), no .detach()) or of binary_cross_entropy (summed over the pixels, not averaged) "
                  "above fail, fix them first: the loss then gives the encoder no reason to encode anything. "
                  "Otherwise, look at the training loop:")

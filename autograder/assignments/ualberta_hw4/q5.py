@@ -75,18 +75,10 @@ def run_returns_encoding(subject: Subject) -> Outputs:
     return {"mu": to_array(mu, "mu"), "logvar": to_array(logvar, "logvar"), "x_hat": to_array(x_hat, "x_hat")}
 
 
-def judge_returns_encoding(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    verdict = q4.judge_returns_encoding(got, expected, check)
-    summary = verdict.feedback.summary.replace("reconstruct's", "reconstruct_cvae's").replace(
-        "vae.encoder.encode(x)", "cvae.encoder.encode(append_class(x, y))").replace(
-        "reconstruct returns", "reconstruct_cvae returns").replace("the encoder's (mu, logvar)",
-                                                                   "the encoder's (mu, logvar) of x with its class")
-    hint = verdict.feedback.hint
-    if hint and hint.startswith("Return mu and logvar as the encoder gives them"):
-        hint = ("Encode append_class(x, y), x with the one-hot of its own class y appended, and return mu and logvar "
-                "as the encoder gives them, before any sampling.")
-    return verdict.model_copy(update={"feedback": verdict.feedback.model_copy(update={"summary": summary,
-                                                                                      "hint": hint})})
+judge_returns_encoding = q4.returns_encoding_judge(
+    "reconstruct_cvae", "cvae.encoder.encode(append_class(x, y))", "the encoder's (mu, logvar) of x with its class",
+    "Encode append_class(x, y), x with the one-hot of its own class y appended, and return mu and logvar as the "
+    "encoder gives them, before any sampling.")
 
 
 def run_conditions(subject: Subject) -> Outputs:
@@ -112,11 +104,11 @@ def run_conditions(subject: Subject) -> Outputs:
 
 
 def judge_conditions(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    def moved(key: str) -> bool:
-        a, b = got[f"{key}".replace("@", "y")], got[f"{key}".replace("@", "other y")]
+    def moved(cvae: str, output: str) -> bool:
+        a, b = got[f"{cvae} y {output}"], got[f"{cvae} other y {output}"]
         return a.shape == b.shape and not np.allclose(a, b, atol=1e-6)
-    encoder = moved("full @ mu")
-    decoder = moved("blind encoder @ x_hat")
+    encoder = moved("full", "mu")
+    decoder = moved("blind encoder", "x_hat")
     if encoder and decoder:
         return Verdict.passed("reconstruct_cvae conditions both on the class: changing y changes mu (the encoder "
                               "sees it) and, with the same noise and an encoder blind to y, x_hat (the decoder sees it).")
@@ -171,7 +163,7 @@ def run_training(subject: Subject) -> Outputs:
 
 
 def expected_training(subject: Subject) -> Outputs:
-    return {**run_training(subject), "images": common.training_data(subject)[2].numpy()}
+    return {**run_training(subject), "images": common.eval_images(subject)}
 
 
 TRAIN_HINT = ("Build make_mnist_cvae(), an Adam optimiser over its parameters at lr, and for each epoch and each "
@@ -285,7 +277,8 @@ PROBLEM = Problem(
               claim="train_mnist_cvae, under a small budget, lowers the negative conditional ELBO on unseen MNIST "
                     "images near the reference's",
               run=run_training, expected=expected_training,
-              judge=q4.judge_training("conditional ELBO", "train_mnist_cvae", TRAIN_HINT, MARGIN)),
+              judge=q4.judge_training("conditional ELBO", "train_mnist_cvae", TRAIN_HINT, MARGIN,
+                                     reconstruction="reconstruct_cvae")),
         Check(id="q5.train_mnist_cvae.generates_the_class_asked", part="c", points=3, timeout=120.0,
               data=(mnist.DATASET,), inputs=(common.TRAINING_SET,),
               claim="the trained CVAE generates digits that the reference classifier reads as the class asked",
