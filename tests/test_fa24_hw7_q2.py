@@ -170,3 +170,16 @@ def test_weights_that_do_not_fit_show_the_untrained_model_and_cost_nothing(grade
     assert figure.title.startswith("generate(model, 20) of an untrained model (the trained weights did not load")
     assert [label for label, _ in figure.rows] == ["yours", ""]
     assert not _digit_like(figure.rows[0][1] + figure.rows[1][1])
+
+
+def test_running_out_of_memory_while_drawing_the_picture_is_still_the_memory_error(grade_q2, ref):
+    """The picture's own failures cost nothing, but a MemoryError is the check's, whichever call raised it."""
+    third_call_fails = ref.replace('def generate(model: GaussianAutoencoder, n: int = 20) -> torch.Tensor:\n',
+                                   'def generate(model: GaussianAutoencoder, n: int = 20) -> torch.Tensor:\n'
+                                   '    generate.calls = getattr(generate, "calls", 0) + 1\n'
+                                   '    if generate.calls == 3:\n'
+                                   '        raise MemoryError\n')
+    assert third_call_fails != ref
+    check = by_id(grade_q2(third_call_fails, data=False), GENERATE)
+    assert check.outcome.value != "passed"
+    assert "ran out of memory (MemoryError) during this check" in check.feedback.summary

@@ -14,7 +14,7 @@ import numpy as np
 
 from autograder.data import mnist
 from autograder.inputs import InputSet
-from autograder.student import Subject, SubmissionError, to_array
+from autograder.student import Subject, SubmissionError, returned_tuple, to_array
 
 VAE_MODULE, CVAE_MODULE = "hw4_vae", "hw4_cvae"
 CLASSES = 10
@@ -79,11 +79,7 @@ def parts(subject: Subject, model, what: str):
 
 def encoded(subject: Subject, encode, x, what: str):
     """(mu, logvar) of the student's encoder, checked to be two tensors of one shape (n, latent)."""
-    returned = subject.invoke(encode, x)
-    if not isinstance(returned, tuple | list) or len(returned) != 2:
-        raise SubmissionError(f"{what}.encoder.encode(x) should return (mu, logvar), but it returned "
-                              f"{type(returned).__name__}.")
-    mu, logvar = returned
+    mu, logvar = returned_tuple(subject.invoke(encode, x), ("mu", "logvar"), f"{what}.encoder.encode(x)")
     if tuple(mu.shape) != tuple(logvar.shape) or mu.ndim != 2 or mu.shape[0] != x.shape[0]:
         raise SubmissionError(f"{what}.encoder.encode(x) for x of shape {tuple(x.shape)} returned mu of shape "
                               f"{tuple(mu.shape)} and logvar of shape {tuple(logvar.shape)}; both should be "

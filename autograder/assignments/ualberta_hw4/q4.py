@@ -22,7 +22,7 @@ from autograder.assignments.ualberta_hw4 import common
 from autograder.compare import Tolerance, compare_arrays
 from autograder.data import mnist
 from autograder.model import Check, Outputs, Problem, Verdict, Visibility
-from autograder.student import Subject, SubmissionError, to_array
+from autograder.student import Subject, SubmissionError, returned_tuple, to_array
 
 MODULE = common.VAE_MODULE
 D, H, K = 784, 5, 3
@@ -83,16 +83,11 @@ def build_vae(subject: Subject, w: dict[str, np.ndarray], decoder=None, extra_in
     return subject.call(module, cls, encoder, decoder)
 
 
-def _triple(returned, what: str):
-    if not isinstance(returned, tuple | list) or len(returned) != 3:
-        length = f" of length {len(returned)}" if isinstance(returned, tuple | list) else ""
-        raise SubmissionError(f"{what} should return the tuple (mu, logvar, x_hat), but it returned "
-                              f"{type(returned).__name__}{length}.")
-    return returned
+RECONSTRUCTION = ("mu", "logvar", "x_hat")
 
 
 def reconstructed(subject: Subject, vae, x, what: str = "reconstruct(vae, x)"):
-    return _triple(subject.call(MODULE, "reconstruct", vae, x), what)
+    return returned_tuple(subject.call(MODULE, "reconstruct", vae, x), RECONSTRUCTION, what)
 
 
 # --- part 1: reconstruct -----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from autograder import figures
 from autograder.assignments.ualberta_hw4 import classifier, common, q4
 from autograder.data import mnist
 from autograder.model import Check, Outputs, Problem, Verdict
-from autograder.student import Subject, SubmissionError, to_array
+from autograder.student import Subject, SubmissionError, returned_tuple, to_array
 
 MODULE = common.CVAE_MODULE
 D, H, K, C = q4.D, q4.H, q4.K, common.CLASSES
@@ -54,7 +54,8 @@ def explained(subject: Subject, name: str, *args, widths: str | None = None, **k
 
 def reconstructed(subject: Subject, cvae, x, y):
     """reconstruct_cvae(cvae, x, y), a failure of the grader's layers on a wrong width explained."""
-    return q4._triple(explained(subject, "reconstruct_cvae", cvae, x, y), "reconstruct_cvae(cvae, x, y)")
+    return returned_tuple(explained(subject, "reconstruct_cvae", cvae, x, y), q4.RECONSTRUCTION,
+                          "reconstruct_cvae(cvae, x, y)")
 
 
 def _tensors(n: int):
@@ -249,8 +250,8 @@ def grid(images: np.ndarray, read: np.ndarray):
     for i in range(SHOWN):
         picked = [c * GENERATED + i for c in range(C)]
         rows.append((f"sample {i + 1}", images[picked], [f"{c // GENERATED}: read {read[c]}" for c in picked]))
-    return figures.image_grid(f"Digits your CVAE generates for the classes 0 to 9 (columns), and what the reference "
-                              f"classifier reads", [(label, tiles) for label, tiles, _ in rows], shape=(28, 28),
+    return figures.image_grid("Digits your CVAE generates for the classes 0 to 9 (columns), and what the reference "
+                              "classifier reads", [(label, tiles) for label, tiles, _ in rows], shape=(28, 28),
                               captions={i: captions for i, (_, _, captions) in enumerate(rows)})
 
 
