@@ -3,10 +3,11 @@
 A check is declared once, in its assignment's problem module, with its points and visibility.
 It has two halves that never share a process:
 
-- ``run(subject)`` runs in the sandboxed worker. It calls the student's code on fixed inputs and
-  returns plain outputs (a dict of numpy arrays and JSON values).
-- ``judge(got, expected)`` runs in the trusted parent. It compares the outputs with the expected
-  values and returns a :class:`Verdict`.
+- ``run(subject) -> SomeRecord`` runs in the sandboxed worker. It calls the student's code on fixed
+  inputs and returns its outputs as the check's record (:class:`autograder.records.Record`: numpy
+  arrays and JSON values in typed fields), named by its return annotation.
+- ``judge(got, expected, check)`` runs in the trusted parent. It reads the records' fields, compares
+  them with the expected values and returns a :class:`Verdict`.
 
 The expected values come from ``expected(subject)`` run on the reference (by default the same
 function as ``run``), in a trusted worker, once, and are cached on disk.
@@ -31,10 +32,12 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from autograder.inputs import InputSet
+from autograder.records import Record, rebuild, returned_record
 from autograder.results import Feedback
 
 Outputs = Mapping[str, Any]
-"""What a check's student half returns: names mapped to numpy arrays or JSON values."""
+"""What a check's student half returns where it names no record: names mapped to numpy arrays or
+JSON values (the older form; a record is checked on arrival and read by attribute)."""
 
 _CHECK_ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
 
@@ -118,6 +121,13 @@ class Check(BaseModel):
             raise ValueError(f"check {self.id!r} has inputs from {undeclared}, which its `data` does not declare")
         return self
 
+    @model_validator(mode="after")
+    def _records_resolve(self) -> Check:
+        # Read now, at declaration: an annotation naming an undefined class fails the import of the
+        # problem module, not every grading.
+        _ = self.record, self.expected_record
+        return self
+
     @field_validator("id")
     @classmethod
     def _dotted(cls, value: str) -> str:
@@ -136,6 +146,23 @@ class Check(BaseModel):
 
     def expected_half(self) -> Callable[[Any], Outputs]:
         return self.expected or self.run
+
+    @functools.cached_property
+    def record(self) -> type[Record] | None:
+        """The record the student half returns (its return annotation); None for a plain dict."""
+        return returned_record(self.run)
+
+    @functools.cached_property
+    def expected_record(self) -> type[Record] | None:
+        """The record the trusted half returns on the reference (the student half's, by default)."""
+        return returned_record(self.expected_half())
+
+    def read(self, outputs: Mapping[str, Any], half: str) -> Record | Mapping[str, Any]:
+        """Outputs of `half` ('run' or 'expected') as they came over the transport or from the
+        cache, as the judge reads them: its record, validated, where it declares one.
+        Raises `RecordError` for outputs that do not fit."""
+        record = self.record if half == "run" else self.expected_record
+        return outputs if record is None else rebuild(record, outputs)
 
     @functools.cached_property
     def needs_expected(self) -> bool:

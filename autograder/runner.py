@@ -16,6 +16,7 @@ from autograder.expected import ExpectedValues, absent_dataset, missing_data
 from autograder.faults import Fault
 from autograder.isolation import keep_private
 from autograder.model import Assignment, Check, Verdict, Visibility
+from autograder.records import RecordError
 from autograder.notebooks import TopLevel
 from autograder.results import CheckResult, Feedback, Grade, Outcome, ProblemResult, Timing
 from autograder.session import Ran, WorkerSession
@@ -211,7 +212,15 @@ def _grade_check(check: Check, files: tuple[str, ...], staged: Staged | None, se
     if isinstance(ran, Fault):
         return _from_fault(check, faults.with_reference_peak(ran, check.id, session.config.resident_limit_mb,
                                                              reference_peak))
-    return _judge(check, lambda: check.judge(ran.outputs, expected, check), ran, expected)
+    try:
+        got = check.read(ran.outputs, "run")
+    except RecordError as exc:
+        return _from_fault(check, faults.unreadable_outputs(str(exc)))
+    try:
+        wanted = check.read(expected, "expected") if check.needs_expected else None
+    except RecordError as exc:
+        return _from_fault(check, faults.harness_fault(f"the reference's values do not fit the check ({exc})"))
+    return _judge(check, lambda: check.judge(got, wanted, check), ran, expected)
 
 
 def time_budget(checks: list[Check], assignment: Assignment, config: GradingConfig) -> float:

@@ -18,6 +18,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from autograder.records import Record, flatten
+
 MAX_MESSAGE_BYTES = 1 << 20
 """A JSON line longer than this is a fault of the worker, not a message."""
 
@@ -140,9 +142,12 @@ def decode(line: bytes, model: type[BaseModel]) -> Any:
 # --- outputs, worker side ---------------------------------------------------------------------
 
 def pack_outputs(outputs: Any) -> tuple[OutputsManifest, list[memoryview]]:
-    """Arrays as declared specs plus their bytes, in order; everything else must be plain JSON."""
+    """Arrays as declared specs plus their bytes, in order; everything else must be plain JSON.
+    A record travels flat, each leaf under its path (`records.flatten`)."""
+    if isinstance(outputs, Record):
+        outputs = flatten(outputs)
     if not isinstance(outputs, dict):
-        raise TypeError(f"a check's student half must return a dict, not {type(outputs).__name__}")
+        raise TypeError(f"a check's student half must return a record or a dict, not {type(outputs).__name__}")
     manifest = OutputsManifest()
     payload = []
     for name, value in outputs.items():

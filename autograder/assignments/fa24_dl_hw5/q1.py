@@ -20,7 +20,8 @@ import numpy as np
 
 from autograder import figures
 from autograder.compare import Tolerance, compare_arrays, compare_own
-from autograder.model import Check, Outputs, Problem, Verdict
+from autograder.model import Check, Problem, Verdict
+from autograder.records import Record
 from autograder.student import Subject, SubmissionError, to_array
 
 MODULE = "hw5_q1"
@@ -60,13 +61,18 @@ def _vector(value, what: str, size: int) -> np.ndarray:
 
 # --- (a) R, its gradient, the optimum -------------------------------------------------------------
 
-def run_R(subject: Subject) -> Outputs:
+class Values(Record):
+    R: np.ndarray
+    """R(w) at the 5 points."""
+
+
+def run_R(subject: Subject) -> Values:
     values = [_vector(subject.call(MODULE, "R", w.copy()), "R(w)", 1)[0] for w in _points()]
-    return {"R": np.array(values)}
+    return Values(R=np.array(values))
 
 
-def judge_R(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    comparison = compare_arrays("R(w) at 5 random points", got["R"], expected["R"], VALUES)
+def judge_R(got: Values, expected: Values, check: Check) -> Verdict:
+    comparison = compare_arrays("R(w) at 5 random points", got.R, expected.R, VALUES)
     if comparison.equal:
         return Verdict.passed("R(w) matches the handout's function at 5 random points.")
     return Verdict.failed("R(w) differs from 13 w1^2 - 10 w1 w2 + 4 w1 + 2 w2^2 - 2 w2 + 1 at random points.",
@@ -74,7 +80,14 @@ def judge_R(got: Outputs, expected: Outputs, check: Check) -> Verdict:
                           hint="Copy each term's coefficient and sign from the handout; w1 is w[0], w2 is w[1].")
 
 
-def run_grad_R(subject: Subject) -> Outputs:
+class Gradients(Record):
+    grad: np.ndarray
+    """grad_R(w) at the 5 points, one row each."""
+    slope: np.ndarray
+    """Central differences of the student's own R at the same points (for the diagnosis)."""
+
+
+def run_grad_R(subject: Subject) -> Gradients:
     """The student's gradient, and central differences of the student's own R (for the diagnosis)."""
     grads, slopes = [], []
     for w in _points():
@@ -87,17 +100,17 @@ def run_grad_R(subject: Subject) -> Outputs:
             down = _vector(subject.call(MODULE, "R", w - step), "R(w)", 1)[0]
             slope.append((up - down) / (2 * FD_STEP))
         slopes.append(slope)
-    return {"grad": np.array(grads), "slope": np.array(slopes)}
+    return Gradients(grad=np.array(grads), slope=np.array(slopes))
 
 
-def judge_grad_R(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_grad_R(got: Gradients, expected: Gradients, check: Check) -> Verdict:
     """grad_R against the central differences of the handout's R (the reference's, run once)."""
-    comparison = compare_arrays("grad_R(w) at 5 random points", got["grad"], expected["slope"], GRADIENT)
+    comparison = compare_arrays("grad_R(w) at 5 random points", got.grad, expected.slope, GRADIENT)
     if comparison.equal:
         return Verdict.passed("grad_R(w) equals the finite differences of R at 5 random points.")
-    consistent = compare_own("own", got["grad"], got["slope"], GRADIENT).equal
+    consistent = compare_own("own", got.grad, got.slope, GRADIENT).equal
     wrong = [name for i, name in enumerate(("dR/dw1", "dR/dw2"))
-             if not np.allclose(got["grad"][:, i], expected["slope"][:, i], atol=GRADIENT.atol, rtol=GRADIENT.rtol)]
+             if not np.allclose(got.grad[:, i], expected.slope[:, i], atol=GRADIENT.atol, rtol=GRADIENT.rtol)]
     summary = (f"grad_R(w) is not the gradient of R: {' and '.join(wrong)} "
                f"{'differs' if len(wrong) == 1 else 'differ'} from the finite differences (R(w + h e_i) - "
                f"R(w - h e_i)) / 2h of the handout's R.")
@@ -107,15 +120,19 @@ def judge_grad_R(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     return Verdict.failed(summary, details=tuple(comparison.lines()), arrays=(comparison.report,), hint=hint)
 
 
-def run_optimum(subject: Subject) -> Outputs:
-    return {"optimum": _vector(subject.call(MODULE, "optimum"), "optimum()", 2)}
+class Optimum(Record):
+    optimum: np.ndarray
 
 
-def judge_optimum(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    comparison = compare_arrays("optimum()", got["optimum"], expected["optimum"], OPTIMUM)
+def run_optimum(subject: Subject) -> Optimum:
+    return Optimum(optimum=_vector(subject.call(MODULE, "optimum"), "optimum()", 2))
+
+
+def judge_optimum(got: Optimum, expected: Optimum, check: Check) -> Verdict:
+    comparison = compare_arrays("optimum()", got.optimum, expected.optimum, OPTIMUM)
     if comparison.equal:
         return Verdict.passed(f"optimum() is the exact solution of grad R(w) = 0 (within {OPTIMUM.describe()}).")
-    flipped = got["optimum"].shape == (2,) and np.allclose(got["optimum"], -expected["optimum"], atol=OPTIMUM.atol)
+    flipped = got.optimum.shape == (2,) and np.allclose(got.optimum, -expected.optimum, atol=OPTIMUM.atol)
     return Verdict.failed("optimum() is not the point where grad R(w) = 0.", details=tuple(comparison.lines()),
                           arrays=(comparison.report,),
                           hint="Your optimum is the true one with both signs flipped: the constant terms of grad R "
@@ -135,18 +152,23 @@ def _descend(subject: Subject, eta: float, iters: int, what: str, **kwargs) -> n
     return distances.astype(np.float64).ravel() if distances.ndim > 1 and distances.size == iters else distances
 
 
+class Descent(Record):
+    distances: np.ndarray
+    """||w - w*|| after each step."""
+
+
 def run_descent(eta: float):
-    def run(subject: Subject) -> Outputs:
-        return {"distances": _descend(subject, eta, ITERS, f"gradient_descent({eta}, {ITERS})")}
+    def run(subject: Subject) -> Descent:
+        return Descent(distances=_descend(subject, eta, ITERS, f"gradient_descent({eta}, {ITERS})"))
     return run
 
 
 def judge_descent(eta: float):
     log_scale = eta == 0.1
 
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    def judge(got: Descent, expected: Descent, check: Check) -> Verdict:
         with np.errstate(all="ignore"):
-            return _judge_distances(f"gradient_descent({eta})", got["distances"], expected["distances"], log_scale)
+            return _judge_distances(f"gradient_descent({eta})", got.distances, expected.distances, log_scale)
     return judge
 
 
@@ -216,23 +238,32 @@ def _table(got: np.ndarray, expected: np.ndarray):
                          {"step": steps, "yours": yours, "expected": [f"{expected[s - 1]:.6g}" for s in steps]})
 
 
-def run_from_w0(subject: Subject) -> Outputs:
+class FromW0(Record):
+    distances: np.ndarray
+    """The run from W0."""
+    from_zero: np.ndarray
+    """The run from (0, 0): what a `w0` ignored gives."""
+    w0_after: np.ndarray
+    """The caller's w0 after the call."""
+
+
+def run_from_w0(subject: Subject) -> FromW0:
     w0 = np.array(W0)
     distances = _descend(subject, 0.05, W0_ITERS, f"gradient_descent(0.05, {W0_ITERS}, w0={list(W0)})", w0=w0)
     from_zero = _descend(subject, 0.05, W0_ITERS, f"gradient_descent(0.05, {W0_ITERS})")
-    return {"distances": distances, "from_zero": from_zero, "w0_after": w0}
+    return FromW0(distances=distances, from_zero=from_zero, w0_after=w0)
 
 
-def judge_from_w0(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_from_w0(got: FromW0, expected: FromW0, check: Check) -> Verdict:
     what = f"gradient_descent(0.05, {W0_ITERS}, w0={list(W0)})"
-    if not np.array_equal(got["w0_after"], np.array(W0)):
-        return Verdict.failed(f"{what} changed the caller's w0 to {got['w0_after'].tolist()}.",
+    if not np.array_equal(got.w0_after, np.array(W0)):
+        return Verdict.failed(f"{what} changed the caller's w0 to {got.w0_after.tolist()}.",
                               hint="Start from a copy, w = np.array(w0, dtype=float): `w -= ...` on w0 itself "
                                    "changes the array the caller passed.")
     with np.errstate(all="ignore"):
-        verdict = _judge_distances(what, got["distances"], expected["distances"], log_scale=False)
-        ignored = (got["distances"].shape == expected["from_zero"].shape
-                   and np.allclose(got["distances"], expected["from_zero"], rtol=1e-6, atol=1e-9))
+        verdict = _judge_distances(what, got.distances, expected.distances, log_scale=False)
+        ignored = (got.distances.shape == expected.from_zero.shape
+                   and np.allclose(got.distances, expected.from_zero, rtol=1e-6, atol=1e-9))
     if ignored:
         return Verdict.failed(f"{what} returned the distances of the run from (0, 0): w0 is ignored.",
                               hint="Start from w0 when it is given, and from np.zeros(2) only when w0 is None.")
