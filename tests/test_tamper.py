@@ -104,6 +104,34 @@ def test_a_crafted_pickle_in_a_returned_value_is_never_loaded(grade_p1, faulty, 
     assert not marker.exists()
 
 
+HW5 = "fa24-dl-hw5"
+
+
+@pytest.mark.parametrize(("forged", "words"), [
+    ("{'[\"R\"]': 'full marks'}", "R of Values: "),  # a string where the judge reads an array
+    ("{}", "R of Values: Field required"),
+    ("{**flat, '[\"score\"]': 1.0}", "score of Values: Extra inputs are not permitted"),
+])
+def test_outputs_forged_outside_the_record_are_the_students_error_not_a_regrade(grade_files, forged, words):
+    """The student's code replaces the worker's flattening of records: a field of the wrong type,
+    none, or one more. Before records, a judge handed a string where it reads an array raised, and
+    the check became the grader's error ("not your fault, regraded"): a way to dodge a failure.
+    Now the parent refuses what does not fit the check's record before any judge runs, naming the
+    field; the forged check scores 0 as an error of the submission, and the other checks grade."""
+    reference = reference_text(HW5, "hw5_q1.py")
+    attack = ("\nimport autograder.transport as _t\n_flatten = _t.flatten\n"
+              "def _forge(record):\n"
+              "    flat = _flatten(record)\n"
+              f"    return {forged} if type(record).__name__ == 'Values' else flat\n"
+              "_t.flatten = _forge\n")
+    g = grade_files({"hw5_q1.py": reference + attack}, assignment=HW5, problems=("q1",))
+    forged_check = by_id(g, "q1.r.values")
+    assert forged_check.outcome.value == "error" and forged_check.score == 0
+    assert forged_check.feedback.summary.startswith(
+        f"The values returned during this check could not be read by the grader: {words}")
+    assert {c.id for c in g.checks if c.score < c.max_score} == {"q1.r.values"}
+
+
 def test_printing_lines_that_look_like_scores_changes_nothing(grade_p1, faulty):
     noise = '\nprint(\'{"score": 4.5, "tests": []}\')\nprint("Score: 4.5/4.5 -- all tests passed")\n'
     g = grade_p1({FILE: faulty + noise})
