@@ -17,7 +17,8 @@ from autograder import figures
 from autograder.checkpoints import load_into
 from autograder.compare import Tolerance, compare_arrays
 from autograder.data import mnist
-from autograder.model import Check, Outputs, Problem, Verdict
+from autograder.model import Check, Problem, Verdict
+from autograder.records import Record
 from autograder.student import Subject, SubmissionError, to_array
 
 MODULE = "hw4_a2"
@@ -37,8 +38,6 @@ def images(n: int, seed: int) -> np.ndarray:
     """(n, d) inputs in [0, 1], like scaled pixels."""
     return np.random.default_rng(seed).random((n, D))
 
-
-# --- student side ----------------------------------------------------------------------------------
 
 def _layers(model, what: str):
     """(encoder, decoder): the model's two nn.Linear layers, W_e (h, d) and W_d (d, h)."""
@@ -62,17 +61,25 @@ def _built(subject: Subject, kind: str):
     return model, _layers(model, what), what
 
 
+# --- (a) F1, a single linear layer: F1(x) = W_d W_e x ---------------------------------------------
+# Each check of (a) takes the kind of autoencoder ("F1" here); (b) runs the same ones with "F2".
+
+class Structure(Record):
+    activations: list[str]
+    """The names of the model's activation modules (those in ACTIVATIONS), in module order."""
+
+
 def run_structure(kind: str):
-    def run(subject: Subject) -> Outputs:
+    def run(subject: Subject) -> Structure:
         model, _, _ = _built(subject, kind)
         names = [type(m).__name__ for m in model.modules()]
-        return {"activations": [n for n in names if n in ACTIVATIONS]}
+        return Structure(activations=[n for n in names if n in ACTIVATIONS])
     return run
 
 
 def judge_structure(kind: str):
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-        found, wanted = got["activations"], [] if kind == "F1" else ["ReLU", "ReLU"]
+    def judge(got: Structure, expected: Structure, check: Check) -> Verdict:
+        found, wanted = got.activations, [] if kind == "F1" else ["ReLU", "ReLU"]
         # F2's ReLUs may be functional (F.relu in forward), which no module shows: the formula check
         # finds them. Only activations that F1 must not have, or that are not ReLUs, fail here.
         wrong = [a for a in found if a != "ReLU"] if kind == "F2" else found
@@ -101,49 +108,72 @@ def _set_weights(encoder, decoder, zeroed: tuple[str, ...] = ()) -> list[bool]:
     return [layer.bias is not None for layer in (encoder, decoder)]
 
 
-def _output(subject: Subject, kind: str, zeroed: tuple[str, ...] = ()) -> Outputs:
+class Forward(Record):
+    output: np.ndarray
+    """The model's output for 7 inputs (7, d), with the grader's weights."""
+    biases: list[bool]
+    """Whether the encoder and the decoder (in that order) have a bias."""
+
+
+def _output(subject: Subject, kind: str, zeroed: tuple[str, ...] = ()) -> Forward:
     import torch
 
     model, (encoder, decoder), what = _built(subject, kind)
     biases = _set_weights(encoder, decoder, zeroed)
     with torch.no_grad():
         out = subject.invoke(model, torch.from_numpy(images(7, 1)).float())
-    return {"output": to_array(out, f"{what}(x)"), "biases": biases}
+    return Forward(output=to_array(out, f"{what}(x)"), biases=biases)
 
 
 def run_forward(kind: str):
-    def run(subject: Subject) -> Outputs:
+    def run(subject: Subject) -> Forward:
         return _output(subject, kind)
     return run
 
 
-WITHOUT = {(False, True): ("b_e",), (True, False): ("b_d",), (False, False): ("b_e", "b_d")}
-"""Which biases a model lacks, by `biases` (encoder, decoder): the handout's formulas have none."""
+class ReferenceForward(Record):
+    """The reference's outputs with the grader's weights. The handout's formulas have no biases, so a
+    student's model built without one (or both) is compared with the reference's with it set to 0."""
+
+    output: np.ndarray
+    """With both biases: what a model with both must give."""
+    without_b_e: np.ndarray
+    """With b_e set to 0: what a model whose encoder has no bias must give."""
+    without_b_d: np.ndarray
+    """With b_d set to 0: what a model whose decoder has no bias must give."""
+    without_b_e_and_b_d: np.ndarray
+    """With both set to 0: what a model without biases must give."""
+    F1: np.ndarray
+    """The reference's F1(x), for the hints."""
+    F2: np.ndarray
+    """The reference's F2(x), for the hints."""
 
 
 def expected_forward(kind: str):
     """The reference's output with the grader's weights; with biases set to 0, for a student's model
     built without them (the handout omits them); and both references' outputs, for the hints."""
-    def expected(subject: Subject) -> Outputs:
-        out = {"output": _output(subject, kind)["output"]}
-        out.update({f"output without {' and '.join(z)}": _output(subject, kind, z)["output"] for z in WITHOUT.values()})
-        out.update({other: _output(subject, other)["output"] for other in BUILDERS})
-        return out
+    def expected(subject: Subject) -> ReferenceForward:
+        return ReferenceForward(output=_output(subject, kind).output,
+                                without_b_e=_output(subject, kind, ("b_e",)).output,
+                                without_b_d=_output(subject, kind, ("b_d",)).output,
+                                without_b_e_and_b_d=_output(subject, kind, ("b_e", "b_d")).output,
+                                F1=_output(subject, "F1").output, F2=_output(subject, "F2").output)
     return expected
 
 
 def judge_forward(kind: str):
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-        biases = tuple(got["biases"])
-        right = expected["output"] if all(biases) else expected[f"output without {' and '.join(WITHOUT[biases])}"]
-        comparison = compare_arrays(f"{kind}(x)", got["output"], right, CLOSE)
+    def judge(got: Forward, expected: ReferenceForward, check: Check) -> Verdict:
+        biases = tuple(got.biases)
+        right = {(True, True): expected.output, (False, True): expected.without_b_e,
+                 (True, False): expected.without_b_d, (False, False): expected.without_b_e_and_b_d}[biases]
+        comparison = compare_arrays(f"{kind}(x)", got.output, right, CLOSE)
         if comparison.equal:
             return Verdict.passed(f"{BUILDERS[kind]} computes "
                                   + ("W_d W_e x (+ biases)" if kind == "F1" else "relu(W_d relu(W_e x)) (+ biases)")
                                   + " for given weights.")
-        out, hint = got["output"], comparison.hint
+        out, hint = got.output, comparison.hint
         if out.shape == right.shape and all(biases):
-            f1, f2 = expected["F1"], expected["F2"]
+            f1, f2 = expected.F1, expected.F2
 
             def near(a: np.ndarray, b: np.ndarray) -> bool:
                 return np.allclose(a, b, atol=1e-4)
@@ -178,8 +208,17 @@ def training_data() -> np.ndarray:
     return np.clip(0.5 + rng.normal(0, 0.4, (256, 3)) @ rng.normal(0, 0.5, (3, D)), 0, 1)
 
 
+class Training(Record):
+    losses: np.ndarray
+    """What train_autoencoder returned: the mean training loss of each epoch, as floats."""
+    before: np.ndarray
+    """The model's output on the training inputs (256, d) before training."""
+    after: np.ndarray
+    """The same after training."""
+
+
 def run_training(kind: str):
-    def run(subject: Subject) -> Outputs:
+    def run(subject: Subject) -> Training:
         import torch
 
         what = f"{BUILDERS[kind]}(d={D}, h={H_TRAIN})"
@@ -195,20 +234,20 @@ def run_training(kind: str):
                                   f"each epoch, but it returned {type(losses).__name__}.") from None
         with torch.no_grad():
             after = to_array(subject.invoke(model, x), f"{what}(x)")
-        return {"losses": np.array(losses), "before": before, "after": after}
+        return Training(losses=np.array(losses), before=before, after=after)
     return run
 
 
 def judge_training(kind: str):
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    def judge(got: Training, expected: Training, check: Check) -> Verdict:
         x = training_data()
-        losses = got["losses"]
+        losses = got.losses
         if losses.shape != (EPOCHS,):
             return Verdict.failed(f"train_autoencoder(model, X, epochs={EPOCHS}, ...) returned {losses.size} values; "
                                   f"it should return one mean loss per epoch ({EPOCHS}).")
-        if got["after"].shape != x.shape:
-            return Verdict.failed(f"The model's output has shape {got['after'].shape}, expected {x.shape}.")
-        before, after = (float(np.mean((got[k] - x) ** 2)) for k in ("before", "after"))
+        if got.after.shape != x.shape:
+            return Verdict.failed(f"The model's output has shape {got.after.shape}, expected {x.shape}.")
+        before, after = (float(np.mean((output - x) ** 2)) for output in (got.before, got.after))
         details = ((f"Mean squared error on the training inputs: {before:.4f} before, {after:.4f} after "
                     f"{EPOCHS} epochs."), f"Returned losses per epoch: {np.round(losses, 4).tolist()}.")
         if not np.all(np.isfinite(losses)) or not after <= LOWERED * before:
@@ -232,6 +271,13 @@ def judge_training(kind: str):
     return judge
 
 
+# --- (b) F2, a single layer with non-linearity: F2(x) = relu(W_d relu(W_e x)) ---------------------
+# relu_autoencoder's checks are (a)'s with the kind "F2": run_structure, run_forward and expected_forward,
+# run_training, and their judges.
+
+
+# --- (c) the test reconstruction errors (h = 128) -------------------------------------------------
+
 def _mse_model():
     import torch
 
@@ -239,15 +285,20 @@ def _mse_model():
     return torch.nn.Sequential(torch.nn.Linear(D, H), torch.nn.Linear(H, D))
 
 
-def run_error(subject: Subject) -> Outputs:
+class Error(Record):
+    error: np.ndarray
+    """What reconstruction_error(model, X) returned, as an array (one number, if right)."""
+
+
+def run_error(subject: Subject) -> Error:
     import torch
 
     value = subject.call(MODULE, "reconstruction_error", _mse_model(), torch.from_numpy(images(9, 2)).float())
-    return {"error": to_array(value, "reconstruction_error(model, X)")}
+    return Error(error=to_array(value, "reconstruction_error(model, X)"))
 
 
-def judge_error(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    value, right = got["error"].reshape(-1), float(expected["error"])
+def judge_error(got: Error, expected: Error, check: Check) -> Verdict:
+    value, right = got.error.reshape(-1), float(expected.error)
     if value.size != 1:
         return Verdict.failed(f"reconstruction_error should return one float, but it returned {value.size} values.",
                               hint="Average over all pixels of all images (F.mse_loss's default reduction), and "
@@ -278,21 +329,34 @@ def _test_images(subject: Subject) -> np.ndarray:
     return pixels.reshape(len(pixels), -1).astype(np.float32) / 255.0
 
 
+class Reconstructions(Record):
+    reconstructions: np.ndarray
+    """The checkpoint's model's output for the test images (TEST_IMAGES, 784), float32."""
+
+
 def run_checkpoint(kind: str):
-    def run(subject: Subject) -> Outputs:
+    def run(subject: Subject) -> Reconstructions:
         import torch
 
         model = load_into(subject, CHECKPOINT[kind], subject.call(MODULE, BUILDERS[kind], 784, 128),
                           f"{BUILDERS[kind]}(784, 128)")
         with torch.no_grad():
             out = subject.invoke(model, torch.from_numpy(_test_images(subject)))
-        return {"reconstructions": to_array(out, f"{kind}(test images)").astype(np.float32)}
+        return Reconstructions(reconstructions=to_array(out, f"{kind}(test images)").astype(np.float32))
     return run
 
 
+class ReferenceReconstructions(Reconstructions):
+    """The reference's checkpoint's reconstructions, and the test images they are of."""
+
+    images: np.ndarray
+    """The test images (TEST_IMAGES, 784), pixels / 255."""
+
+
 def expected_checkpoint(kind: str):
-    def expected(subject: Subject) -> Outputs:
-        return {**run_checkpoint(kind)(subject), "images": _test_images(subject)}
+    def expected(subject: Subject) -> ReferenceReconstructions:
+        return ReferenceReconstructions(reconstructions=run_checkpoint(kind)(subject).reconstructions,
+                                        images=_test_images(subject))
     return expected
 
 
@@ -309,16 +373,16 @@ CHECKPOINT_MARGIN = 1.5
 
 
 def judge_checkpoint(kind: str):
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-        x = expected["images"].astype(np.float64)
-        out = got["reconstructions"].astype(np.float64)
+    def judge(got: Reconstructions, expected: ReferenceReconstructions, check: Check) -> Verdict:
+        x = expected.images.astype(np.float64)
+        out = got.reconstructions.astype(np.float64)
         if out.shape != x.shape:
             return Verdict.failed(f"The model loaded from {CHECKPOINT[kind]} returns shape {out.shape} for "
                                   f"{x.shape} test images; it should reconstruct each one.")
         error = float(np.mean((out - x) ** 2))
-        reference = float(np.mean((expected["reconstructions"].astype(np.float64) - x) ** 2))
+        reference = float(np.mean((expected.reconstructions.astype(np.float64) - x) ** 2))
         limit = CHECKPOINT_MARGIN * reference
-        pictures = reconstructions(kind, x, out, expected["reconstructions"])
+        pictures = reconstructions(kind, x, out, expected.reconstructions)
         if np.isfinite(error) and error <= limit:
             return Verdict.passed(f"{CHECKPOINT[kind]}: test reconstruction error {error:.5f} "
                                   f"(at most {limit:.5f} needed).", figures=pictures)

@@ -25,19 +25,21 @@ without theirs (`a3_inputs`); the test labels come from the trusted half, and th
 from __future__ import annotations
 
 import difflib
-from typing import Any
 
 import numpy as np
 
 from autograder.assignments.uw_cse446_hw4 import a3_inputs
 from autograder.data import cifar10
-from autograder.model import Check, Outputs, Problem, Verdict
+from autograder.model import Check, Problem, Verdict
+from autograder.records import Record
 from autograder.student import Subject, SubmissionError, to_array
 
 MODULE = "hw4_a3"
 EXTRACTOR, FINE_TUNE = "feature_extractor", "fine_tune_model"
 NUM_CLASSES, OTHER_CLASSES = 10, 7
 """classifier[6] is checked for CIFAR-10's 10 classes, and for 7, which a hard-coded 10 misses."""
+CLASS_COUNTS = (NUM_CLASSES, OTHER_CLASSES)
+"""The num_classes each builder is called with in the new-layer checks, in the order they are reported."""
 IN_FEATURES = 4096
 LAYERS = ("features.0", "features.3", "features.6", "features.8", "features.10",
           "classifier.1", "classifier.4", "classifier.6")
@@ -63,8 +65,6 @@ def _listed(names: list[str] | tuple[str, ...], limit: int = 6) -> str:
 def _layers_of(names: list[str]) -> str:
     return ", ".join(dict.fromkeys(n.rsplit(".", 1)[0] for n in names))
 
-
-# --- student side ------------------------------------------------------------------------------------
 
 def _images(n: int, seed: int):
     import torch
@@ -102,11 +102,47 @@ def _forward(model, x, what: str):
     return out
 
 
+# --- (a) AlexNet as a fixed feature extractor -----------------------------------------------------
+# The checks of structure, the new layer, the output shape and the accuracy take the builder
+# (feature_extractor here); (b) runs the same ones with fine_tune_model.
+
 def _close_to_requires_grad(names) -> list[str]:
     return difflib.get_close_matches("requires_grad", [n for n in names if "grad" in n.lower()], n=3, cutoff=0.7)
 
 
-def _structure(model) -> dict[str, Any]:
+class LastLayer(Record):
+    """What the model's classifier[6] is."""
+
+    kind: str
+    """Its type's name ('Linear'), or 'missing' where the model has no classifier[6] (see `text`)."""
+    text: str | None = None
+    """Where `kind` is 'missing': what is there instead."""
+    in_features: int | None = None
+    """Its in_features (None where it has none)."""
+    out_features: int | None = None
+    """Its out_features (None where it has none)."""
+    after: list[str] = []
+    """The type names of the layers appended after classifier[6]."""
+
+
+class Structure(Record):
+    """Which parameters require grad, attributes misspelt for `requires_grad`, and classifier[6]."""
+
+    parameters: list[str]
+    """The model's parameter names, in order (`named_parameters`)."""
+    trainable: list[str]
+    """Those that require grad."""
+    typos: dict[str, list[str]]
+    """Attributes set on parameters whose names are close to `requires_grad` (`required_grad`), each
+    with the parameters that carry it."""
+    module_typos: list[str]
+    """The same set on modules ('model.requires_grad'), as the student wrote them."""
+    layer: LastLayer
+    extras: list[str]
+    """Children of the model that AlexNet does not have, as 'name (type)'."""
+
+
+def _structure(model) -> Structure:
     """Which parameters require grad, attributes misspelt for `requires_grad`, and classifier[6]."""
     import torch
 
@@ -120,17 +156,146 @@ def _structure(model) -> dict[str, Any]:
                     for attr in _close_to_requires_grad(vars(m))]
     classifier = getattr(model, "classifier", None)
     if not isinstance(classifier, torch.nn.Sequential) or len(classifier) < 7:
-        layer = {"kind": "missing", "text": "model.classifier is not AlexNet's Sequential of 7 layers"
-                 if classifier is not None else "the model has no `classifier`"}
+        layer = LastLayer(kind="missing", text="model.classifier is not AlexNet's Sequential of 7 layers"
+                          if classifier is not None else "the model has no `classifier`")
     else:
         last = classifier[6]
-        layer = {"kind": type(last).__name__, "in": getattr(last, "in_features", None),
-                 "out": getattr(last, "out_features", None),
-                 "after": [type(m).__name__ for m in list(classifier)[7:]]}
+        layer = LastLayer(kind=type(last).__name__, in_features=getattr(last, "in_features", None),
+                          out_features=getattr(last, "out_features", None),
+                          after=[type(m).__name__ for m in list(classifier)[7:]])
     extras = [f"{name} ({type(m).__name__})" for name, m in model.named_children()
               if name not in ("features", "avgpool", "classifier")]
-    return {"parameters": [n for n, _ in named], "trainable": [n for n, p in named if p.requires_grad],
-            "typos": typos, "module_typos": module_typos, "layer": layer, "extras": extras}
+    return Structure(parameters=[n for n, _ in named], trainable=[n for n, p in named if p.requires_grad],
+                     typos=typos, module_typos=module_typos, layer=layer, extras=extras)
+
+
+def run_structure(builder: str):
+    def run(subject: Subject) -> Structure:
+        return _structure(_build(subject, builder, NUM_CLASSES, initialised=False))
+    return run
+
+
+def _typo_feedback(builder: str, got: Structure) -> tuple[str, str] | None:
+    if got.typos:
+        attr, names = next(iter(got.typos.items()))
+        return (f"{builder} sets `{attr}` on {len(names)} parameters ({_listed(names, 3)}): that is a new attribute, "
+                f"not `requires_grad`, so it freezes nothing; {len(got.trainable)} parameters still require grad.",
+                "Write `param.requires_grad = False` (requires, with an s), as the handout's loop does.")
+    if got.module_typos:
+        return (f"{builder} sets `{got.module_typos[0]}`: on a module that is a plain attribute and freezes "
+                f"nothing; {len(got.trainable)} parameters still require grad.",
+                "Set `param.requires_grad = False` for every param in model.parameters(), or call "
+                "model.requires_grad_(False).")
+    return None
+
+
+def judge_only_new_layer_trainable(got: Structure, expected: Structure, check: Check) -> Verdict:
+    trainable = got.trainable
+    details = (f"Parameters that require grad: {_listed(trainable) or 'none'}.",
+               f"Expected: {', '.join(NEW_LAYER)} only.")
+    if sorted(trainable) == sorted(NEW_LAYER):
+        return Verdict.passed("feature_extractor freezes every pretrained parameter; only the new classifier[6] "
+                              "(weight and bias) requires grad.")
+    typo = _typo_feedback(EXTRACTOR, got)
+    if typo is not None:
+        return Verdict.failed(typo[0], details=details, hint=typo[1])
+    pretrained = [n for n in trainable if n not in NEW_LAYER]
+    frozen_new = [n for n in NEW_LAYER if n not in trainable]
+    if pretrained:
+        whole = " (nothing is frozen)" if len(pretrained) == len(PRETRAINED) else ""
+        return Verdict.failed(f"feature_extractor leaves {len(pretrained)} pretrained parameters trainable{whole}: "
+                              f"{_listed(pretrained)}.", details=details,
+                              hint="Set requires_grad = False on every parameter of the pretrained model "
+                                   "(model.parameters(), not only model.features), then replace classifier[6].")
+    return Verdict.failed(f"In feature_extractor's model, {' and '.join(frozen_new)} do not require grad: the new "
+                          "layer is frozen too, so nothing would train.", details=details,
+                          hint="Freeze first, then replace classifier[6]: a new nn.Linear requires grad, as the "
+                               "handout's order does.")
+
+
+class NewLayer(Record):
+    layers: dict[int, LastLayer]
+    """classifier[6] of the builder's model, by the num_classes it was built with (CLASS_COUNTS)."""
+    extras: list[str]
+    """Children that AlexNet does not have, of the model built for NUM_CLASSES, as 'name (type)'."""
+
+
+def run_new_layer(builder: str):
+    def run(subject: Subject) -> NewLayer:
+        built = {n: _structure(_build(subject, builder, n, initialised=False)) for n in CLASS_COUNTS}
+        return NewLayer(layers={n: b.layer for n, b in built.items()}, extras=built[NUM_CLASSES].extras)
+    return run
+
+
+def _describe(layer: LastLayer) -> str:
+    if layer.kind == "missing":
+        return layer.text
+    shape = f"({layer.in_features}, {layer.out_features})" if layer.in_features is not None else ""
+    return f"classifier[6] is {layer.kind}{shape}"
+
+
+def judge_new_layer(builder: str):
+    def judge(got: NewLayer, expected: NewLayer, check: Check) -> Verdict:
+        layers = {n: got.layers[n] for n in CLASS_COUNTS}
+        wrong = {n: layer for n, layer in layers.items()
+                 if (layer.kind, layer.in_features, layer.out_features) != ("Linear", IN_FEATURES, n)}
+        details = tuple(f"{builder}(model, num_classes={n}): {_describe(layer)}; expected Linear({IN_FEATURES}, {n})."
+                        for n, layer in layers.items())
+        if not wrong:
+            after = next((layer.after for layer in layers.values() if layer.after), None)
+            if after:
+                return Verdict.failed(f"{builder} appends {', '.join(after)} after classifier[6]: the model's scores "
+                                      "must be classifier[6]'s outputs.", details=details,
+                                      hint="Replace model.classifier[6] and append nothing after it: "
+                                           "nn.CrossEntropyLoss takes the scores and applies the softmax itself.")
+            return Verdict.passed(f"{builder} replaces classifier[6] with nn.Linear({IN_FEATURES}, num_classes) "
+                                  f"(tried with {NUM_CLASSES} and {OTHER_CLASSES} classes).", details=details)
+        n, layer = next(iter(wrong.items()))
+        hint = f"model.classifier[6] = nn.Linear({IN_FEATURES}, num_classes)."
+        if layer.out_features == 1000:
+            summary = (f"{builder} leaves AlexNet's classifier[6], Linear({IN_FEATURES}, 1000), in place: it was not "
+                       "replaced.")
+            if got.extras:
+                hint = (f"The model has a new {_listed(got.extras)} that AlexNet's forward never uses: its last "
+                        f"layer is model.classifier[6] (model.fc belongs to ResNet). " + hint)
+        elif layer.kind == "Linear" and layer.out_features == NUM_CLASSES and n != NUM_CLASSES:
+            summary = (f"{builder}(model, num_classes={n}) gives classifier[6] = Linear({layer.in_features}, "
+                       f"{NUM_CLASSES}): num_classes is ignored.")
+            hint = f"Use the argument: nn.Linear({IN_FEATURES}, num_classes), not a fixed {NUM_CLASSES}."
+        else:
+            summary = f"{builder}(model, num_classes={n}): {_describe(layer)}; expected nn.Linear({IN_FEATURES}, {n})."
+        return Verdict.failed(summary, details=details, hint=hint)
+    return judge
+
+
+class Shape(Record):
+    shape: list[int]
+    """The shape of the scores the model returns for SHAPE_IMAGES images."""
+
+
+def run_output_shape(builder: str):
+    def run(subject: Subject) -> Shape:
+        import torch
+
+        # Uninitialised weights give meaningless scores, but their shape is what is checked.
+        model = _build(subject, builder, NUM_CLASSES, initialised=False).eval()
+        with torch.no_grad():
+            return Shape(shape=list(_forward(model, _images(SHAPE_IMAGES, 1), f"{builder}(model)").shape))
+    return run
+
+
+def judge_output_shape(builder: str):
+    def judge(got: Shape, expected: Shape, check: Check) -> Verdict:
+        shape, want = tuple(got.shape), (SHAPE_IMAGES, NUM_CLASSES)
+        if shape == want:
+            return Verdict.passed(f"The model of {builder}(model) returns scores of shape (N, {NUM_CLASSES}) "
+                                  f"(N = {SHAPE_IMAGES} images of 3x{SIZE}x{SIZE}).")
+        hint = ("Its classifier[6] still has AlexNet's 1000 outputs: replace it with "
+                f"nn.Linear({IN_FEATURES}, num_classes)." if shape[-1:] == (1000,) else
+                "The scores come from classifier[6]: one row per image, one column per class.")
+        return Verdict.failed(f"The model of {builder}(model) returns shape {shape} for {SHAPE_IMAGES} images of "
+                              f"3x{SIZE}x{SIZE}; expected {want}.", hint=hint)
+    return judge
 
 
 def _digest(p) -> int:
@@ -180,140 +345,21 @@ def _train_step(model, optimizer, x, y, what: str) -> None:
                               f"{type(exc).__name__}: {str(exc)[:300]}") from None
 
 
-# --- structure -------------------------------------------------------------------------------------
+class Step(Record):
+    """What one optimiser step did to the parameters of the builder's model (on SlimAlexNet)."""
 
-def run_structure(builder: str):
-    def run(subject: Subject) -> Outputs:
-        return _structure(_build(subject, builder, NUM_CLASSES, initialised=False))
-    return run
+    changed: list[str]
+    """The parameters the step changed."""
+    trainable: list[str]
+    """The parameters that require grad."""
+    parameters: list[str]
+    """All parameters, in order (`named_parameters`)."""
+    gradless: list[str]
+    """The parameters that require grad but got no gradient (the forward never uses them)."""
 
-
-def _typo_feedback(builder: str, got: Outputs) -> tuple[str, str] | None:
-    if got["typos"]:
-        attr, names = next(iter(got["typos"].items()))
-        return (f"{builder} sets `{attr}` on {len(names)} parameters ({_listed(names, 3)}): that is a new attribute, "
-                f"not `requires_grad`, so it freezes nothing; {len(got['trainable'])} parameters still require grad.",
-                "Write `param.requires_grad = False` (requires, with an s), as the handout's loop does.")
-    if got["module_typos"]:
-        return (f"{builder} sets `{got['module_typos'][0]}`: on a module that is a plain attribute and freezes "
-                f"nothing; {len(got['trainable'])} parameters still require grad.",
-                "Set `param.requires_grad = False` for every param in model.parameters(), or call "
-                "model.requires_grad_(False).")
-    return None
-
-
-def judge_only_new_layer_trainable(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    trainable = got["trainable"]
-    details = (f"Parameters that require grad: {_listed(trainable) or 'none'}.",
-               f"Expected: {', '.join(NEW_LAYER)} only.")
-    if sorted(trainable) == sorted(NEW_LAYER):
-        return Verdict.passed("feature_extractor freezes every pretrained parameter; only the new classifier[6] "
-                              "(weight and bias) requires grad.")
-    typo = _typo_feedback(EXTRACTOR, got)
-    if typo is not None:
-        return Verdict.failed(typo[0], details=details, hint=typo[1])
-    pretrained = [n for n in trainable if n not in NEW_LAYER]
-    frozen_new = [n for n in NEW_LAYER if n not in trainable]
-    if pretrained:
-        whole = " (nothing is frozen)" if len(pretrained) == len(PRETRAINED) else ""
-        return Verdict.failed(f"feature_extractor leaves {len(pretrained)} pretrained parameters trainable{whole}: "
-                              f"{_listed(pretrained)}.", details=details,
-                              hint="Set requires_grad = False on every parameter of the pretrained model "
-                                   "(model.parameters(), not only model.features), then replace classifier[6].")
-    return Verdict.failed(f"In feature_extractor's model, {' and '.join(frozen_new)} do not require grad: the new "
-                          "layer is frozen too, so nothing would train.", details=details,
-                          hint="Freeze first, then replace classifier[6]: a new nn.Linear requires grad, as the "
-                               "handout's order does.")
-
-
-def judge_all_trainable(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    frozen = [n for n in got["parameters"] if n not in got["trainable"]]
-    if not frozen and got["parameters"]:
-        return Verdict.passed(f"fine_tune_model leaves all {len(got['parameters'])} parameters trainable.")
-    return Verdict.failed(f"fine_tune_model freezes {len(frozen)} of {len(got['parameters'])} parameters: "
-                          f"{_listed(frozen)}.", details=(f"Parameters that require grad: "
-                                                          f"{_listed(got['trainable']) or 'none'}.",),
-                          hint="Fine-tuning trains every weight: do not set requires_grad = False (the loop of "
-                               "the feature extractor does not belong here).")
-
-
-def run_new_layer(builder: str):
-    def run(subject: Subject) -> Outputs:
-        built = {n: _structure(_build(subject, builder, n, initialised=False)) for n in (NUM_CLASSES, OTHER_CLASSES)}
-        return {"layers": {str(n): b["layer"] for n, b in built.items()}, "extras": built[NUM_CLASSES]["extras"]}
-    return run
-
-
-def _describe(layer: dict[str, Any]) -> str:
-    if layer["kind"] == "missing":
-        return layer["text"]
-    shape = f"({layer['in']}, {layer['out']})" if layer["in"] is not None else ""
-    return f"classifier[6] is {layer['kind']}{shape}"
-
-
-def judge_new_layer(builder: str):
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-        layers = {int(n): layer for n, layer in got["layers"].items()}
-        wrong = {n: layer for n, layer in layers.items()
-                 if (layer["kind"], layer.get("in"), layer.get("out")) != ("Linear", IN_FEATURES, n)}
-        details = tuple(f"{builder}(model, num_classes={n}): {_describe(layer)}; expected Linear({IN_FEATURES}, {n})."
-                        for n, layer in layers.items())
-        if not wrong:
-            after = next((layer["after"] for layer in layers.values() if layer.get("after")), None)
-            if after:
-                return Verdict.failed(f"{builder} appends {', '.join(after)} after classifier[6]: the model's scores "
-                                      "must be classifier[6]'s outputs.", details=details,
-                                      hint="Replace model.classifier[6] and append nothing after it: "
-                                           "nn.CrossEntropyLoss takes the scores and applies the softmax itself.")
-            return Verdict.passed(f"{builder} replaces classifier[6] with nn.Linear({IN_FEATURES}, num_classes) "
-                                  f"(tried with {NUM_CLASSES} and {OTHER_CLASSES} classes).", details=details)
-        n, layer = next(iter(wrong.items()))
-        hint = f"model.classifier[6] = nn.Linear({IN_FEATURES}, num_classes)."
-        if layer.get("out") == 1000:
-            summary = (f"{builder} leaves AlexNet's classifier[6], Linear({IN_FEATURES}, 1000), in place: it was not "
-                       "replaced.")
-            if got["extras"]:
-                hint = (f"The model has a new {_listed(got['extras'])} that AlexNet's forward never uses: its last "
-                        f"layer is model.classifier[6] (model.fc belongs to ResNet). " + hint)
-        elif layer["kind"] == "Linear" and layer.get("out") == NUM_CLASSES and n != NUM_CLASSES:
-            summary = (f"{builder}(model, num_classes={n}) gives classifier[6] = Linear({layer['in']}, {NUM_CLASSES}): "
-                       "num_classes is ignored.")
-            hint = f"Use the argument: nn.Linear({IN_FEATURES}, num_classes), not a fixed {NUM_CLASSES}."
-        else:
-            summary = f"{builder}(model, num_classes={n}): {_describe(layer)}; expected nn.Linear({IN_FEATURES}, {n})."
-        return Verdict.failed(summary, details=details, hint=hint)
-    return judge
-
-
-def run_output_shape(builder: str):
-    def run(subject: Subject) -> Outputs:
-        import torch
-
-        # Uninitialised weights give meaningless scores, but their shape is what is checked.
-        model = _build(subject, builder, NUM_CLASSES, initialised=False).eval()
-        with torch.no_grad():
-            return {"shape": list(_forward(model, _images(SHAPE_IMAGES, 1), f"{builder}(model)").shape)}
-    return run
-
-
-def judge_output_shape(builder: str):
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-        shape, want = tuple(got["shape"]), (SHAPE_IMAGES, NUM_CLASSES)
-        if shape == want:
-            return Verdict.passed(f"The model of {builder}(model) returns scores of shape (N, {NUM_CLASSES}) "
-                                  f"(N = {SHAPE_IMAGES} images of 3x{SIZE}x{SIZE}).")
-        hint = ("Its classifier[6] still has AlexNet's 1000 outputs: replace it with "
-                f"nn.Linear({IN_FEATURES}, num_classes)." if shape[-1:] == (1000,) else
-                "The scores come from classifier[6]: one row per image, one column per class.")
-        return Verdict.failed(f"The model of {builder}(model) returns shape {shape} for {SHAPE_IMAGES} images of "
-                              f"3x{SIZE}x{SIZE}; expected {want}.", hint=hint)
-    return judge
-
-
-# --- one optimiser step ----------------------------------------------------------------------------
 
 def run_step(builder: str):
-    def run(subject: Subject) -> Outputs:
+    def run(subject: Subject) -> Step:
         import torch
 
         model = _build(subject, builder, NUM_CLASSES, slim=True)
@@ -322,30 +368,30 @@ def run_step(builder: str):
         torch.manual_seed(STEP_SEED)  # dropout
         _train_step(model, optimizer, _images(STEP_IMAGES, 2), torch.tensor(STEP_LABELS), f"{builder}(model)")
         named = list(model.named_parameters())
-        return {"changed": [n for n, p in named if n in before and _digest(p) != before[n]],
-                "trainable": [n for n, p in named if p.requires_grad], "parameters": [n for n, _ in named],
-                "gradless": [n for n, p in named if p.requires_grad and p.grad is None]}
+        return Step(changed=[n for n, p in named if n in before and _digest(p) != before[n]],
+                    trainable=[n for n, p in named if p.requires_grad], parameters=[n for n, _ in named],
+                    gradless=[n for n, p in named if p.requires_grad and p.grad is None])
     return run
 
 
-def _step_details(got: Outputs) -> tuple[str, ...]:
+def _step_details(got: Step) -> tuple[str, ...]:
     return (f"One step of make_optimizer(model, lr={STEP_LR}) on {STEP_IMAGES} images of 3x{SIZE}x{SIZE} "
-            f"(cross-entropy, train mode) changed: {_listed(got['changed'], 8) or 'nothing'}.",)
+            f"(cross-entropy, train mode) changed: {_listed(got.changed, 8) or 'nothing'}.",)
 
 
 _UNUSED = ("the model's forward never uses them. AlexNet's output comes from model.classifier[6]; a new "
            "attribute such as model.fc is never called.")
 
 
-def judge_extractor_step(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    changed = got["changed"]
+def judge_extractor_step(got: Step, expected: Step, check: Check) -> Verdict:
+    changed = got.changed
     moved = [n for n in changed if n not in NEW_LAYER]
     still = [n for n in NEW_LAYER if n not in changed]
     if not moved and not still:
         return Verdict.passed("After one optimiser step every pretrained parameter of the feature extractor is "
                               "unchanged, and the new classifier[6] changed.", details=_step_details(got))
     if moved:
-        trainable = [n for n in moved if n in got["trainable"]]
+        trainable = [n for n in moved if n in got.trainable]
         hint = ("They still require grad, so the optimiser trains them: feature_extractor must set "
                 "requires_grad = False on every pretrained parameter." if trainable else
                 "They do not require grad, yet the optimiser changed them: make_optimizer must update only "
@@ -355,35 +401,13 @@ def judge_extractor_step(got: Outputs, expected: Outputs, check: Check) -> Verdi
                               details=_step_details(got), hint=hint)
     hint = ("make_optimizer must optimise the parameters that require grad (the new classifier[6]) with the "
             "learning rate lr it is given.")
-    if any(n in got["gradless"] for n in still):
+    if any(n in got.gradless for n in still):
         hint = "The new layer gets no gradient: " + _UNUSED
     return Verdict.failed(f"One optimiser step left the new layer unchanged ({' and '.join(still)}): the feature "
                           "extractor learns nothing.", details=_step_details(got), hint=hint)
 
 
-def judge_fine_tune_step(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    still = [n for n in got["parameters"] if n not in got["changed"]]
-    if not still and got["parameters"]:
-        return Verdict.passed(f"One optimiser step changes all {len(got['parameters'])} parameters of the "
-                              "fine-tuned model.", details=_step_details(got))
-    frozen = [n for n in still if n not in got["trainable"]]
-    gradless = [n for n in still if n in got["gradless"]]
-    if gradless:
-        hint = f"{_listed(gradless)} get no gradient: " + _UNUSED
-    elif len(still) == len(got["parameters"]):
-        hint = "Nothing changed: make_optimizer must pass the model's parameters and use lr, the rate it is given."
-    elif frozen:
-        hint = "They do not require grad: fine_tune_model must leave every parameter trainable."
-    else:
-        hint = ("They require grad, but the optimiser leaves them alone: make_optimizer must optimise every "
-                "trainable parameter (model.parameters()), not only the new layer.")
-    return Verdict.failed(f"One optimiser step left {len(still)} of {len(got['parameters'])} parameters of the "
-                          f"fine-tuned model unchanged, in the layers {_layers_of(still)}: {_listed(still)}.",
-                          details=_step_details(got), hint=hint)
-
-
-# --- with the pretrained weights: budgeted training on CIFAR-10 ------------------------------------
-
+# With the pretrained weights: budgeted training on CIFAR-10.
 LR = 1e-3
 """The learning rate of PyTorch's transfer-learning tutorial, which the handout follows."""
 BATCH = 25
@@ -411,8 +435,15 @@ def _budget(builder: str, images: int) -> str:
             f"images in batches of {BATCH}, make_optimizer(model, lr={LR:g})")
 
 
+class Predictions(Record):
+    predictions: np.ndarray
+    """The trained model's predicted class for each test image."""
+    train_images: int
+    """How many training images the budget went over."""
+
+
 def run_accuracy(builder: str):
-    def run(subject: Subject) -> Outputs:
+    def run(subject: Subject) -> Predictions:
         import torch
 
         from autograder.assignments.uw_cse446_hw4.alexnet import pretrained_alexnet
@@ -435,26 +466,35 @@ def run_accuracy(builder: str):
         with torch.no_grad():
             scores = torch.cat([_forward(model, batch.clone(), f"{builder}(pretrained AlexNet)")
                                 for batch in test_x.split(100)])
-        return {"predictions": to_array(scores.argmax(dim=1), "the predicted classes"), "train_images": len(train_x)}
+        return Predictions(predictions=to_array(scores.argmax(dim=1), "the predicted classes"),
+                           train_images=len(train_x))
     return run
 
 
+class ReferencePredictions(Predictions):
+    """The reference's predictions under the same budget, and the test images' labels."""
+
+    labels: np.ndarray
+    """The test images' labels (read by the trusted half only)."""
+
+
 def expected_accuracy(builder: str):
-    def expected(subject: Subject) -> Outputs:
+    def expected(subject: Subject) -> ReferencePredictions:
         _, labels = cifar10.load_test(subject.dataset(cifar10.DATASET), a3_inputs.TEST_PER_CLASS)
-        return {**run_accuracy(builder)(subject), "labels": labels}
+        ran = run_accuracy(builder)(subject)
+        return ReferencePredictions(predictions=ran.predictions, train_images=ran.train_images, labels=labels)
     return expected
 
 
 def judge_accuracy(builder: str):
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-        labels, predictions = expected["labels"], got["predictions"]
+    def judge(got: Predictions, expected: ReferencePredictions, check: Check) -> Verdict:
+        labels, predictions = expected.labels, got.predictions
         if predictions.shape != labels.shape:
             return Verdict.failed(f"{predictions.size} predictions came back for {labels.size} test images.")
         accuracy = float(np.mean(predictions == labels))
-        reference = float(np.mean(expected["predictions"] == labels))
+        reference = float(np.mean(expected.predictions == labels))
         need = reference - MARGIN
-        details = (f"Budget: {_budget(builder, expected['train_images'])}; test accuracy on {labels.size} CIFAR-10 "
+        details = (f"Budget: {_budget(builder, expected.train_images)}; test accuracy on {labels.size} CIFAR-10 "
                    f"test images (all upscaled to {SIZE}x{SIZE}, normalised with ImageNet's mean and std).",
                    f"Reference solution under the same budget: {reference:.3f}.")
         if accuracy >= need:
@@ -466,6 +506,42 @@ def judge_accuracy(builder: str):
                               hint="The other A3 checks name the fault when there is one (frozen layers, the new "
                                    "layer, the optimiser's step); otherwise try lr as given and SGD with momentum 0.9.")
     return judge
+
+
+# --- (b) Fine-tuning ------------------------------------------------------------------------------
+# fine_tune_model's checks of the new layer, the output shape and the accuracy are (a)'s with the
+# builder fine_tune_model; its own judges follow.
+
+def judge_all_trainable(got: Structure, expected: Structure, check: Check) -> Verdict:
+    frozen = [n for n in got.parameters if n not in got.trainable]
+    if not frozen and got.parameters:
+        return Verdict.passed(f"fine_tune_model leaves all {len(got.parameters)} parameters trainable.")
+    return Verdict.failed(f"fine_tune_model freezes {len(frozen)} of {len(got.parameters)} parameters: "
+                          f"{_listed(frozen)}.", details=(f"Parameters that require grad: "
+                                                          f"{_listed(got.trainable) or 'none'}.",),
+                          hint="Fine-tuning trains every weight: do not set requires_grad = False (the loop of "
+                               "the feature extractor does not belong here).")
+
+
+def judge_fine_tune_step(got: Step, expected: Step, check: Check) -> Verdict:
+    still = [n for n in got.parameters if n not in got.changed]
+    if not still and got.parameters:
+        return Verdict.passed(f"One optimiser step changes all {len(got.parameters)} parameters of the "
+                              "fine-tuned model.", details=_step_details(got))
+    frozen = [n for n in still if n not in got.trainable]
+    gradless = [n for n in still if n in got.gradless]
+    if gradless:
+        hint = f"{_listed(gradless)} get no gradient: " + _UNUSED
+    elif len(still) == len(got.parameters):
+        hint = "Nothing changed: make_optimizer must pass the model's parameters and use lr, the rate it is given."
+    elif frozen:
+        hint = "They do not require grad: fine_tune_model must leave every parameter trainable."
+    else:
+        hint = ("They require grad, but the optimiser leaves them alone: make_optimizer must optimise every "
+                "trainable parameter (model.parameters()), not only the new layer.")
+    return Verdict.failed(f"One optimiser step left {len(still)} of {len(got.parameters)} parameters of the "
+                          f"fine-tuned model unchanged, in the layers {_layers_of(still)}: {_listed(still)}.",
+                          details=_step_details(got), hint=hint)
 
 
 DATA = (a3_inputs.WEIGHTS_DATASET, cifar10.DATASET)
