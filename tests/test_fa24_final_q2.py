@@ -137,9 +137,9 @@ def all_histories(case: q2.Case) -> set[tuple]:
     return found
 
 
-def as_outputs(history: tuple) -> dict[str, np.ndarray]:
+def as_outputs(history: tuple) -> q2.Trajectory:
     h = np.array([[[float(v) for v in w] for w in step] for step in history])
-    return {"history": h, "weights": h[-1]}
+    return q2.Trajectory(history=h, weights=h[-1])
 
 
 @pytest.fixture(scope="module")
@@ -147,9 +147,9 @@ def handout_histories():
     return all_histories(q2.HANDOUT)
 
 
-def _judge(case: q2.Case, outputs: dict) -> float:
+def _judge(case: q2.Case, outputs: q2.Trajectory) -> float:
     check = load_assignment(FINAL).check(HANDOUT_CHECK)
-    return q2.judge_trajectory(case)(outputs, {}, check).fraction
+    return q2.judge_trajectory(case)(outputs, None, check).fraction
 
 
 def test_the_count_is_the_number_of_histories(handout_histories):
@@ -167,12 +167,12 @@ def test_every_history_no_tie_break_gives_fails(handout_histories):
     as_keys = {tuple(tuple(tuple(float(v) for v in w) for w in step) for step in h) for h in handout_histories}
     tried = 0
     for history in sorted(handout_histories)[:20]:
-        base = as_outputs(history)["history"]
+        base = as_outputs(history).history
         for t, unit, coordinate, delta in itertools.product(range(q2.HANDOUT.steps), range(2), range(2), (-1, 1)):
             changed = base.copy()
             changed[t, unit, coordinate] += delta
             key = tuple(tuple(tuple(float(v) for v in w) for w in step) for step in changed)
-            assert _judge(q2.HANDOUT, {"history": changed, "weights": changed[-1]}) == float(key in as_keys)
+            assert _judge(q2.HANDOUT, q2.Trajectory(history=changed, weights=changed[-1])) == float(key in as_keys)
             tried += 1
     assert tried == 20 * 8 * 2 * 2 * 2
 
@@ -184,7 +184,7 @@ def test_the_handwritten_table_is_not_what_makes_a_history_pass():
     table = [[[0, 1], [2, -1]], [[0, 1], [2, -1]], [[0, 1], [1, -1]], [[0, 1], [1, -1]],
              [[0, 1], [1, -1]], [[0, 1], [1, -1]], [[0, 1], [0, -1]], [[0, 1], [0, -1]]]
     h = np.array(table, dtype=float)
-    assert _judge(q2.HANDOUT, {"history": h, "weights": h[-1]}) == 1.0
+    assert _judge(q2.HANDOUT, q2.Trajectory(history=h, weights=h[-1])) == 1.0
     wrong_point = q2.Case(points=np.array([[0.0, 1.0], [1.0, 1.0], [0.0, -1.0], [-1.0, 1.0]]),
                           weights=q2.HANDOUT.weights, eta=0.5, epochs=2, round_weights=True)
     histories = all_histories(wrong_point)

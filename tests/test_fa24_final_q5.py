@@ -77,7 +77,7 @@ def test_every_optimal_generator_passes(grade_q5, reference, generator):
 
 def _ks_fraction(samples: np.ndarray) -> float:
     check = load_assignment(FINAL).check(DISTRIBUTION)
-    return q5.judge_distribution({"G(z)": samples}, {}, check).fraction
+    return q5.judge_distribution(q5.Generated(G=samples), None, check).fraction
 
 
 def test_a_distribution_a_little_off_fails():
@@ -92,5 +92,5 @@ def test_a_distribution_a_little_off_fails():
 
 def test_values_outside_the_support_are_counted():
     check = load_assignment(FINAL).check(DISTRIBUTION)
-    verdict = q5.judge_distribution({"G(z)": q5.noise() * 2 - 0.5}, {}, check)
+    verdict = q5.judge_distribution(q5.Generated(G=q5.noise() * 2 - 0.5), None, check)
     assert verdict.fraction == 0.0 and "outside [0, 1]" in verdict.feedback.details[0]

@@ -16,7 +16,8 @@ import numpy as np
 
 from autograder.assignments.fa24_dl_final.common import FILE, MODULE
 from autograder.compare import Tolerance, compare_arrays
-from autograder.model import Check, Outputs, Problem, Verdict, Visibility
+from autograder.model import Check, Problem, Verdict, Visibility
+from autograder.records import Record
 from autograder.student import Subject, returned_tuple, to_array
 
 HANDOUT_POINTS = np.array([[-0.01, 1.0], [1.0, 1.0], [0.01, -1.0], [-1.0, -1.0]])
@@ -46,26 +47,45 @@ def _other_sets() -> dict[str, tuple[np.ndarray, np.ndarray]]:
 OTHER_SETS = _other_sets()
 
 
-def _lloyd(subject: Subject, points: np.ndarray, centers: np.ndarray, what: str) -> dict[str, np.ndarray]:
+class Cells(Record):
+    centers: np.ndarray
+    """The final centers, one row per center."""
+    assignments: np.ndarray
+    """The index of each point's center at the end, one per point."""
+
+
+class Lloyd(Cells):
+    """What lloyd returns: its centers and assignments, and n_iter."""
+
+    n_iter: np.ndarray
+    """The number of assignment steps done, as returned (a number, read as an array)."""
+
+
+class OtherSets(Record):
+    runs: dict[str, Cells]
+    """lloyd's centers and assignments on each set of `OTHER_SETS`, by its name ("2-D", "3-D")."""
+
+
+def _lloyd(subject: Subject, points: np.ndarray, centers: np.ndarray, what: str) -> Lloyd:
     returned = subject.call(MODULE, "lloyd", points.copy(), centers.copy())
     centers_out, assignments, n_iter = returned_tuple(returned, ("centers", "assignments", "n_iter"), what)
-    return {"centers": to_array(centers_out, f"the centers {what} returned"),
-            "assignments": to_array(assignments, f"the assignments {what} returned"),
-            "n_iter": to_array(n_iter, f"the n_iter {what} returned")}
+    return Lloyd(centers=to_array(centers_out, f"the centers {what} returned"),
+                 assignments=to_array(assignments, f"the assignments {what} returned"),
+                 n_iter=to_array(n_iter, f"the n_iter {what} returned"))
 
 
 # --- student halves ---------------------------------------------------------------------------
 
-def run_handout(subject: Subject) -> Outputs:
+def run_handout(subject: Subject) -> Lloyd:
     return _lloyd(subject, HANDOUT_POINTS, HANDOUT_POINTS[list(HANDOUT_START)], "lloyd(points, centers)")
 
 
-def run_other_sets(subject: Subject) -> Outputs:
-    out = {}
+def run_other_sets(subject: Subject) -> OtherSets:
+    runs = {}
     for name, (points, centers) in OTHER_SETS.items():
         got = _lloyd(subject, points, centers, f"lloyd on the {name} points")
-        out.update({f"{key} ({name})": value for key, value in got.items() if key != "n_iter"})
-    return out
+        runs[name] = Cells(centers=got.centers, assignments=got.assignments)
+    return OtherSets(runs=runs)
 
 
 # --- judges -----------------------------------------------------------------------------------
@@ -89,12 +109,12 @@ def _centers_hint(got: np.ndarray, expected: np.ndarray, points: np.ndarray, ass
     return None
 
 
-def judge_handout_centers(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    comparison = compare_arrays("centers", got["centers"], expected["centers"], CLOSE)
+def judge_handout_centers(got: Lloyd, expected: Lloyd, check: Check) -> Verdict:
+    comparison = compare_arrays("centers", got.centers, expected.centers, CLOSE)
     if comparison.equal:
         return Verdict.passed("lloyd converges to the means of the cells {x1, x2} and {x3, x4}: "
                               "(0.495, 1) and (-0.495, -1).")
-    hint = _centers_hint(got["centers"], expected["centers"], HANDOUT_POINTS, expected["assignments"],
+    hint = _centers_hint(got.centers, expected.centers, HANDOUT_POINTS, expected.assignments,
                          HANDOUT_POINTS[list(HANDOUT_START)])
     return Verdict.failed(
         "lloyd's final centers on Q1's points (started from the 2nd and 3rd points) are not the means of their "
@@ -103,38 +123,37 @@ def judge_handout_centers(got: Outputs, expected: Outputs, check: Check) -> Verd
                                         "distance), then move each center to the mean of its cell.")
 
 
-def judge_handout_assignments(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    comparison = compare_arrays("assignments", got["assignments"], expected["assignments"], EXACT)
+def judge_handout_assignments(got: Lloyd, expected: Lloyd, check: Check) -> Verdict:
+    comparison = compare_arrays("assignments", got.assignments, expected.assignments, EXACT)
     if not comparison.equal:
         return Verdict.failed(
             "lloyd's assignments on Q1's points are not the final cells: x1, x2 with center 0 and x3, x4 with "
             "center 1.", details=tuple(comparison.lines()), arrays=(comparison.report,),
             hint="assignments[n] is the index (0 or 1) of the center nearest to points[n] at the end.")
-    n_iter = got["n_iter"]
+    n_iter = got.n_iter
     if n_iter.shape == () and n_iter == MAX_ITER:
         return Verdict.failed(
-            f"lloyd's assignments are right, but n_iter is {n_iter.tolist()}, not {int(expected['n_iter'])}: it ran "
+            f"lloyd's assignments are right, but n_iter is {n_iter.tolist()}, not {int(expected.n_iter)}: it ran "
             f"to max_iter = {MAX_ITER} without converging.",
             hint="Your loop never found an assignment step that changed nothing: the cells keep changing (each point "
                  "goes to its nearest center, the argmin of the distances, not the argmax) or the stop test never "
                  "compares the new assignment with the previous one.")
-    if n_iter.shape != () or n_iter != expected["n_iter"]:
+    if n_iter.shape != () or n_iter != expected.n_iter:
         return Verdict.failed(
-            f"lloyd's assignments are right, but n_iter is {n_iter.tolist()}, not {int(expected['n_iter'])}.",
+            f"lloyd's assignments are right, but n_iter is {n_iter.tolist()}, not {int(expected.n_iter)}.",
             hint="n_iter counts the assignment steps done, the last being the one that changed nothing: on Q1's "
                  "points step 1 moves the centers and step 2 finds the same cells and stops, so n_iter = 2.")
     return Verdict.passed("lloyd assigns x1, x2 to center 0 and x3, x4 to center 1, and stops at step 2.")
 
 
-def judge_other_sets(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_other_sets(got: OtherSets, expected: OtherSets, check: Check) -> Verdict:
     for name, (points, start) in OTHER_SETS.items():
-        assignments = compare_arrays(f"assignments ({name})", got[f"assignments ({name})"],
-                                     expected[f"assignments ({name})"], EXACT)
-        centers = compare_arrays(f"centers ({name})", got[f"centers ({name})"], expected[f"centers ({name})"], CLOSE)
+        yours, wanted = got.runs[name], expected.runs[name]
+        assignments = compare_arrays(f"assignments ({name})", yours.assignments, wanted.assignments, EXACT)
+        centers = compare_arrays(f"centers ({name})", yours.centers, wanted.centers, CLOSE)
         wrong = [c for c in (centers, assignments) if not c.equal]
         if wrong:
-            hint = _centers_hint(got[f"centers ({name})"], expected[f"centers ({name})"], points,
-                                 expected[f"assignments ({name})"], start)
+            hint = _centers_hint(yours.centers, wanted.centers, points, wanted.assignments, start)
             return Verdict.failed(
                 f"lloyd does not converge to the expected centers and cells on {len(points)} {name} points in "
                 f"three blobs (k = 3), which take several steps.",

@@ -37,7 +37,8 @@ import numpy as np
 from autograder import figures
 from autograder.assignments.fa24_dl_final.common import FILE, MODULE
 from autograder.compare import reveals_expected
-from autograder.model import Check, Outputs, Problem, Verdict, Visibility
+from autograder.model import Check, Problem, Verdict, Visibility
+from autograder.records import Record
 from autograder.student import Subject, returned_tuple, to_array
 
 TIE = 1e-9
@@ -95,13 +96,22 @@ UNROUNDED = _unrounded()
 
 # --- student half ------------------------------------------------------------------------------
 
+class Trajectory(Record):
+    """What competitive_learning returns, for any of the three cases."""
+
+    weights: np.ndarray
+    """The final weights, (K, d)."""
+    history: np.ndarray
+    """The weights after each presentation of a point, (epochs * N, K, d)."""
+
+
 def run_case(case: Case):
-    def run(subject: Subject) -> Outputs:
+    def run(subject: Subject) -> Trajectory:
         returned = subject.call(MODULE, "competitive_learning", case.points.copy(), case.weights.copy(),
                                 eta=case.eta, epochs=case.epochs, round_weights=case.round_weights)
         weights, history = returned_tuple(returned, ("weights", "history"), "competitive_learning")
-        return {"weights": to_array(weights, "the weights competitive_learning returned"),
-                "history": to_array(history, "the history competitive_learning returned")}
+        return Trajectory(weights=to_array(weights, "the weights competitive_learning returned"),
+                          history=to_array(history, "the history competitive_learning returned"))
     return run
 
 
@@ -232,8 +242,8 @@ def _table(case: Case, history: np.ndarray, valid_until: int) -> tuple:
 
 
 def judge_trajectory(case: Case):
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-        history, weights = got["history"], got["weights"]
+    def judge(got: Trajectory, expected: None, check: Check) -> Verdict:
+        history, weights = got.history, got.weights
         k, d = case.weights.shape
         shape = (case.steps, k, d)
         if history.shape != shape:

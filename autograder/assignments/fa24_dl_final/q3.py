@@ -14,16 +14,16 @@ g' left out, g' taken at x instead of w x + b, the channels swapped, the factor 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
 from autograder.assignments.fa24_dl_final.common import FILE, MODULE
 from autograder.compare import Tolerance, compare_arrays
-from autograder.model import Check, Outputs, Problem, Verdict, Visibility
+from autograder.model import Check, Problem, Verdict, Visibility
+from autograder.records import Record
 from autograder.student import Subject, arrays_from_mapping
 
-KEYS = ("w1", "w2", "b1", "b2")
 CLOSE = Tolerance(atol=1e-9, rtol=1e-9)
 """Sums of four products: any order of summation agrees to ~1e-15."""
 
@@ -56,39 +56,66 @@ HIDDEN = (("sigmoid", 312), ("softplus", 313))
 
 
 def _name(activation: str, seed: int, key: str) -> str:
+    """How the feedback names one gradient of one draw (read by the student, never parsed)."""
     return f"dl/d{key} (g = {activation}, draw {seed})"
 
 
 # --- student half ------------------------------------------------------------------------------
 
+class ConvGradients(Record):
+    """The dict conv1x1_backward returns on one draw, its keys the handout's names (each a number,
+    read as an array)."""
+
+    w1: np.ndarray
+    """dl/dw_1."""
+    w2: np.ndarray
+    """dl/dw_2."""
+    b1: np.ndarray
+    """dl/db_1."""
+    b2: np.ndarray
+    """dl/db_2."""
+
+
+KEYS = tuple(ConvGradients.model_fields)
+"""The keys of the returned dict: "w1", "w2", "b1", "b2"."""
+WEIGHTS: dict[str, Callable[[ConvGradients], np.ndarray]] = {"w1": lambda g: g.w1, "w2": lambda g: g.w2}
+BIASES: dict[str, Callable[[ConvGradients], np.ndarray]] = {"b1": lambda g: g.b1, "b2": lambda g: g.b2}
+"""What a judge compares, by the key the feedback names (dl/d<key>)."""
+
+
+class Backward(Record):
+    draws: dict[int, ConvGradients]
+    """The gradients on each draw of the check's cases, by the draw's seed."""
+
+
 def run_cases(cases: tuple[tuple[str, int], ...]):
-    def run(subject: Subject) -> Outputs:
-        out = {}
+    def run(subject: Subject) -> Backward:
+        draws = {}
         for activation, seed in cases:
             d = draw(seed)
             returned = subject.call(MODULE, "conv1x1_backward", d["x"].copy(), d["w"].copy(), d["b"].copy(),
                                     d["dl_df"].copy(), ACTIVATIONS[activation])
             got = arrays_from_mapping(returned, KEYS, "conv1x1_backward(x, w, b, dl_df, g_prime)")
-            out.update({_name(activation, seed, k): v for k, v in got.items()})
-        return out
+            draws[seed] = ConvGradients(**got)
+        return Backward(draws=draws)
     return run
 
 
 # --- judge -------------------------------------------------------------------------------------
 
-def _slips(activation: str, seed: int) -> dict[str, dict[str, float]]:
+def _slips(activation: str, seed: int) -> dict[str, ConvGradients]:
     """The gradients as the classic slips compute them (a diagnosis from the inputs, not the answer)."""
     d, g_prime = draw(seed), ACTIVATIONS[activation]
     x, w, b, up = d["x"], d["w"], d["b"], d["dl_df"]
     slips = {}
     for slip in ("no g'", "g' at x", "channels swapped", "no x"):
-        grads = {}
+        dw, db = [], []
         for c in range(2):
             upstream = up[1 - c] if slip == "channels swapped" else up[c]
             local = 1.0 if slip == "no g'" else g_prime(x) if slip == "g' at x" else g_prime(w[c] * x + b[c])
-            grads[f"w{c + 1}"] = float(np.sum(upstream * local * (1.0 if slip == "no x" else x)))
-            grads[f"b{c + 1}"] = float(np.sum(upstream * local))
-        slips[slip] = grads
+            dw.append(np.array(float(np.sum(upstream * local * (1.0 if slip == "no x" else x)))))
+            db.append(np.array(float(np.sum(upstream * local))))
+        slips[slip] = ConvGradients(w1=dw[0], w2=dw[1], b1=db[0], b2=db[1])
     return slips
 
 
@@ -103,18 +130,21 @@ RULE = ("dl/dw_c = sum_ij dl/df^c_ij x_ij g'(w_c x_ij + b_c) and dl/db_c = sum_i
         "summed over all four pixels.")
 
 
-def judge_gradients(cases: tuple[tuple[str, int], ...], keys: tuple[str, ...]):
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_gradients(cases: tuple[tuple[str, int], ...], keys: Mapping[str, Callable[[ConvGradients], np.ndarray]]):
+    """Compares the gradients `keys` picks (by the key the feedback names) on every draw of `cases`."""
+
+    def judge(got: Backward, expected: Backward, check: Check) -> Verdict:
         names = [_name(a, s, k) for a, s in cases for k in keys]
-        comparisons = [compare_arrays(n, got[n], expected[n], CLOSE) for n in names]
+        comparisons = [compare_arrays(_name(a, s, k), at(got.draws[s]), at(expected.draws[s]), CLOSE)
+                       for a, s in cases for k, at in keys.items()]
         wrong = [c for c in comparisons if not c.equal]
         if not wrong:
             return Verdict.passed(f"All {len(names)} gradients ({', '.join('dl/d' + k for k in keys)}) match within "
                                   f"{CLOSE.describe()}.")
         # The first slip (case by case, in HINTS' order) whose gradients are the student's names the mistake.
         hint = next((HINTS[slip] for activation, seed in cases for slip, grads in _slips(activation, seed).items()
-                     if all(np.allclose(got[_name(activation, seed, k)], grads[k], atol=1e-9, rtol=1e-9)
-                            for k in keys)), RULE)
+                     if all(np.allclose(at(got.draws[seed]), at(grads), atol=1e-9, rtol=1e-9)
+                            for at in keys.values())), RULE)
         return Verdict.failed(
             f"{wrong[0].report.name} is the first gradient that differs ({len(wrong)} of {len(names)} wrong).",
             details=tuple(line for c in wrong[:2] for line in c.lines()), arrays=tuple(c.report for c in wrong),
@@ -132,12 +162,12 @@ PROBLEM = Problem(
     checks=(
         Check(id="q3.conv1x1_backward.weight_gradients", part="b", points=1.5,
               claim="conv1x1_backward gives dl/dw1 and dl/dw2 with g = tanh",
-              run=run_cases(VISIBLE), judge=judge_gradients(VISIBLE, ("w1", "w2"))),
+              run=run_cases(VISIBLE), judge=judge_gradients(VISIBLE, WEIGHTS)),
         Check(id="q3.conv1x1_backward.bias_gradients", part="b", points=1.0,
               claim="conv1x1_backward gives dl/db1 and dl/db2 with g = tanh",
-              run=run_cases(VISIBLE), judge=judge_gradients(VISIBLE, ("b1", "b2"))),
+              run=run_cases(VISIBLE), judge=judge_gradients(VISIBLE, BIASES)),
         Check(id="q3.conv1x1_backward.other_activations", part="b", points=0.5, visibility=Visibility.hidden,
               claim="conv1x1_backward gives all four gradients with g = sigmoid and softplus, on other draws",
-              run=run_cases(HIDDEN), judge=judge_gradients(HIDDEN, KEYS)),
+              run=run_cases(HIDDEN), judge=judge_gradients(HIDDEN, WEIGHTS | BIASES)),
     ),
 )

@@ -34,7 +34,8 @@ import numpy as np
 
 from autograder.assignments.fa24_dl_final.common import FILE, MODULE
 from autograder.compare import Tolerance, compare_arrays
-from autograder.model import Check, Outputs, Problem, Verdict
+from autograder.model import Check, Problem, Verdict
+from autograder.records import Record
 from autograder.student import Subject, to_array
 
 GRID = np.concatenate([np.linspace(0.0, 1.0, 11), np.random.default_rng(55).random(9)])
@@ -62,33 +63,50 @@ def cdf(x: np.ndarray) -> np.ndarray:
 
 # --- student halves ---------------------------------------------------------------------------
 
-def run_discriminator(subject: Subject) -> Outputs:
+class Discriminator(Record):
+    D: np.ndarray
+    """D(x) at the points of GRID."""
+
+
+def run_discriminator(subject: Subject) -> Discriminator:
     out = subject.call(MODULE, "gan_optimal_discriminator", GRID.copy())
-    return {"D(x)": to_array(out, "gan_optimal_discriminator(x)")}
+    return Discriminator(D=to_array(out, "gan_optimal_discriminator(x)"))
 
 
-def run_generator(subject: Subject) -> Outputs:
+class Generated(Record):
+    G: np.ndarray
+    """G(z) at the N draws of U, `noise()`."""
+
+
+def run_generator(subject: Subject) -> Generated:
     out = subject.call(MODULE, "gan_optimal_generator", noise())
-    return {"G(z)": to_array(out, "gan_optimal_generator(z)")}
+    return Generated(G=to_array(out, "gan_optimal_generator(z)"))
 
 
-def run_generator_shuffled(subject: Subject) -> Outputs:
+class Shuffled(Record):
+    G: np.ndarray
+    """G(z) at the first SHUFFLED draws of U."""
+    G_shuffled: np.ndarray
+    """G(z[order]) at the same draws, in the order `shuffled_order()`."""
+
+
+def run_generator_shuffled(subject: Subject) -> Shuffled:
     z, order = noise()[:SHUFFLED], shuffled_order()
     first = to_array(subject.call(MODULE, "gan_optimal_generator", z.copy()), "gan_optimal_generator(z)")
     again = to_array(subject.call(MODULE, "gan_optimal_generator", z[order]), "gan_optimal_generator(z)")
-    return {"G(z)": first, "G(z shuffled)": again}
+    return Shuffled(G=first, G_shuffled=again)
 
 
 # --- judges -----------------------------------------------------------------------------------
 
-def judge_discriminator(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    comparison = compare_arrays("D(x)", got["D(x)"], expected["D(x)"], CLOSE)
+def judge_discriminator(got: Discriminator, expected: Discriminator, check: Check) -> Verdict:
+    comparison = compare_arrays("D(x)", got.D, expected.D, CLOSE)
     if comparison.equal:
         return Verdict.passed("gan_optimal_discriminator gives (2 - 2x) / (3 - 2x) on [0, 1].")
-    d, x = got["D(x)"], GRID
+    d, x = got.D, GRID
     hint = comparison.hint
     if d.shape == x.shape and np.all(np.isfinite(d)):
-        if np.allclose(d, 1.0 - expected["D(x)"], atol=1e-9):
+        if np.allclose(d, 1.0 - expected.D, atol=1e-9):
             hint = ("You return 1 - D(x) = P(S = 0 | x), the probability that x was generated; D(x) is the "
                     "probability that x is real: (2 - 2x) / (3 - 2x).")
         elif np.allclose(d, 0.5, atol=1e-9):
@@ -100,10 +118,10 @@ def judge_discriminator(got: Outputs, expected: Outputs, check: Check) -> Verdic
                      "density and the generated one (1, for G the identity), with equal priors.")
 
 
-def judge_distribution(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_distribution(got: Generated, expected: None, check: Check) -> Verdict:
     from scipy import stats
 
-    samples, z = got["G(z)"], noise()
+    samples, z = got.G, noise()
     if samples.shape != z.shape:
         return Verdict.failed(f"gan_optimal_generator(z) returned shape {samples.shape} for z of shape {z.shape}.",
                               hint="Apply G to every element of z (numpy operations do).")
@@ -130,9 +148,9 @@ def judge_distribution(got: Outputs, expected: Outputs, check: Check) -> Verdict
         hint=hint)
 
 
-def judge_function_of_z(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_function_of_z(got: Shuffled, expected: None, check: Check) -> Verdict:
     # The order is the judge's own: nothing that came back from the sandbox decides what is compared.
-    first, again, order = got["G(z)"], got["G(z shuffled)"], shuffled_order()
+    first, again, order = got.G, got.G_shuffled, shuffled_order()
     if first.shape != order.shape or again.shape != order.shape:
         return Verdict.failed(f"gan_optimal_generator(z) returned shape {first.shape} for z of shape {order.shape}.",
                               hint="Apply G to every element of z (numpy operations do).")

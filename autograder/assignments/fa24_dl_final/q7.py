@@ -25,7 +25,8 @@ import numpy as np
 
 from autograder.assignments.fa24_dl_final.common import FILE, MODULE
 from autograder.compare import Tolerance, compare_arrays
-from autograder.model import Check, Outputs, Problem, Verdict
+from autograder.model import Check, Problem, Verdict
+from autograder.records import Record
 from autograder.student import Subject, to_array
 
 N_NODES, D, K, D_V = 6, 4, 3, 2
@@ -72,13 +73,25 @@ def _call(subject: Subject, inputs: dict[str, np.ndarray]) -> np.ndarray:
 
 # --- student halves ---------------------------------------------------------------------------
 
-def run_values(subject: Subject) -> Outputs:
-    return {"S": _call(subject, VALUES), "alpha": _call(subject, _probe_inputs(WITH_SELF_LOOPS))}
+class Probe(Record):
+    alpha: np.ndarray
+    """The output with X = I and Wv = I, which is the attention matrix alpha, (N_NODES, N_NODES)."""
+
+
+class Attention(Probe):
+    """The values check's outputs: S on random inputs, and alpha (for the diagnosis)."""
+
+    S: np.ndarray
+    """The output S on `VALUES` (a graph with self-loops), one row per node, (N_NODES, D_V)."""
+
+
+def run_values(subject: Subject) -> Attention:
+    return Attention(S=_call(subject, VALUES), alpha=_call(subject, _probe_inputs(WITH_SELF_LOOPS)))
 
 
 def run_probe(adjacency: np.ndarray):
-    def run(subject: Subject) -> Outputs:
-        return {"alpha": _call(subject, _probe_inputs(adjacency))}
+    def run(subject: Subject) -> Probe:
+        return Probe(alpha=_call(subject, _probe_inputs(adjacency)))
     return run
 
 
@@ -92,19 +105,19 @@ def _unscaled(alpha: np.ndarray, adjacency: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def judge_values(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    comparison = compare_arrays("S", got["S"], expected["S"], CLOSE)
+def judge_values(got: Attention, expected: Attention, check: Check) -> Verdict:
+    comparison = compare_arrays("S", got.S, expected.S, CLOSE)
     if comparison.equal:
         return Verdict.passed(f"graph_self_attention matches on a {N_NODES}-node graph with self-loops "
                               f"(d = {D}, k = {K}, d_v = {D_V}).")
-    alpha = got["alpha"]
-    same_shape = alpha.shape == expected["alpha"].shape
+    alpha = got.alpha
+    same_shape = alpha.shape == expected.alpha.shape
     hint = comparison.hint or ("Q = X Wq^T, K = X Wk^T, V = X Wv^T (row v is W x_v); scores Q K^T / sqrt(k); a softmax "
                                "over each row's neighbours; S = alpha V.")
-    if same_shape and np.allclose(alpha, _unscaled(expected["alpha"], WITH_SELF_LOOPS), atol=1e-9):
+    if same_shape and np.allclose(alpha, _unscaled(expected.alpha, WITH_SELF_LOOPS), atol=1e-9):
         hint = ("Your scores are not divided by sqrt(k), k = Wq.shape[0] (the handwritten case formula drops it, but "
                 "the handout's attention is Softmax(Q_v^T K_u / sqrt(k)) one line before).")
-    elif same_shape and np.allclose(alpha, expected["alpha"], atol=1e-9):
+    elif same_shape and np.allclose(alpha, expected.alpha, atol=1e-9):
         hint = ("Your attention weights are right (seen with X = I, Wv = I), so S is off in the values or the queries: "
                 "V_u = Wv x_u, and S_v = sum_u alpha_{v,u} V_u.")
     elif same_shape and np.all(np.isfinite(alpha)):
@@ -129,8 +142,8 @@ def _square(alpha: np.ndarray) -> Verdict | None:
     return None
 
 
-def judge_rows_sum_to_one(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    alpha = got["alpha"]
+def judge_rows_sum_to_one(got: Probe, expected: None, check: Check) -> Verdict:
+    alpha = got.alpha
     if (bad := _square(alpha)) is not None:
         return bad
     rows = alpha.sum(axis=1)
@@ -146,8 +159,8 @@ def judge_rows_sum_to_one(got: Outputs, expected: Outputs, check: Check) -> Verd
 
 
 def judge_neighbours_only(adjacency: np.ndarray, what: str):
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-        alpha = got["alpha"]
+    def judge(got: Probe, expected: None, check: Check) -> Verdict:
+        alpha = got.alpha
         if (bad := _square(alpha)) is not None:
             return bad
         off = np.argwhere((adjacency == 0) & (np.abs(alpha) > 1e-12))
