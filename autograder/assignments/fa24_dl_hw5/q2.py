@@ -18,18 +18,22 @@ phi', (b) forward, (c) backward, (d) SGD, 2 each (code); (e) the decision-bounda
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 import numpy as np
 
 from autograder import figures
 from autograder.compare import Tolerance, compare_arrays
 from autograder.judges import values_match
-from autograder.model import Check, Outputs, Problem, Verdict
+from autograder.model import Check, Problem, Verdict
+from autograder.records import Record
 from autograder.student import Subject, arrays_from_mapping, returned_tuple, to_array
 
 MODULE = "hw5_q2"
 A = 5
 OTHER_A = 2
 """A second value of a, so that an `a` written as a number in the body does not pass."""
+BOTH_A = (A, OTHER_A)
 INPUT_SEED = 5_2024_2
 CASES = ((2, 3), (4, 5), (3, 1))
 """(d, k) of the random networks of the forward and backward checks; (2, 3) is the handout's."""
@@ -101,8 +105,16 @@ def _as_column(array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def _key(case: int, name: str) -> str:
+    """How the feedback names one value of one network of CASES (read by the student, never parsed)."""
     d, k = CASES[case]
     return f"{name} (d={d}, k={k})"
+
+
+def _per_case(values: Mapping[str, Callable]) -> dict[str, Callable]:
+    """`values` (name -> where it is in one network's record) on every network of CASES, as
+    `values_match` reads them: by the name the feedback gives ("v_z (d=2, k=3)"), network by network."""
+    return {_key(case, name): (lambda record, case=case, at=at: at(record.cases[case]))
+            for case in range(len(CASES)) for name, at in values.items()}
 
 
 def _friend():
@@ -113,11 +125,21 @@ def _friend():
 
 # --- (a) phi and phi' -------------------------------------------------------------------------------
 
-def _at_both_a(subject: Subject, function: str, key: str) -> Outputs:
-    """`function(v)` (a left at its default, A) and `function(v, OTHER_A)`, keyed "{key}(v, a=...)"."""
-    return {f"{key}(v, a={a})": to_array(subject.call(MODULE, function, _v(), *args),
-                                         f"{function}(v{', a=' + str(a) if args else ''})")
-            for a, args in ((A, ()), (OTHER_A, (OTHER_A,)))}
+class ByA(Record):
+    at: dict[int, np.ndarray]
+    """phi (or phi') at the fixed v (4, 6), by a: A (left at its default) and OTHER_A."""
+
+
+def _at_both_a(subject: Subject, function: str) -> ByA:
+    """`function(v)` (a left at its default, A) and `function(v, OTHER_A)`."""
+    return ByA(at={a: to_array(subject.call(MODULE, function, _v(), *args),
+                               f"{function}(v{', a=' + str(a) if args else ''})")
+                   for a, args in ((A, ()), (OTHER_A, (OTHER_A,)))})
+
+
+def _both_a(key: str) -> dict[str, Callable[[ByA], np.ndarray]]:
+    """The values at each a, as `values_match` reads them: by the name the feedback gives, "{key}(v, a=...)"."""
+    return {f"{key}(v, a={a})": (lambda record, a=a: record.at[a]) for a in BOTH_A}
 
 
 def _with(verdict: Verdict, **update: str) -> Verdict:
@@ -125,44 +147,42 @@ def _with(verdict: Verdict, **update: str) -> Verdict:
     return Verdict(fraction=verdict.fraction, feedback=verdict.feedback.model_copy(update=update))
 
 
-def run_phi(subject: Subject) -> Outputs:
-    return _at_both_a(subject, "phi", "phi")
+def run_phi(subject: Subject) -> ByA:
+    return _at_both_a(subject, "phi")
 
 
-def judge_phi(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    names = (f"phi(v, a={A})", f"phi(v, a={OTHER_A})")
-    verdict = values_match(names, EXACT, noun="output")(got, expected, check)
+def judge_phi(got: ByA, expected: ByA, check: Check) -> Verdict:
+    verdict = values_match(_both_a("phi"), EXACT, noun="output")(got, expected, check)
     if verdict.fraction == 1.0:
         return Verdict.passed(f"phi matches 1 / (1 + exp(-a v)) elementwise for a = {A} and a = {OTHER_A}.")
-    same = got[names[0]].shape == got[names[1]].shape and np.allclose(got[names[0]], got[names[1]])
+    same = got.at[A].shape == got.at[OTHER_A].shape and np.allclose(got.at[A], got.at[OTHER_A])
     hint = ("phi gives the same values for a = 5 and a = 2: it ignores its parameter a. Use it: "
             "1 / (1 + np.exp(-a * v))." if same else
             "phi(v) = 1 / (1 + exp(-a v)), elementwise on the array v (np.exp, not math.exp).")
     return _with(verdict, hint=hint)
 
 
-def run_phi_prime(subject: Subject) -> Outputs:
-    return _at_both_a(subject, "phi_prime", "phi'")
+def run_phi_prime(subject: Subject) -> ByA:
+    return _at_both_a(subject, "phi_prime")
 
 
-def expected_phi_prime(subject: Subject) -> Outputs:
+def expected_phi_prime(subject: Subject) -> ByA:
     """phi' by torch's autograd of sigmoid(a v): the derivative itself, not a formula for it."""
     import torch
 
-    out = {}
-    for a in (A, OTHER_A):
+    at = {}
+    for a in BOTH_A:
         v = torch.tensor(_v(), dtype=torch.float64, requires_grad=True)
         torch.sigmoid(a * v).sum().backward()
-        out[f"phi'(v, a={a})"] = v.grad.numpy().copy()
-    return out
+        at[a] = v.grad.numpy().copy()
+    return ByA(at=at)
 
 
-def judge_phi_prime(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    names = [f"phi'(v, a={a})" for a in (A, OTHER_A)]
-    verdict = values_match(names, EXACT, noun="derivative")(got, expected, check)
+def judge_phi_prime(got: ByA, expected: ByA, check: Check) -> Verdict:
+    verdict = values_match(_both_a("phi'"), EXACT, noun="derivative")(got, expected, check)
     if verdict.fraction == 1.0:
         return Verdict.passed(f"phi_prime equals torch autograd's derivative of phi for a = {A} and a = {OTHER_A}.")
-    hint = _factor_hint(got, expected, names)
+    hint = _factor_hint(got, expected)
     return _with(verdict, hint=hint)
 
 
@@ -175,12 +195,12 @@ def _ratio(got: np.ndarray, expected: np.ndarray) -> float | None:
     return r if np.allclose(got, r * expected, rtol=1e-6, atol=1e-12) else None
 
 
-def _factor_hint(got: Outputs, expected: Outputs, names: list[str]) -> str:
-    ratios = [_ratio(got[n], expected[n]) for n in names]
-    if all(r is not None and np.isclose(r, 1 / a) for r, a in zip(ratios, (A, OTHER_A))):
+def _factor_hint(got: ByA, expected: ByA) -> str:
+    ratios = [_ratio(got.at[a], expected.at[a]) for a in BOTH_A]
+    if all(r is not None and np.isclose(r, 1 / a) for r, a in zip(ratios, BOTH_A)):
         return ("Your phi' is phi (1 - phi) without the factor a: the chain rule through exp(-a v) brings "
                 "out a, so phi'(v) = a phi(v) (1 - phi(v)).")
-    if all(r is not None and np.isclose(r, 3 / a) for r, a in zip(ratios, (A, OTHER_A))):
+    if all(r is not None and np.isclose(r, 3 / a) for r, a in zip(ratios, BOTH_A)):
         return ("Your phi' is 3 phi (1 - phi), as the handout's handwritten solution writes, but that 3 is a "
                 "mistake: phi'(v) = a phi(v) (1 - phi(v)), with the function's own a (5 by default).")
     if ratios[0] is not None and np.isclose(ratios[0], 1.0):
@@ -190,41 +210,92 @@ def _factor_hint(got: Outputs, expected: Outputs, names: list[str]) -> str:
 
 # --- (b) forward ---------------------------------------------------------------------------------
 
-def run_forward(subject: Subject) -> Outputs:
-    out = {}
+class Forward(Record):
+    """forward's four values on one network, each a column (a flat vector is read as one)."""
+
+    v_z: np.ndarray
+    """W x + b, (k, 1)."""
+    z: np.ndarray
+    """phi(v_z), (k, 1)."""
+    v_f: np.ndarray
+    """U z + c, (1, 1)."""
+    f: np.ndarray
+    """phi(v_f), (1, 1)."""
+
+
+class Forwards(Record):
+    cases: list[Forward]
+    """One per network of CASES, in its order."""
+
+
+def run_forward(subject: Subject) -> Forwards:
+    cases = []
     for case in range(len(CASES)):
         net = network(case)
         returned = subject.call(MODULE, "forward", net["x"], net["W"], net["b"], net["U"], net["c"])
-        for name, value in zip(FORWARD_NAMES, returned_tuple(returned, FORWARD_NAMES, "forward(x, W, b, U, c)")):
-            out[_key(case, name)] = _as_column(to_array(value, f"forward(...)'s {name}"), _shape_of(name, case))
-    return out
+        v_z, z, v_f, f = (_as_column(to_array(value, f"forward(...)'s {name}"), _shape_of(name, case)) for name, value
+                          in zip(FORWARD_NAMES, returned_tuple(returned, FORWARD_NAMES, "forward(x, W, b, U, c)")))
+        cases.append(Forward(v_z=v_z, z=z, v_f=v_f, f=f))
+    return Forwards(cases=cases)
 
 
+FORWARD_VALUES: dict[str, Callable[[Forward], np.ndarray]] = {
+    "v_z": lambda out: out.v_z, "z": lambda out: out.z, "v_f": lambda out: out.v_f, "f": lambda out: out.f}
+"""What the forward check compares, by the name the feedback gives, in the order forward computes them."""
 FORWARD_RULES = {"v_z": "v_z = W x + b (a matrix product, W @ x).", "z": "z = phi(v_z), with a = 5.",
                  "v_f": "v_f = U z + c.", "f": "f = phi(v_f)."}
 
 
-def _keys(names) -> list[str]:
-    return [_key(case, n) for case in range(len(CASES)) for n in names]
-
-
 # --- (c) backward --------------------------------------------------------------------------------
 
-def run_backward(subject: Subject) -> Outputs:
-    out = {}
+class Gradients(Record):
+    """backward's dict on one network, by the handout's keys, each in its parameter's shape (a flat
+    vector is read as the column)."""
+
+    grad_W: np.ndarray
+    """(k, d)."""
+    grad_b: np.ndarray
+    """(k, 1)."""
+    grad_U: np.ndarray
+    """(1, k)."""
+    grad_c: np.ndarray
+    """(1, 1)."""
+
+
+class Backward(Record):
+    cases: list[Gradients]
+    """One per network of CASES, in its order."""
+
+
+def run_backward(subject: Subject) -> Backward:
+    cases = []
     for case in range(len(CASES)):
         net = network(case)
         returned = subject.call(MODULE, "backward", net["x"], net["y"], net["W"], net["b"], net["U"], net["c"])
         arrays = arrays_from_mapping(returned, GRADIENTS, "backward(x, y, W, b, U, c)")
-        out.update({_key(case, n): _as_column(arrays[n], _shape_of(n, case)) for n in GRADIENTS})
-    return out
+        cases.append(Gradients(**{n: _as_column(arrays[n], _shape_of(n, case)) for n in GRADIENTS}))
+    return Backward(cases=cases)
 
 
-def expected_backward(subject: Subject) -> Outputs:
+class TrueGradients(Gradients):
+    """The gradients of one network by torch's autograd, with phi' at its pre-activations (for the diagnosis)."""
+
+    phi_prime_v_f: np.ndarray
+    """phi'(v_f), (1, 1)."""
+    phi_prime_v_z: np.ndarray
+    """phi'(v_z), (k, 1)."""
+
+
+class Autograd(Record):
+    cases: list[TrueGradients]
+    """One per network of CASES, in its order."""
+
+
+def expected_backward(subject: Subject) -> Autograd:
     """The gradients of (f - y)^2 by torch's autograd, and phi'(v_f), phi'(v_z) for the diagnosis."""
     import torch
 
-    out = {}
+    cases = []
     for case in range(len(CASES)):
         net = {n: torch.tensor(v, dtype=torch.float64) for n, v in network(case).items()}
         params = {n: net[n].clone().requires_grad_(True) for n in PARAMS}
@@ -232,20 +303,26 @@ def expected_backward(subject: Subject) -> Outputs:
         v_f = params["U"] @ torch.sigmoid(A * v_z) + params["c"]
         f = torch.sigmoid(A * v_f)
         ((f - net["y"]) ** 2).sum().backward()
-        for n in PARAMS:
-            out[_key(case, "grad_" + n)] = params[n].grad.numpy().copy()
+        grad = {n: params[n].grad.numpy().copy() for n in PARAMS}
         slope = lambda v: (A * torch.sigmoid(A * v) * (1 - torch.sigmoid(A * v))).detach().numpy().copy()  # noqa: E731
-        out[_key(case, "phi'(v_f)")], out[_key(case, "phi'(v_z)")] = slope(v_f), slope(v_z)
-    return out
+        cases.append(TrueGradients(grad_W=grad["W"], grad_b=grad["b"], grad_U=grad["U"], grad_c=grad["c"],
+                                   phi_prime_v_f=slope(v_f), phi_prime_v_z=slope(v_z)))
+    return Autograd(cases=cases)
 
 
-def judge_backward(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    order = _keys(GRADIENTS)
-    verdict = values_match(order, EXACT, noun="gradient")(got, expected, check)
+GRADIENT_VALUES: dict[str, Callable[[Gradients], np.ndarray]] = {
+    "grad_c": lambda g: g.grad_c, "grad_U": lambda g: g.grad_U, "grad_b": lambda g: g.grad_b,
+    "grad_W": lambda g: g.grad_W}
+"""What the backward check compares, by the name the feedback gives, in GRADIENTS' order (backpropagation's)."""
+BACKWARD_VALUES = _per_case(GRADIENT_VALUES)
+
+
+def judge_backward(got: Backward, expected: Autograd, check: Check) -> Verdict:
+    verdict = values_match(BACKWARD_VALUES, EXACT, noun="gradient")(got, expected, check)
     if verdict.fraction == 1.0:
-        return Verdict.passed(f"All {len(order)} gradients of (f - y)^2 equal torch autograd's, on {len(CASES)} "
-                              f"random networks.")
-    misshapen = any(got[k].shape != expected[k].shape for k in order)
+        return Verdict.passed(f"All {len(BACKWARD_VALUES)} gradients of (f - y)^2 equal torch autograd's, on "
+                              f"{len(CASES)} random networks.")
+    misshapen = any(at(got).shape != at(expected).shape for at in BACKWARD_VALUES.values())
     # A shape's own hint comes first; else the diagnosed mistake, else the comparison's, else the rule.
     hint = (misshapen and verdict.feedback.hint) or _backward_hint(got, expected) or verdict.feedback.hint or (
         "Go backward one step at a time: grad_f l = 2 (f - y), delta_f = grad_f l * phi'(v_f), "
@@ -255,24 +332,23 @@ def judge_backward(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     return _with(verdict, hint=hint)
 
 
-def _backward_hint(got: Outputs, expected: Outputs) -> str | None:
+def _backward_hint(got: Backward, expected: Autograd) -> str | None:
     """Name the mistake from the factor between the student's gradients and the true ones: the output
     layer's (grad_U, grad_c) and the hidden layer's (grad_W, grad_b), case by case."""
-    def factors(names: tuple[str, ...], case: int) -> float | None:
-        k = [_key(case, n) for n in names]
-        if any(got[n].shape != expected[n].shape for n in k):
+    def factor(yours: list[np.ndarray], true: list[np.ndarray]) -> float | None:
+        if any(y.shape != t.shape for y, t in zip(yours, true)):
             return None
-        return _ratio(np.concatenate([got[n].ravel() for n in k]), np.concatenate([expected[n].ravel() for n in k]))
+        return _ratio(np.concatenate([y.ravel() for y in yours]), np.concatenate([t.ravel() for t in true]))
 
-    cases = range(len(CASES))
-    outer = [factors(("grad_U", "grad_c"), case) for case in cases]
-    inner = [factors(("grad_W", "grad_b"), case) for case in cases]
+    pairs = [(got.cases[case], expected.cases[case]) for case in range(len(CASES))]
+    outer = [factor([g.grad_U, g.grad_c], [e.grad_U, e.grad_c]) for g, e in pairs]
+    inner = [factor([g.grad_W, g.grad_b], [e.grad_W, e.grad_b]) for g, e in pairs]
 
     def all_close(values, targets) -> bool:
         return all(v is not None and np.isclose(v, t, rtol=1e-5) for v, t in zip(values, targets))
 
     one = [1.0] * len(CASES)
-    slope_f = [float(expected[_key(case, "phi'(v_f)")].item()) for case in cases]
+    slope_f = [float(e.phi_prime_v_f.item()) for _, e in pairs]
     if all_close(outer, [-1.0] * len(CASES)) and all_close(inner, [-1.0] * len(CASES)):
         return "Every gradient has the opposite sign: grad_f l = 2 (f - y), the derivative of (f - y)^2 in f."
     if all_close(outer, [0.5] * len(CASES)) and all_close(inner, [0.5] * len(CASES)):
@@ -287,10 +363,8 @@ def _backward_hint(got: Outputs, expected: Outputs) -> str | None:
         return ("The gradients are 3/5 (output layer) and 9/25 (hidden layer) of the true ones: your phi' uses the "
                 "handout's 3, a mistake of its solution; phi'(v) = a phi(v) (1 - phi(v)) with a = 5.")
     if all_close(outer, one) and not all_close(inner, one):
-        slopes_z = [expected[_key(case, "phi'(v_z)")] for case in cases]
-        without = all(got[_key(case, "grad_b")].shape == slopes_z[case].shape and np.allclose(
-            got[_key(case, "grad_b")] * slopes_z[case], expected[_key(case, "grad_b")], rtol=1e-6, atol=1e-12)
-            for case in cases)
+        without = all(g.grad_b.shape == e.phi_prime_v_z.shape and np.allclose(
+            g.grad_b * e.phi_prime_v_z, e.grad_b, rtol=1e-6, atol=1e-12) for g, e in pairs)
         if without:
             return ("grad_U and grad_c are right, but grad_W and grad_b lack the factor phi'(v_z): "
                     "delta_z = (U^T delta_f) * phi'(v_z), elementwise.")
@@ -309,25 +383,55 @@ def _train(subject: Subject, what: str, **kwargs):
     return arrays_from_mapping(params, PARAMS, f"{what}'s params"), to_array(mse, f"{what}'s mse").astype(np.float64)
 
 
-def run_initialisation(subject: Subject) -> Outputs:
+class Params(Record):
+    """train_sgd's params, by the handout's keys."""
+
+    W: np.ndarray
+    """(k, d)."""
+    b: np.ndarray
+    """(k, 1)."""
+    U: np.ndarray
+    """(1, k)."""
+    c: np.ndarray
+    """(1, 1)."""
+
+
+PARAM_VALUES: dict[str, Callable[[Params], np.ndarray]] = {
+    "W": lambda p: p.W, "b": lambda p: p.b, "U": lambda p: p.U, "c": lambda p: p.c}
+"""Each parameter by its name, in PARAMS' order."""
+
+
+class Initial(Record):
+    params: Params
+    """The weights of train_sgd(..., epochs=0, seed=3), untrained, each in its INIT_SHAPES (a flat
+    vector is read as the column)."""
+    same_seed_same_weights: bool
+    """Whether a second call with seed=3 gave the same weights."""
+    other_seed_other_weights: bool
+    """Whether seed=4 gave other weights."""
+
+
+def run_initialisation(subject: Subject) -> Initial:
     call = f"train_sgd(X, Y, k={INIT_K}, epochs=0, sigma={INIT_SIGMA}, seed=3)"
     first, _ = _train(subject, call, k=INIT_K, epochs=0, sigma=INIT_SIGMA, seed=3)
     again, _ = _train(subject, call, k=INIT_K, epochs=0, sigma=INIT_SIGMA, seed=3)
     other, _ = _train(subject, call.replace("seed=3", "seed=4"), k=INIT_K, epochs=0, sigma=INIT_SIGMA, seed=4)
     same = all(first[n].shape == again[n].shape and np.array_equal(first[n], again[n]) for n in PARAMS)
     differs = any(first[n].shape != other[n].shape or not np.array_equal(first[n], other[n]) for n in PARAMS)
-    return {**{n: _as_column(first[n], INIT_SHAPES[n]) for n in PARAMS},
-            "same_seed_same_weights": same, "other_seed_other_weights": differs}
+    return Initial(params=Params(**{n: _as_column(first[n], INIT_SHAPES[n]) for n in PARAMS}),
+                   same_seed_same_weights=same, other_seed_other_weights=differs)
 
 
-def judge_initialisation(got: Outputs, _expected: Outputs, check: Check) -> Verdict:
+def judge_initialisation(got: Initial, _expected: None, check: Check) -> Verdict:
     what = f"train_sgd(X, Y, k={INIT_K}, epochs=0, sigma={INIT_SIGMA})"
-    wrong = [f"{n} {tuple(got[n].shape)} (expected {INIT_SHAPES[n]})" for n in PARAMS if got[n].shape != INIT_SHAPES[n]]
+    shapes = {n: at(got.params).shape for n, at in PARAM_VALUES.items()}
+    wrong = [f"{n} {tuple(shape)} (expected {INIT_SHAPES[n]})" for n, shape in shapes.items()
+             if shape != INIT_SHAPES[n]]
     if wrong:
         return Verdict.failed(f"{what} returned parameters of the wrong shapes: {', '.join(wrong)}.",
                               hint="W is (k, d), b (k, 1), U (1, k), c (1, 1), with d = X.shape[0], the number "
                                    "of inputs (X holds one point per column).")
-    draws = np.concatenate([got[n].ravel() for n in PARAMS])
+    draws = np.concatenate([at(got.params).ravel() for at in PARAM_VALUES.values()])
     std, mean = float(np.std(draws)), float(np.mean(draws))
     if not np.isfinite(draws).all() or not INIT_STD[0] <= std <= INIT_STD[1] or abs(mean) > INIT_MEAN:
         return Verdict.failed(
@@ -336,29 +440,29 @@ def judge_initialisation(got: Outputs, _expected: Outputs, check: Check) -> Verd
             f"{INIT_MEAN}) and standard deviation near {INIT_SIGMA} (between {INIT_STD[0]} and {INIT_STD[1]}).",
             hint="Draw every weight and bias from a standard normal and multiply by sigma (the argument, "
                  "not a number); epochs=0 must return them untrained.")
-    if not got["same_seed_same_weights"]:
+    if not got.same_seed_same_weights:
         return Verdict.failed(f"{what}: two calls with seed=3 gave different weights: the seed is not used.",
                               hint="Seed the generator with the argument: rng = np.random.default_rng(seed) "
                                    "(or np.random.seed(seed)) before drawing.")
-    if not got["other_seed_other_weights"]:
+    if not got.other_seed_other_weights:
         return Verdict.failed(f"{what}: seed=3 and seed=4 gave the same weights: the seed is fixed in the code.",
                               hint="Seed with the argument `seed`, not a constant.")
     return Verdict.passed(f"{what} draws W, b, U, c of the right shapes with scale sigma, reproducibly per seed "
                           f"(mean {mean:.3f}, standard deviation {std:.3f} over {draws.size} draws).")
 
 
-def run_one_epoch(subject: Subject) -> Outputs:
+def run_one_epoch(subject: Subject) -> Params:
     params, _ = _train(subject, f"train_sgd(X, Y, k=3, eta={EPOCH_ETA}, epochs=1, sigma=0)",
                        k=3, eta=EPOCH_ETA, epochs=1, sigma=0.0, seed=0)
-    return {n: _as_column(params[n], _shape_of(n, 0)) for n in PARAMS}
+    return Params(**{n: _as_column(params[n], _shape_of(n, 0)) for n in PARAMS})
 
 
-def judge_one_epoch(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_one_epoch(got: Params, expected: Params, check: Check) -> Verdict:
     verdict = values_match(PARAMS, SGD, noun="parameter")(got, expected, check)
     if verdict.fraction == 1.0:
         return Verdict.passed("After one epoch of SGD from all-zero weights, W, b, U and c equal the reference's "
                               f"within {SGD.describe()}.")
-    W = got["W"]
+    W = got.W
     if W.ndim == 2 and W.shape[0] > 1 and np.isfinite(W).all() and not np.allclose(W, W[:1], atol=1e-12):
         hint = ("With sigma=0 every weight starts at 0, so the three hidden units get the same updates and stay "
                 "equal; your W's rows differ, so your initialisation does not scale the draws by sigma.")
@@ -371,19 +475,30 @@ def judge_one_epoch(got: Outputs, expected: Outputs, check: Check) -> Verdict:
                  hint=hint)
 
 
-def run_mse(subject: Subject) -> Outputs:
+class Curve(Record):
+    mse: np.ndarray
+    """The MSE after each epoch, (epochs,) (a column of them is read as the vector)."""
+
+
+class Training(Curve):
+    params: Params
+    """The params after the last epoch, as returned."""
+
+
+def run_mse(subject: Subject) -> Training:
     params, mse = _train(subject, f"train_sgd(X, Y, k=3, eta={EPOCH_ETA}, epochs={MSE_EPOCHS}, sigma=0)",
                          k=3, eta=EPOCH_ETA, epochs=MSE_EPOCHS, sigma=0.0, seed=0)
-    return {"mse": mse.ravel() if mse.size == MSE_EPOCHS else mse, **{n: params[n] for n in PARAMS}}
+    return Training(mse=mse.ravel() if mse.size == MSE_EPOCHS else mse, params=Params(**params))
 
 
-def judge_mse(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    comparison = compare_arrays(f"mse after each of {MSE_EPOCHS} epochs", got["mse"], expected["mse"], SGD)
+def judge_mse(got: Training, expected: Training, check: Check) -> Verdict:
+    comparison = compare_arrays(f"mse after each of {MSE_EPOCHS} epochs", got.mse, expected.mse, SGD)
     if comparison.equal:
         return Verdict.passed(f"mse holds the MSE over all N points after each of the {MSE_EPOCHS} epochs.")
-    mse, want = got["mse"], expected["mse"]
-    params_right = all(got[n].size == expected[n].size and np.allclose(got[n].ravel(), expected[n].ravel(),
-                                                                      atol=SGD.atol, rtol=SGD.rtol) for n in PARAMS)
+    mse, want = got.mse, expected.mse
+    pairs = [(at(got.params), at(expected.params)) for at in PARAM_VALUES.values()]
+    params_right = all(yours.size == true.size and np.allclose(yours.ravel(), true.ravel(), atol=SGD.atol,
+                                                               rtol=SGD.rtol) for yours, true in pairs)
     hint = None
     if mse.shape == want.shape and np.allclose(mse, want * 1000, rtol=1e-6):
         hint = "Your mse is N = 1000 times too large: the mean of (f - y)^2 over the points, not the sum."
@@ -401,14 +516,14 @@ def judge_mse(got: Outputs, expected: Outputs, check: Check) -> Verdict:
                           hint=hint or comparison.hint)
 
 
-def run_mse_falls(subject: Subject) -> Outputs:
+def run_mse_falls(subject: Subject) -> Curve:
     _, mse = _train(subject, f"train_sgd(X, Y, epochs={FALL_EPOCHS}, seed={FALL_SEED})",
                     epochs=FALL_EPOCHS, seed=FALL_SEED)
-    return {"mse": mse.ravel() if mse.size == FALL_EPOCHS else mse}  # a column of MSEs is the same answer
+    return Curve(mse=mse.ravel() if mse.size == FALL_EPOCHS else mse)  # a column of MSEs is the same answer
 
 
-def judge_mse_falls(got: Outputs, _expected: Outputs, check: Check) -> Verdict:
-    mse = got["mse"]
+def judge_mse_falls(got: Curve, _expected: None, check: Check) -> Verdict:
+    mse = got.mse
     what = f"train_sgd(X, Y, epochs={FALL_EPOCHS}, seed={FALL_SEED})"
     if mse.shape != (FALL_EPOCHS,):
         return Verdict.failed(f"{what} returned an mse of shape {mse.shape}, not ({FALL_EPOCHS},): one MSE per epoch.")
@@ -451,7 +566,7 @@ PROBLEM = Problem(
         Check(id="q2.forward.values", part="b", points=2.0,
               claim="forward gives v_z, z, v_f, f on random networks of three shapes",
               run=run_forward,
-              judge=values_match(_keys(FORWARD_NAMES), EXACT, noun="value",
+              judge=values_match(_per_case(FORWARD_VALUES), EXACT, noun="value",
                                  hints={_key(case, n): rule for case in range(len(CASES))
                                         for n, rule in FORWARD_RULES.items()})),
         Check(id="q2.backward.autograd", part="c", points=2.0,
