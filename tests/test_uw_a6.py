@@ -200,8 +200,8 @@ def test_planted_threshold_blames_the_grader_where_the_reference_falls_short():
     is not failed: the judge raises, and the runner makes that an autograder error."""
     _, words = agnews.planted_counts(1, 0)
     check = next(c for c in a6.PROBLEM.checks if c.id == "a6.training.planted_topics")
-    learned_nothing = {"topic_word_matrix": np.random.default_rng(0).random((5, len(words))),
-                       "losses": np.ones(a6.PLANTED["steps"])}
+    learned_nothing = a6.Training(topic_word_matrix=np.random.default_rng(0).random((5, len(words))),
+                                  losses=np.ones(a6.PLANTED["steps"]))
     with pytest.raises(RuntimeError, match="the reference reaches only NPMI 0.0"):
         a6.judge_planted(learned_nothing, learned_nothing, check)
 
@@ -244,10 +244,15 @@ def test_words_a_student_returns_stay_text_in_the_report(grade_a6, ref):
 
 
 def test_top_words_that_are_not_lists_fail_without_a_table(grade_a6, ref, redeclare):
+    """Top words that are not lists never reach the judge: the parent's record refuses them (a student
+    half that skipped the record's validation), and the check is the student's error, with no table."""
     run = next(c for c in a6.PROBLEM.checks if c.id == TOP_WORDS).run
-    redeclare(TOP_WORDS, run=lambda subject: {"top words": 5}, expected=run)  # the reference's values stay its own
+    redeclare(TOP_WORDS, run=lambda subject: a6.TopWords.model_construct(top_words=5),
+              expected=run)  # the reference's values stay its own
     g = grade_a6(ref)
-    assert lost(g) == {TOP_WORDS} and by_id(g, TOP_WORDS).outcome.value == "failed"
+    check = by_id(g, TOP_WORDS)
+    assert lost(g) == {TOP_WORDS} and check.outcome.value == "error"
+    assert "could not be read by the grader: top_words" in check.feedback.summary
     assert figures_shown(g, TOP_WORDS) == []
 
 

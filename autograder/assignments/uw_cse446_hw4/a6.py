@@ -22,7 +22,8 @@ from autograder import figures
 from autograder.assignments.uw_cse446_hw4 import a6_inputs as inputs
 from autograder.compare import Tolerance, compare_arrays, reveals_expected
 from autograder.data import agnews
-from autograder.model import Check, Outputs, Problem, Verdict, Visibility
+from autograder.model import Check, Problem, Verdict, Visibility
+from autograder.records import Record
 from autograder.student import Subject, SubmissionError, to_array
 
 MODULE = "hw4_a6"
@@ -109,25 +110,37 @@ def _plant_b(module, what: str) -> None:
             _set(p, np.zeros(inputs.V))
 
 
-# --- a: the encoder --------------------------------------------------------------------------------
+# --- (a) the encoder ----------------------------------------------------------------------------------
 
-def run_layers(subject: Subject) -> Outputs:
+class Layers(Record):
+    layers: str
+    """Always "as the handout's": an Encoder whose layers are not raises instead."""
+
+
+def run_layers(subject: Subject) -> Layers:
     _encoder_layers(subject.call(MODULE, "Encoder", inputs.V, inputs.H, inputs.T),
                     f"Encoder(V={inputs.V}, h={inputs.H}, T={inputs.T})")
-    return {"layers": "as the handout's"}
+    return Layers(layers="as the handout's")
 
 
-def judge_layers(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_layers(got: Layers, expected: Layers, check: Check) -> Verdict:
     return Verdict.passed("Encoder has W_x, W_h, W_mu and W_sigma as nn.Linear layers of the handout's shapes.")
 
 
-def run_mu_sigma(subject: Subject, swapped: bool = False) -> Outputs:
+class MuSigma(Record):
+    mu: np.ndarray
+    """mu of Encoder.forward on 6 documents, given weights: (6, T) when right."""
+    sigma: np.ndarray
+    """sigma of the same call: (6, T) when right."""
+
+
+def run_mu_sigma(subject: Subject, swapped: bool = False) -> MuSigma:
     import torch
 
     encoder = _fixed_encoder(subject, swapped)
     with torch.no_grad():
         _, mu, sigma = _triple(subject.invoke(encoder, _tensor(inputs.documents(6, 1))), "Encoder.forward(x)")
-    return {"mu": to_array(mu, "mu"), "sigma": to_array(sigma, "sigma")}
+    return MuSigma(mu=to_array(mu, "mu"), sigma=to_array(sigma, "sigma"))
 
 
 READINGS = {"the first (T, h) layer W_mu": False, "the first (T, h) layer W_sigma": True}
@@ -135,9 +148,13 @@ READINGS = {"the first (T, h) layer W_mu": False, "the first (T, h) layer W_sigm
 two (T, h) weights (the reference with them swapped gives the other)."""
 
 
-def expected_mu_sigma(subject: Subject) -> Outputs:
-    return {f"{key} {name}": value for name, swapped in READINGS.items()
-            for key, value in run_mu_sigma(subject, swapped).items()}
+class Readings(Record):
+    readings: dict[str, MuSigma]
+    """The reference's mu and sigma by reading, keyed by the names of READINGS."""
+
+
+def expected_mu_sigma(subject: Subject) -> Readings:
+    return Readings(readings={name: run_mu_sigma(subject, swapped) for name, swapped in READINGS.items()})
 
 
 def _sigma_hint(got: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> str | None:
@@ -153,30 +170,35 @@ def _sigma_hint(got: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> str | Non
     return None
 
 
-def judge_mu_sigma(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    readings = {name: (expected[f"mu {name}"], expected[f"sigma {name}"]) for name in READINGS}
+def judge_mu_sigma(got: MuSigma, expected: Readings, check: Check) -> Verdict:
+    choices = [expected.readings[name] for name in READINGS]
     # Either (T, h) layer may be W_mu: take the reading whose mu matches, else whose sigma matches,
     # else the one whose mu is closer.
-    def matches(key: int, reading) -> bool:
-        name = ("mu", "sigma")[key]
-        return compare_arrays(name, got[name], reading[key], CLOSE).equal
+    def mu_matches(reading: MuSigma) -> bool:
+        return compare_arrays("mu", got.mu, reading.mu, CLOSE).equal
 
-    def distance(reading) -> float:
-        if got["mu"].shape != reading[0].shape:
+    def sigma_matches(reading: MuSigma) -> bool:
+        return compare_arrays("sigma", got.sigma, reading.sigma, CLOSE).equal
+
+    def distance(reading: MuSigma) -> float:
+        if got.mu.shape != reading.mu.shape:
             return np.inf
-        return float(np.nan_to_num(np.abs(got["mu"] - reading[0]), nan=np.inf).max())
+        return float(np.nan_to_num(np.abs(got.mu - reading.mu), nan=np.inf).max())
 
-    choices = list(readings.values())
-    mu, sigma = (next((r for r in choices if matches(0, r)), None) or next((r for r in choices if matches(1, r)), None)
-                 or min(choices, key=distance))
-    comparisons = [compare_arrays("mu", got["mu"], mu, CLOSE),
-                   compare_arrays("sigma", got["sigma"], sigma, CLOSE)]
+    chosen = next((r for r in choices if mu_matches(r)), None)
+    if chosen is None:
+        chosen = next((r for r in choices if sigma_matches(r)), None)
+    if chosen is None:
+        chosen = min(choices, key=distance)
+    mu, sigma = chosen.mu, chosen.sigma
+    comparisons = [compare_arrays("mu", got.mu, mu, CLOSE),
+                   compare_arrays("sigma", got.sigma, sigma, CLOSE)]
     wrong = [c for c in comparisons if not c.equal]
     if not wrong:
         return Verdict.passed("mu = W_mu h + b_mu and sigma = exp(W_sigma h + b_sigma), with "
                               "h = relu(W_h relu(W_x x + b_x) + b_h), for given weights.")
     first = wrong[0]
-    hint = (_sigma_hint(got["sigma"], mu, sigma) if first.report.name == "sigma" else None) or first.hint or (
+    hint = (_sigma_hint(got.sigma, mu, sigma) if first.report.name == "sigma" else None) or first.hint or (
         "h = relu(W_h relu(W_x x + b_x) + b_h) (two ReLUs), mu = W_mu h + b_mu, sigma = exp(W_sigma h + b_sigma).")
     # mu and sigma are half the check each: a wrong sigma with a right mu earns half.
     return Verdict(fraction=0.5 * (2 - len(wrong)),
@@ -187,7 +209,12 @@ def judge_mu_sigma(got: Outputs, expected: Outputs, check: Check) -> Verdict:
                        arrays=tuple(c.report for c in wrong), hint=hint).feedback)
 
 
-def run_sigma_positive(subject: Subject) -> Outputs:
+class SigmaPositive(Record):
+    sigma: np.ndarray
+    """sigma of the student's own initial Encoder on 50 long documents, then on their negatives: (100, T)."""
+
+
+def run_sigma_positive(subject: Subject) -> SigmaPositive:
     import torch
 
     encoder = subject.call(MODULE, "Encoder", inputs.V, inputs.H, inputs.T)  # its own initial weights
@@ -195,11 +222,11 @@ def run_sigma_positive(subject: Subject) -> Outputs:
     with torch.no_grad():
         _, _, sigma = _triple(subject.invoke(encoder, _tensor(x)), "Encoder.forward(x)")
         _, _, sigma_neg = _triple(subject.invoke(encoder, _tensor(-x)), "Encoder.forward(x)")
-    return {"sigma": np.concatenate([to_array(sigma, "sigma"), to_array(sigma_neg, "sigma")])}
+    return SigmaPositive(sigma=np.concatenate([to_array(sigma, "sigma"), to_array(sigma_neg, "sigma")]))
 
 
-def judge_sigma_positive(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    sigma = got["sigma"]
+def judge_sigma_positive(got: SigmaPositive, expected: SigmaPositive, check: Check) -> Verdict:
+    sigma = got.sigma
     bad = ~(np.isfinite(sigma) & (sigma > 0))
     if not bad.any():
         return Verdict.passed(f"sigma is positive and finite on all {sigma.size} entries.")
@@ -212,7 +239,14 @@ def judge_sigma_positive(got: Outputs, expected: Outputs, check: Check) -> Verdi
 SAMPLES = 4000
 
 
-def run_sample(subject: Subject) -> Outputs:
+class Standardised(Record):
+    eps_mean: np.ndarray
+    """The mean of (z - mu) / sigma over the SAMPLES documents, per topic: (T,)."""
+    eps_std: np.ndarray
+    """Its standard deviation per topic: (T,)."""
+
+
+def run_sample(subject: Subject) -> Standardised:
     import torch
 
     encoder = _fixed_encoder(subject)
@@ -223,13 +257,13 @@ def run_sample(subject: Subject) -> Outputs:
         raise SubmissionError(f"z, mu and sigma should each have shape (N, T) = {(SAMPLES, inputs.T)}, but they "
                               f"have {z.shape}, {mu.shape} and {sigma.shape}.")
     eps = (z - mu) / sigma
-    return {"eps mean": eps.mean(axis=0), "eps std": eps.std(axis=0)}
+    return Standardised(eps_mean=eps.mean(axis=0), eps_std=eps.std(axis=0))
 
 
-def judge_sample(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_sample(got: Standardised, expected: Standardised, check: Check) -> Verdict:
     # (z - mu) / sigma must be standard normal; with 4,000 draws per topic the standard errors are
     # 0.016 (mean) and 0.011 (std), so 0.08 is 5 standard errors: a correct sampler never fails.
-    mean, std = got["eps mean"], got["eps std"]
+    mean, std = got.eps_mean, got.eps_std
     if np.all(np.abs(mean) < 0.08) and np.all(np.abs(std - 1) < 0.08):
         return Verdict.passed("(z - mu) / sigma is standard normal: z = mu + sigma * eps with eps ~ N(0, I).")
     details = (f"Means of (z - mu) / sigma per topic: {np.round(mean, 3).tolist()} (expected about 0).",
@@ -239,35 +273,46 @@ def judge_sample(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     else:
         hint = ("z = mu + sigma * eps, with sigma the standard deviation (not the variance, not log sigma) and "
                 "eps ~ N(0, I) drawn with torch.randn_like(sigma).")
-    return Verdict.failed(f"z is not distributed as N(mu, sigma^2) for {len(got['eps mean'])} topics.",
+    return Verdict.failed(f"z is not distributed as N(mu, sigma^2) for {len(got.eps_mean)} topics.",
                           details=details, hint=hint)
 
 
-def run_gradient(subject: Subject) -> Outputs:
+class GradientFlow(Record):
+    z_has_graph: bool
+    """Whether the sampled z requires grad."""
+    mu_gradient: float
+    """sum |d(sum z * w) / d mu| for fixed random weights w; 0 where no gradient reaches mu."""
+    sigma_gradient: float
+    """The same for sigma."""
+    parameters_without_gradient: list[str]
+    """The names of the Encoder's parameters whose gradient is missing or zero."""
+
+
+def run_gradient(subject: Subject) -> GradientFlow:
     encoder = _fixed_encoder(subject)
     z, mu, sigma = _triple(subject.invoke(encoder, _tensor(inputs.documents(8, 4))), "Encoder.forward(x)")
-    out = {"z has a graph": bool(getattr(z, "requires_grad", False))}
-    if out["z has a graph"]:
+    z_has_graph = bool(getattr(z, "requires_grad", False))
+    if z_has_graph:
         for tensor in (mu, sigma):
             if getattr(tensor, "requires_grad", False):
                 tensor.retain_grad()
         weights = _tensor(np.random.default_rng(5).normal(size=(8, inputs.T)))
         (z * weights).sum().backward()
-    out["mu gradient"] = float(mu.grad.abs().sum()) if getattr(mu, "grad", None) is not None else 0.0
-    out["sigma gradient"] = float(sigma.grad.abs().sum()) if getattr(sigma, "grad", None) is not None else 0.0
-    out["parameters without gradient"] = [
-        name for name, p in encoder.named_parameters()
-        if p.grad is None or float(p.grad.abs().sum()) == 0.0]
-    return out
+    return GradientFlow(
+        z_has_graph=z_has_graph,
+        mu_gradient=float(mu.grad.abs().sum()) if getattr(mu, "grad", None) is not None else 0.0,
+        sigma_gradient=float(sigma.grad.abs().sum()) if getattr(sigma, "grad", None) is not None else 0.0,
+        parameters_without_gradient=[name for name, p in encoder.named_parameters()
+                                     if p.grad is None or float(p.grad.abs().sum()) == 0.0])
 
 
-def judge_gradient(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    mu_flows, sigma_flows = got["mu gradient"] > 0, got["sigma gradient"] > 0
-    missing = got["parameters without gradient"]
-    if got["z has a graph"] and mu_flows and sigma_flows and not missing:
+def judge_gradient(got: GradientFlow, expected: GradientFlow, check: Check) -> Verdict:
+    mu_flows, sigma_flows = got.mu_gradient > 0, got.sigma_gradient > 0
+    missing = got.parameters_without_gradient
+    if got.z_has_graph and mu_flows and sigma_flows and not missing:
         return Verdict.passed("Gradients of a function of z reach mu, sigma and every encoder parameter "
                               "(W_mu, b_mu, W_sigma, b_sigma included).")
-    if not got["z has a graph"]:
+    if not got.z_has_graph:
         summary = ("z carries no gradient at all: it was sampled outside the autograd graph "
                    "(under torch.no_grad, with .detach(), or from numpy), so the encoder cannot learn.")
     elif not mu_flows and not sigma_flows:
@@ -284,23 +329,28 @@ def judge_gradient(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     return Verdict.failed(summary, details=details, hint=REPARAMETERISE)
 
 
-# --- b: the decoder --------------------------------------------------------------------------------
+# --- (b) the decoder ----------------------------------------------------------------------------------
 
-def run_decoder_parameters(subject: Subject) -> Outputs:
+class DecoderParameters(Record):
+    shapes: dict[str, list[int]]
+    """The shape of each of Decoder(V, T)'s parameters, by its name, in registration order."""
+
+
+def run_decoder_parameters(subject: Subject) -> DecoderParameters:
     decoder = subject.call(MODULE, "Decoder", inputs.V, inputs.T)
-    return {"parameters": [[name, list(p.shape)] for name, p in decoder.named_parameters()]}
+    return DecoderParameters(shapes={name: list(p.shape) for name, p in decoder.named_parameters()})
 
 
-def judge_decoder_parameters(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    parameters = got["parameters"]
-    listed = ", ".join(f"{name} {tuple(shape)}" for name, shape in parameters) or "none"
-    matrices = [p for p in parameters if sorted(p[1]) == sorted([inputs.V, inputs.T])]
-    others = [p for p in parameters if p not in matrices]
+def judge_decoder_parameters(got: DecoderParameters, expected: DecoderParameters, check: Check) -> Verdict:
+    shapes = got.shapes
+    listed = ", ".join(f"{name} {tuple(shape)}" for name, shape in shapes.items()) or "none"
+    matrices = [name for name, shape in shapes.items() if sorted(shape) == sorted([inputs.V, inputs.T])]
+    others = [name for name in shapes if name not in matrices]
     if len(matrices) == 1 and not others:
         return Verdict.passed("Decoder's only parameter is B, of shape (V, T): no bias.")
-    bias = [p for p in others if p[1] == [inputs.V]]
+    bias = [name for name in others if shapes[name] == [inputs.V]]
     if len(matrices) == 1 and bias:
-        return Verdict.failed(f"Decoder has a bias ({bias[0][0]}, shape ({inputs.V},)): the handout's decoder has "
+        return Verdict.failed(f"Decoder has a bias ({bias[0]}, shape ({inputs.V},)): the handout's decoder has "
                               f"no offset, eta = softmax(B theta).",
                               details=(f"Parameters of Decoder(V={inputs.V}, T={inputs.T}): {listed}.",),
                               hint="Use nn.Linear(T, V, bias=False), or a plain (V, T) nn.Parameter.")
@@ -309,22 +359,27 @@ def judge_decoder_parameters(got: Outputs, expected: Outputs, check: Check) -> V
                           hint="eta = softmax(B softmax(z)) needs B and nothing else.")
 
 
-def run_decoder(subject: Subject) -> Outputs:
+class Decoded(Record):
+    eta: np.ndarray
+    """Decoder.forward of 6 fixed latents with a planted B: (6, V) when right."""
+
+
+def run_decoder(subject: Subject) -> Decoded:
     import torch
 
     decoder = subject.call(MODULE, "Decoder", inputs.V, inputs.T)
     _plant_b(decoder, f"Decoder(V={inputs.V}, T={inputs.T})")
     with torch.no_grad():
         eta = subject.invoke(decoder, _tensor(inputs.decoder_latents()))
-    return {"eta": to_array(eta, "Decoder.forward(z)")}
+    return Decoded(eta=to_array(eta, "Decoder.forward(z)"))
 
 
-def judge_decoder(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_decoder(got: Decoded, expected: Decoded, check: Check) -> Verdict:
     z = inputs.decoder_latents()
-    comparison = compare_arrays("eta", got["eta"], expected["eta"], CLOSE)  # the reference's
+    comparison = compare_arrays("eta", got.eta, expected.eta, CLOSE)  # the reference's
     if comparison.equal:
         return Verdict.passed("Decoder gives eta = softmax(B softmax(z)) for a given B.")
-    eta = got["eta"]
+    eta = got.eta
     hint = comparison.hint
     if eta.shape == (len(z), inputs.V):
         if np.allclose(eta, inputs.softmax(z @ inputs.planted_b().T), atol=1e-4):  # a known fault's value
@@ -336,7 +391,7 @@ def judge_decoder(got: Outputs, expected: Outputs, check: Check) -> Verdict:
                           hint=hint or "theta = softmax(z) over topics, then eta = softmax(B theta) over words.")
 
 
-# --- c: the loss and the whole model ------------------------------------------------------------------
+# --- (c) the loss and the whole model -----------------------------------------------------------------
 
 def _gaussians():
     import torch
@@ -345,30 +400,40 @@ def _gaussians():
     return _tensor(mu, torch.float64), _tensor(sigma, torch.float64)
 
 
-def run_kl(subject: Subject) -> Outputs:
-    return {"kl": to_array(subject.call(MODULE, "kl_divergence", *_gaussians()), "kl_divergence(mu, sigma)")}
+class KL(Record):
+    kl: np.ndarray
+    """kl_divergence(mu, sigma) of 5 fixed rows: (5,) when right."""
 
 
-def expected_kl(subject: Subject) -> Outputs:
+def run_kl(subject: Subject) -> KL:
+    return KL(kl=to_array(subject.call(MODULE, "kl_divergence", *_gaussians()), "kl_divergence(mu, sigma)"))
+
+
+class KLReference(KL):
+    kl_of_variance: np.ndarray
+    """The reference's KL with sigma read as the variance (at sqrt(sigma)), for the hint."""
+
+
+def expected_kl(subject: Subject) -> KLReference:
     """The reference's KL, and (for the hint) its KL with sigma read as the variance: at sqrt(sigma)."""
     mu, sigma = _gaussians()
-    return {**run_kl(subject), "kl, sigma read as the variance": to_array(
-        subject.call(MODULE, "kl_divergence", mu, sigma.sqrt()), "the reference's kl_divergence")}
+    return KLReference(kl=run_kl(subject).kl, kl_of_variance=to_array(
+        subject.call(MODULE, "kl_divergence", mu, sigma.sqrt()), "the reference's kl_divergence"))
 
 
-def judge_kl(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    right = expected["kl"]
-    comparison = compare_arrays("KL", got["kl"], right, CLOSE)
+def judge_kl(got: KL, expected: KLReference, check: Check) -> Verdict:
+    right = expected.kl
+    comparison = compare_arrays("KL", got.kl, right, CLOSE)
     if comparison.equal:
         return Verdict.passed("kl_divergence equals KL(N(mu, diag(sigma^2)) || N(0, I)) per row.")
-    kl = got["kl"]
+    kl = got.kl
     hint = None
     if kl.size == 1:
         hint = "Return one KL per row, shape (N,): sum over the T topics only; average over the batch in the loss."
     elif kl.shape == right.shape:
         if np.allclose(kl, -right, atol=1e-5, rtol=1e-4):
             hint = "The KL has the wrong sign: a KL divergence is never negative."
-        elif np.allclose(kl, expected["kl, sigma read as the variance"], atol=1e-5, rtol=1e-4):
+        elif np.allclose(kl, expected.kl_of_variance, atol=1e-5, rtol=1e-4):
             hint = ("sigma is the standard deviation (z = mu + sigma * eps), so the covariance is diag(sigma^2): "
                     "KL = 0.5 sum(sigma^2 + mu^2 - 1 - log sigma^2).")
         elif np.allclose(kl, right / inputs.T, atol=1e-5, rtol=1e-4):
@@ -384,14 +449,19 @@ def _elbo_tensors():
     return {k: _tensor(v, torch.float64) for k, v in inputs.elbo_inputs().items()}
 
 
-def run_log_likelihood(subject: Subject) -> Outputs:
+class LogLikelihood(Record):
+    log_likelihood: np.ndarray
+    """log_likelihood(x, eta) of 5 fixed documents: (5,) when right."""
+
+
+def run_log_likelihood(subject: Subject) -> LogLikelihood:
     t = _elbo_tensors()
-    return {"log_likelihood": to_array(subject.call(MODULE, "log_likelihood", t["x"], t["eta"]),
-                                       "log_likelihood(x, eta)")}
+    return LogLikelihood(log_likelihood=to_array(subject.call(MODULE, "log_likelihood", t["x"], t["eta"]),
+                                                 "log_likelihood(x, eta)"))
 
 
-def judge_log_likelihood(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    value, right = got["log_likelihood"], expected["log_likelihood"]
+def judge_log_likelihood(got: LogLikelihood, expected: LogLikelihood, check: Check) -> Verdict:
+    value, right = got.log_likelihood, expected.log_likelihood
     comparison = compare_arrays("log_likelihood", value, right, CLOSE)
     if comparison.equal:
         return Verdict.passed("log_likelihood = sum_j x_ij log eta_ij, one value per document.")
@@ -405,74 +475,85 @@ def judge_log_likelihood(got: Outputs, expected: Outputs, check: Check) -> Verdi
                           details=tuple(comparison.lines()), arrays=(comparison.report,), hint=hint)
 
 
-ALPHAS = (None, 0.5, 0.0)
-"""None: the default alpha (1.0)."""
+ALPHAS = {"default alpha": None, "alpha=0.5": 0.5, "alpha=0.0": 0.0}
+"""negative_elbo's alphas, by the name the feedback gives each. None: the default alpha (1.0)."""
+
+PARTS = ("log_likelihood", "kl_divergence")
+"""The functions negative_elbo is built from, in the order the judge combines them."""
 
 
-def _alpha_key(alpha) -> str:
-    return "default alpha" if alpha is None else f"alpha={alpha}"
+class NegativeElbo(Record):
+    by_alpha: dict[str, np.ndarray]
+    """negative_elbo(x, eta, mu, sigma[, alpha]) of 5 fixed documents, by the names of ALPHAS: (5,) each when right."""
+    own_parts: dict[str, np.ndarray]
+    """The student's own log_likelihood and kl_divergence on the same inputs, by function name (PARTS),
+    where they run."""
 
 
-def run_negative_elbo(subject: Subject) -> Outputs:
+def run_negative_elbo(subject: Subject) -> NegativeElbo:
     t = _elbo_tensors()
-    out = {}
-    for alpha in ALPHAS:
+    by_alpha = {}
+    for label, alpha in ALPHAS.items():
         extra = {} if alpha is None else {"alpha": alpha}
-        out[_alpha_key(alpha)] = to_array(subject.call(MODULE, "negative_elbo", t["x"], t["eta"], t["mu"], t["sigma"],
-                                                       **extra), f"negative_elbo(x, eta, mu, sigma, {_alpha_key(alpha)})")
+        by_alpha[label] = to_array(subject.call(MODULE, "negative_elbo", t["x"], t["eta"], t["mu"], t["sigma"],
+                                                **extra), f"negative_elbo(x, eta, mu, sigma, {label})")
     # The student's own parts, when they work: an ELBO built right from a wrong KL is graded right.
+    own_parts = {}
     for name, function, args in (("own kl", "kl_divergence", (t["mu"], t["sigma"])),
                                  ("own log_likelihood", "log_likelihood", (t["x"], t["eta"]))):
         with contextlib.suppress(Exception):  # optional: those functions have checks of their own
-            out[name] = to_array(subject.call(MODULE, function, *args), name)
-    return out
+            own_parts[function] = to_array(subject.call(MODULE, function, *args), name)
+    return NegativeElbo(by_alpha=by_alpha, own_parts=own_parts)
 
 
-PARTS = {"log_likelihood": "own log_likelihood", "kl_divergence": "own kl"}
+class NegativeElboReference(NegativeElbo):
+    weights: dict[str, dict[str, np.ndarray]]
+    """By the names of ALPHAS, then by part (PARTS): the reference's negative_elbo when that part
+    returns 1 for every row and the other 0."""
 
 
-def expected_negative_elbo(subject: Subject) -> Outputs:
+def expected_negative_elbo(subject: Subject) -> NegativeElboReference:
     """The reference's negative_elbo; and how it combines its two parts, for each alpha: its value
     when log_likelihood returns 1 for every row and kl_divergence 0, and the other way round (the
     reference's module with those two functions replaced for the call). With it the judge accepts an
     ELBO built right from the student's own parts, however wrong those are (they have checks of their
     own), without a formula of the ELBO here."""
-    out = run_negative_elbo(subject)
+    ran = run_negative_elbo(subject)
     module, t = subject.module(MODULE), _elbo_tensors()
     saved = {name: getattr(module, name) for name in PARTS}
+    weights: dict[str, dict[str, np.ndarray]] = {label: {} for label in ALPHAS}
     try:
         for part in PARTS:
             for name in PARTS:
                 setattr(module, name, lambda *args, one=name == part: t["x"].new_full((len(t["x"]),), float(one)))
-            for alpha in ALPHAS:
+            for label, alpha in ALPHAS.items():
                 extra = {} if alpha is None else {"alpha": alpha}
-                out[f"{_alpha_key(alpha)}, weight of {part}"] = to_array(
-                    module.negative_elbo(t["x"], t["eta"], t["mu"], t["sigma"], **extra), "the reference's negative_elbo")
+                weights[label][part] = to_array(module.negative_elbo(t["x"], t["eta"], t["mu"], t["sigma"], **extra),
+                                                "the reference's negative_elbo")
     finally:
         for name, function in saved.items():
             setattr(module, name, function)
-    return out
+    return NegativeElboReference(by_alpha=ran.by_alpha, own_parts=ran.own_parts, weights=weights)
 
 
-def judge_negative_elbo(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_negative_elbo(got: NegativeElbo, expected: NegativeElboReference, check: Check) -> Verdict:
     def from_own_parts(key: str) -> np.ndarray | None:
         """The ELBO the reference would build from the student's own log_likelihood and KL."""
-        if not all(own in got and got[own].shape == got[key].shape for own in PARTS.values()):
+        if not all(part in got.own_parts and got.own_parts[part].shape == got.by_alpha[key].shape for part in PARTS):
             return None
-        return sum(expected[f"{key}, weight of {part}"] * got[own] for part, own in PARTS.items())
+        return sum(expected.weights[key][part] * got.own_parts[part] for part in PARTS)
 
     wrong = []
-    for alpha in ALPHAS:
-        key = _alpha_key(alpha)
-        comparison = compare_arrays(f"negative_elbo, {key}", got[key], expected[key], CLOSE)
+    for key in ALPHAS:
+        comparison = compare_arrays(f"negative_elbo, {key}", got.by_alpha[key], expected.by_alpha[key], CLOSE)
         own = from_own_parts(key)
-        if not comparison.equal and not (own is not None and np.allclose(got[key], own, atol=1e-5, rtol=1e-4)):
+        if not comparison.equal and not (own is not None and np.allclose(got.by_alpha[key], own, atol=1e-5, rtol=1e-4)):
             wrong.append((key, comparison))
     if not wrong:
         return Verdict.passed("negative_elbo = -(log_likelihood - alpha KL) per document, for alpha 1 (default), "
                               "0.5 and 0.")
     key, comparison = wrong[0]
-    value, right = got[key], expected[key]
+    value, right = got.by_alpha[key], expected.by_alpha[key]
     own = from_own_parts(key)
     if value.size == 1 and right.size > 1:
         hint = ("Return one value per document, shape (N,); the training loop averages them over the mini-batch "
@@ -480,7 +561,7 @@ def judge_negative_elbo(got: Outputs, expected: Outputs, check: Check) -> Verdic
     elif value.shape == right.shape and (np.allclose(value, -right, atol=1e-5, rtol=1e-4)
                                          or (own is not None and np.allclose(value, -own, atol=1e-5, rtol=1e-4))):
         hint = "Wrong sign: the loss is -B(x) = -(log p(x | z) - alpha KL), which training minimises."
-    elif key == "default alpha" and len(wrong) == 1:
+    elif ALPHAS[key] is None and len(wrong) == 1:
         hint = "alpha defaults to 1.0: the plain negative ELBO."
     else:
         hint = "The negative ELBO of each row: minus (its log-likelihood less alpha times its KL), one value per row."
@@ -488,7 +569,20 @@ def judge_negative_elbo(got: Outputs, expected: Outputs, check: Check) -> Verdic
                           details=tuple(comparison.lines()), arrays=(comparison.report,), hint=hint)
 
 
-def run_topic_model(subject: Subject) -> Outputs:
+class Forward(Record):
+    eta: np.ndarray
+    """TopicModel.forward of 6 fixed documents with a planted B: eta (6, V) when right."""
+    z: np.ndarray
+    """(6, T) when right; so are mu and sigma."""
+    mu: np.ndarray
+    sigma: np.ndarray
+    decoded_z: np.ndarray | None
+    """The student's own Decoder (else the model's `decoder`) on the returned z; None where neither ran."""
+    decoded_mu: np.ndarray | None
+    """The same decoder on the returned mu (a model that decodes mu gives this as its eta)."""
+
+
+def run_topic_model(subject: Subject) -> Forward:
     import torch
 
     model = subject.call(MODULE, "TopicModel", inputs.V, inputs.H, inputs.T)
@@ -496,40 +590,39 @@ def run_topic_model(subject: Subject) -> Outputs:
     with torch.no_grad():
         returned = _triple(subject.invoke(model, _tensor(inputs.documents(6, 5))), "TopicModel.forward(x)",
                            ("eta", "z", "mu", "sigma"))
-    out = dict(zip(("eta", "z", "mu", "sigma"), (to_array(r, f"TopicModel.forward(x)[{i}]")
-                                                  for i, r in enumerate(returned))))
+    eta, z, mu, sigma = (to_array(r, f"TopicModel.forward(x)[{i}]") for i, r in enumerate(returned))
+    decoded: list[np.ndarray] = []  # of z, then of mu
     # The student's own Decoder on that z: a fault inside Decoder costs only the decoder's checks.
     with contextlib.suppress(Exception), torch.no_grad():  # optional: else the model's own decoder is used
         decoder = subject.call(MODULE, "Decoder", inputs.V, inputs.T)
         _plant_b(decoder, "Decoder")
-        for name in ("z", "mu"):
-            out[f"own decoder of {name}"] = to_array(subject.invoke(decoder, _tensor(out[name])), "Decoder.forward")
+        for latent in (z, mu):
+            decoded.append(to_array(subject.invoke(decoder, _tensor(latent)), "Decoder.forward"))
     decoder = getattr(model, "decoder", None)
-    if "own decoder of z" not in out and isinstance(decoder, torch.nn.Module):
+    if not decoded and isinstance(decoder, torch.nn.Module):
         with contextlib.suppress(Exception), torch.no_grad():
-            for name in ("z", "mu"):
-                out[f"own decoder of {name}"] = to_array(subject.invoke(decoder, _tensor(out[name])), "decoder")
-    return out
+            for latent in (z, mu):
+                decoded.append(to_array(subject.invoke(decoder, _tensor(latent)), "decoder"))
+    decoded += [None] * (2 - len(decoded))
+    return Forward(eta=eta, z=z, mu=mu, sigma=sigma, decoded_z=decoded[0], decoded_mu=decoded[1])
 
 
-def judge_topic_model(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_topic_model(got: Forward, expected: Forward, check: Check) -> Verdict:
+    returned = {"eta": got.eta, "z": got.z, "mu": got.mu, "sigma": got.sigma}
     shapes = {"eta": (6, inputs.V), "z": (6, inputs.T), "mu": (6, inputs.T), "sigma": (6, inputs.T)}
-    wrong = [f"{k} has shape {got[k].shape}, expected {s}" for k, s in shapes.items() if got[k].shape != s]
+    wrong = [f"{k} has shape {returned[k].shape}, expected {s}" for k, s in shapes.items() if returned[k].shape != s]
     if wrong:
         return Verdict.failed(f"TopicModel.forward(x) should return (eta, z, mu, sigma); {wrong[0]}.",
                               details=tuple(wrong[1:]), hint="Return eta (N, V), then z, mu and sigma (N, T) each.")
-    if any(got.get(f"own decoder of {name}", np.zeros(0)).shape != shapes["eta"] for name in ("z", "mu")):
+    if any(d is None or d.shape != shapes["eta"] for d in (got.decoded_z, got.decoded_mu)):
         return Verdict.failed("TopicModel.forward's eta could not be compared with the decoder's output for its z: "
                               f"neither Decoder(V={inputs.V}, T={inputs.T}) nor the model's `decoder` decoded it.",
                               hint="Build the model from an Encoder and a Decoder (self.encoder, self.decoder); the "
                                    "decoder's own checks say what is wrong with it.")
 
-    def decoded(name: str) -> np.ndarray:
-        return got[f"own decoder of {name}"]
-
-    comparison = compare_arrays("eta", got["eta"], decoded("z"), CLOSE)
+    comparison = compare_arrays("eta", got.eta, got.decoded_z, CLOSE)
     if not comparison.equal:
-        from_mu = np.allclose(got["eta"], decoded("mu"), atol=1e-4)
+        from_mu = np.allclose(got.eta, got.decoded_mu, atol=1e-4)
         return Verdict.failed("TopicModel.forward's eta is not the decoder's output for its z.",
                               details=tuple(comparison.lines()), arrays=(comparison.report,),
                               hint="Decode the sample z, not mu." if from_mu
@@ -537,31 +630,37 @@ def judge_topic_model(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     return Verdict.passed("TopicModel.forward returns (eta, z, mu, sigma), with eta the decoder's output for z.")
 
 
-# --- d: KL annealing -------------------------------------------------------------------------------
+# --- (d) KL annealing ---------------------------------------------------------------------------------
 
 ANNEALERS = {"KLAnnealer(linear_scaling=4)": ({"linear_scaling": 4}, 10),
              "KLAnnealer() (linear_scaling=1000)": ({}, 1003),
              "KLAnnealer(schedule='sigmoid')": ({"schedule": "sigmoid"}, 40)}
 
 
+class Alphas(Record):
+    alphas: dict[str, np.ndarray]
+    """The alphas step() returns, one per update, by the annealer's name in ANNEALERS."""
+
+
 def run_annealer(names: tuple[str, ...]):
-    def run(subject: Subject) -> Outputs:
-        out = {}
+    def run(subject: Subject) -> Alphas:
+        alphas = {}
         for name in names:
             kwargs, steps = ANNEALERS[name]
             annealer = subject.call(MODULE, "KLAnnealer", **kwargs)
             step = getattr(annealer, "step", None)
             if not callable(step):
                 raise SubmissionError("KLAnnealer has no method step() returning the alpha of the next update.")
-            out[name] = np.array([float(to_array(subject.invoke(step), f"{name}.step()").reshape(-1)[0]) for _ in range(steps)])
-        return out
+            alphas[name] = np.array([float(to_array(subject.invoke(step), f"{name}.step()").reshape(-1)[0])
+                                     for _ in range(steps)])
+        return Alphas(alphas=alphas)
     return run
 
 
 def judge_annealer(names: tuple[str, ...]):
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    def judge(got: Alphas, expected: Alphas, check: Check) -> Verdict:
         for name in names:
-            values, right = got[name], expected[name]
+            values, right = got.alphas[name], expected.alphas[name]
             comparison = compare_arrays(f"alphas of {name}", values, right, Tolerance(atol=1e-9))
             if comparison.equal:
                 continue
@@ -580,7 +679,7 @@ def judge_annealer(names: tuple[str, ...]):
     return judge
 
 
-# --- e: early stopping, topics, training -----------------------------------------------------------
+# --- (e) early stopping, topics, training -------------------------------------------------------------
 
 # Sequences on which "not increased" means the same against the best so far and against the
 # previous epoch (both readings of the handout), so either implementation passes.
@@ -591,28 +690,33 @@ STOPPING = {"patience 2, peak then decline": (2, (0.10, 0.20, 0.30, 0.25, 0.20, 
             "patience 2, never stops while improving": (2, (0.1, 0.2, 0.3, 0.4, 0.5, 0.6))}
 
 
-def run_early_stopping(subject: Subject) -> Outputs:
-    out = {}
+class Stops(Record):
+    epochs: dict[str, int]
+    """By the sequence's name in STOPPING: the epoch after which update() first returned True; -1: never."""
+
+
+def run_early_stopping(subject: Subject) -> Stops:
+    epochs = {}
     for name, (patience, sequence) in STOPPING.items():
         stopper = subject.call(MODULE, "EarlyStopping", *(() if patience is None else (patience,)))
-        out[name] = -1
+        epochs[name] = -1
         for epoch, value in enumerate(sequence):
             decision = stopper.update(value)
             if not isinstance(decision, bool | np.bool_) and not hasattr(decision, "item"):
                 raise SubmissionError(f"EarlyStopping.update should return a bool, but it returned "
                                       f"{type(decision).__name__}.")
             if bool(decision):
-                out[name] = epoch + 1
+                epochs[name] = epoch + 1
                 break
-    return out
+    return Stops(epochs=epochs)
 
 
-def judge_early_stopping(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_early_stopping(got: Stops, expected: Stops, check: Check) -> Verdict:
     def said(epoch: int) -> str:
         return "never" if epoch == -1 else f"after epoch {epoch}"
 
     for name, (patience, sequence) in STOPPING.items():
-        g, e = int(got[name]), int(expected[name])
+        g, e = got.epochs[name], expected.epochs[name]
         if g == e:
             continue
         detail = f"NPMI per epoch: {list(sequence)}; expected to stop {said(e)}, stopped {said(g)}."
@@ -628,22 +732,27 @@ def judge_early_stopping(got: Outputs, expected: Outputs, check: Check) -> Verdi
     return Verdict.passed(f"EarlyStopping stops at the right epoch on all {len(STOPPING)} NPMI sequences.")
 
 
-def run_topic_word_matrix(subject: Subject) -> Outputs:
+class TopicWordMatrix(Record):
+    matrix: np.ndarray
+    """topic_word_matrix() of a TopicModel with a planted B: (T, V) when right."""
+
+
+def run_topic_word_matrix(subject: Subject) -> TopicWordMatrix:
     import torch
 
     model = subject.call(MODULE, "TopicModel", inputs.V, inputs.H, inputs.T)
     _plant_b(model, f"TopicModel(V={inputs.V}, h={inputs.H}, T={inputs.T})")
     with torch.no_grad():
-        return {"matrix": to_array(model.topic_word_matrix(), "topic_word_matrix()")}
+        return TopicWordMatrix(matrix=to_array(model.topic_word_matrix(), "topic_word_matrix()"))
 
 
-def judge_topic_word_matrix(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    matrix = got["matrix"]
-    comparison = compare_arrays("topic_word_matrix()", matrix, expected["matrix"], CLOSE)
+def judge_topic_word_matrix(got: TopicWordMatrix, expected: TopicWordMatrix, check: Check) -> Verdict:
+    matrix = got.matrix
+    comparison = compare_arrays("topic_word_matrix()", matrix, expected.matrix, CLOSE)
     if comparison.equal:
         return Verdict.passed("topic_word_matrix() row t is softmax(B e_t), topic t's distribution over words.")
     hint = comparison.hint
-    if matrix.shape == expected["matrix"].shape and np.allclose(matrix.sum(axis=0), 1.0, atol=1e-4) \
+    if matrix.shape == expected.matrix.shape and np.allclose(matrix.sum(axis=0), 1.0, atol=1e-4) \
             and not np.allclose(matrix.sum(axis=1), 1.0, atol=1e-4):
         hint = "Each row (a topic) must sum to 1 over the V words: softmax over words, not over topics."
     return Verdict.failed("topic_word_matrix() differs from softmax(B e_t) for each topic t, shape (T, V).",
@@ -651,26 +760,31 @@ def judge_topic_word_matrix(got: Outputs, expected: Outputs, check: Check) -> Ve
                           hint=hint or "Row t = softmax(B e_t) = softmax of column t of B.")
 
 
-def run_top_words(subject: Subject) -> Outputs:
+class TopWords(Record):
+    top_words: list[list[str]]
+    """top_words(model, vocabulary, k=3) for a planted B: each topic's words, most probable first."""
+
+
+def run_top_words(subject: Subject) -> TopWords:
     model = subject.call(MODULE, "TopicModel", inputs.V, inputs.H, inputs.T)
     _plant_b(model, f"TopicModel(V={inputs.V}, h={inputs.H}, T={inputs.T})")
     returned = subject.call(MODULE, "top_words", model, list(inputs.VOCABULARY), k=3)
     try:
-        return {"top words": [[str(w) for w in topic] for topic in returned]}
+        return TopWords(top_words=[[str(w) for w in topic] for topic in returned])
     except TypeError:
         raise SubmissionError(f"top_words should return a list of word lists, but it returned "
                               f"{type(returned).__name__}.") from None
 
 
-def judge_top_words(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    right = expected["top words"]  # the reference's
+def judge_top_words(got: TopWords, expected: TopWords, check: Check) -> Verdict:
+    right = expected.top_words  # the reference's
     words = figures.table("top_words(model, vocabulary, k=3) for the planted B",
-                          {"Topic": range(len(right)), "Your top words": got["top words"], "Expected": right})
-    if got["top words"] == right:
+                          {"Topic": range(len(right)), "Your top words": got.top_words, "Expected": right})
+    if got.top_words == right:
         return Verdict.passed("top_words gives each topic's most probable words, most probable first.",
                               figures=words)
     return Verdict.failed("top_words(model, vocabulary, k=3) is wrong for a planted B.",
-                          details=(f"Expected {right}.", f"Got {got['top words']}."),
+                          details=(f"Expected {right}.", f"Got {got.top_words}."),
                           hint="For each topic t (a row of topic_word_matrix()), the k words of highest "
                                "probability, most probable first, as words of the vocabulary.", figures=words)
 
@@ -697,7 +811,14 @@ PLANTED_LEARNED_NOTHING = 0.122
 """The best of the runs that learned nothing (the encoder without gradient, B never trained)."""
 
 
-def run_planted(subject: Subject) -> Outputs:
+class Training(Record):
+    topic_word_matrix: np.ndarray
+    """(T, V) scores that rank each topic's words after the budgeted training (a6_training)."""
+    losses: np.ndarray
+    """The training loss of each update: (steps,)."""
+
+
+def run_planted(subject: Subject) -> Training:
     from autograder.assignments.uw_cse446_hw4.a6_training import train_topic_model
 
     counts, _ = agnews.planted_counts(PLANTED_DOCS, PLANTED_SEED)
@@ -725,27 +846,27 @@ def _learned_topics(matrix: np.ndarray, words: list[str]):
                           "Planted topic recovered": _planted_in(learned)})
 
 
-def _training_problem(got: Outputs) -> str | None:
-    if not np.all(np.isfinite(got["losses"])) or not np.all(np.isfinite(got["topic_word_matrix"])):
+def _training_problem(got: Training) -> str | None:
+    if not np.all(np.isfinite(got.losses)) or not np.all(np.isfinite(got.topic_word_matrix)):
         return "the loss or the topic-word matrix became NaN or inf during training"
     return None
 
 
-def judge_planted(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_planted(got: Training, expected: Training, check: Check) -> Verdict:
     _, words = agnews.planted_counts(1, 0)
     reference = inputs.planted_reference(PLANTED_DOCS, PLANTED_REFERENCE_SEED)
     problem = _training_problem(got)
-    score = 0.0 if problem else inputs.npmi(got["topic_word_matrix"], words, reference)
-    found = [] if problem else _recovered(got["topic_word_matrix"], words)
+    score = 0.0 if problem else inputs.npmi(got.topic_word_matrix, words, reference)
+    found = [] if problem else _recovered(got.topic_word_matrix, words)
     details = ((f"Planted topics recovered (8 of their 10 words among a learned topic's top 10): "
                 f"{', '.join(found) or 'none'} of {', '.join(agnews.TOPICS)}."),
-               f"Loss over the {PLANTED['steps']} updates: {got['losses'][0]:.2f} -> {got['losses'][-1]:.2f}.")
-    learned = () if problem else _learned_topics(got["topic_word_matrix"], words)
+               f"Loss over the {PLANTED['steps']} updates: {got.losses[0]:.2f} -> {got.losses[-1]:.2f}.")
+    learned = () if problem else _learned_topics(got.topic_word_matrix, words)
     if not problem and score >= PLANTED_THRESHOLD:
         return Verdict.passed(f"Trained for {PLANTED['steps']} updates on a corpus with planted topics, the model "
                               f"reaches NPMI {score:.3f} (at least {PLANTED_THRESHOLD:.3f} needed).", details=details,
                               figures=learned)
-    _require_reference_passes(inputs.npmi(expected["topic_word_matrix"], words, reference))
+    _require_reference_passes(inputs.npmi(expected.topic_word_matrix, words, reference))
     return Verdict.failed(
         f"Trained for {PLANTED['steps']} updates on a corpus with 5 planted topics, the model "
         + (f"failed: {problem}." if problem else f"reaches NPMI {score:.3f}; at least {PLANTED_THRESHOLD:.3f} is "
@@ -784,14 +905,28 @@ REAL_MARGIN = 0.11
 REAL_FLOOR = 0.055
 
 
-def run_real(subject: Subject) -> Outputs:
+def run_real(subject: Subject) -> Training:
     from autograder.assignments.uw_cse446_hw4.a6_training import train_topic_model
 
     x = inputs.real_counts(subject.inputs(inputs.REAL_CORPUS.name))
     return train_topic_model(lambda V, h, T: subject.call(MODULE, "TopicModel", V, h, T), x, invoke=subject.invoke, **REAL)
 
 
-def expected_real(subject: Subject) -> Outputs:
+class RealReference(Training):
+    words: list[str]
+    """The kept words of the corpus, in the order of the topic-word matrix's columns."""
+    reference_words: list[str]
+    """Those of them that the reference corpus holds, in the same order."""
+    documents: int
+    """The number of documents of the reference corpus."""
+    pair_rows: np.ndarray
+    """The co-occurrence counts of the reference words (documents holding both) as a COO matrix over
+    `reference_words`: row indices, column indices (pair_cols) and counts (pair_counts)."""
+    pair_cols: np.ndarray
+    pair_counts: np.ndarray
+
+
+def expected_real(subject: Subject) -> RealReference:
     """The reference's training, the words, and the reference corpus's co-occurrences of those words."""
     out = run_real(subject)
     words = subject.inputs(inputs.REAL_CORPUS.name)["words"].tolist()
@@ -801,22 +936,22 @@ def expected_real(subject: Subject) -> Outputs:
     binary = sparse.csr_matrix(ref[:, [column[w] for w in present]], dtype=np.float64)
     binary.data[:] = 1.0
     pairs = sparse.coo_matrix(binary.T @ binary)
-    return {**out, "words": words, "reference words": present, "documents": int(ref.shape[0]),
-            "pair rows": pairs.row.astype(np.int64), "pair cols": pairs.col.astype(np.int64),
-            "pair counts": pairs.data.astype(np.int64)}
+    return RealReference(topic_word_matrix=out.topic_word_matrix, losses=out.losses, words=words,
+                         reference_words=present, documents=int(ref.shape[0]), pair_rows=pairs.row.astype(np.int64),
+                         pair_cols=pairs.col.astype(np.int64), pair_counts=pairs.data.astype(np.int64))
 
 
-def judge_real(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    present = expected["reference words"]
-    interactions = sparse.coo_matrix((expected["pair counts"], (expected["pair rows"], expected["pair cols"])),
+def judge_real(got: Training, expected: RealReference, check: Check) -> Verdict:
+    present = expected.reference_words
+    interactions = sparse.coo_matrix((expected.pair_counts, (expected.pair_rows, expected.pair_cols)),
                                      shape=(len(present), len(present))).tocsr()
-    reference = inputs.npmi_tables(interactions, interactions.diagonal(), expected["documents"], present)
-    words = expected["words"]
+    reference = inputs.npmi_tables(interactions, interactions.diagonal(), expected.documents, present)
+    words = expected.words
     problem = _training_problem(got)
-    if not problem and got["topic_word_matrix"].shape != expected["topic_word_matrix"].shape:
-        problem = f"topic_word_matrix() has shape {got['topic_word_matrix'].shape}"
-    score = 0.0 if problem else inputs.npmi(got["topic_word_matrix"], words, reference)
-    ref_score = inputs.npmi(expected["topic_word_matrix"], words, reference)
+    if not problem and got.topic_word_matrix.shape != expected.topic_word_matrix.shape:
+        problem = f"topic_word_matrix() has shape {got.topic_word_matrix.shape}"
+    score = 0.0 if problem else inputs.npmi(got.topic_word_matrix, words, reference)
+    ref_score = inputs.npmi(expected.topic_word_matrix, words, reference)
     threshold = max(REAL_FLOOR, ref_score - REAL_MARGIN)
     what = (f"Trained for {REAL['steps']} updates on the AG News dev documents ({len(words)} words, "
             f"T = {REAL['T']}), the model")
@@ -825,7 +960,7 @@ def judge_real(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     if not problem and score >= threshold:
         return Verdict.passed(f"{what} reaches NPMI {score:.3f}"
                               + (f" (at least {threshold:.3f} needed)." if reveals_expected() else "."))
-    top = [] if problem else inputs.top_of(got["topic_word_matrix"], words)[:3]
+    top = [] if problem else inputs.top_of(got.topic_word_matrix, words)[:3]
     return Verdict.failed(f"{what} " + (f"failed: {problem}." if problem else
                                         f"reaches NPMI {score:.3f}; {needed} is needed."),
                           details=tuple(f"Topic {t}: {' '.join(ws)}" for t, ws in enumerate(top)),

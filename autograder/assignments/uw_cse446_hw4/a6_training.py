@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from autograder.assignments.uw_cse446_hw4.a6 import Training
 from autograder.student import SubmissionError, to_array
 
 
@@ -32,10 +33,11 @@ def _outputs(returned, what: str):
 
 def train_topic_model(make_model: Callable[[int, int, int], torch.nn.Module], x: np.ndarray, *, h: int, T: int,
                       steps: int, batch_size: int, lr: float, anneal_steps: int, seed: int = 0,
-                      invoke: Callable[..., object] = lambda target, *args: target(*args)) -> dict[str, np.ndarray]:
+                      invoke: Callable[..., object] = lambda target, *args: target(*args)) -> Training:
     """Train on the (N, V) count matrix `x`; the KL weight rises linearly by 1 / anneal_steps per
-    update up to 1. Returns the topics' word scores (T, V) and the loss per update. Every call of
-    the student's model goes through `invoke` (the grader's `Subject.invoke`, naming their code)."""
+    update up to 1. Returns a6's `Training`: the topics' word scores (T, V) and the loss per update.
+    Every call of the student's model goes through `invoke` (the grader's `Subject.invoke`, naming
+    their code)."""
     torch.manual_seed(seed)
     data = torch.from_numpy(np.asarray(x, dtype=np.float32))
     model = make_model(data.shape[1], h, T)
@@ -55,7 +57,7 @@ def train_topic_model(make_model: Callable[[int, int, int], torch.nn.Module], x:
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
-    return {"topic_word_matrix": _topic_scores(model, data.shape[1], T), "losses": np.array(losses)}
+    return Training(topic_word_matrix=_topic_scores(model, data.shape[1], T), losses=np.array(losses))
 
 
 def _topic_scores(model: torch.nn.Module, V: int, T: int) -> np.ndarray:
