@@ -85,7 +85,15 @@ def forward(subject: Subject, model, x: np.ndarray, what: str) -> np.ndarray:
         return to_array(subject.invoke(model, torch.from_numpy(x)), f"{what}(x)")
 
 
-# --- parameter shapes ------------------------------------------------------------------------------
+def config(subject: Subject, name: str) -> dict:
+    value = getattr(subject.module(MODULE), name, None)
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise SubmissionError(f"{name} in {MODULE}.py should be a dict of your chosen hyperparameters "
+                              f"(keyword arguments of the constructor), but it is {type(value).__name__}.")
+    return value
+
+
+# --- (a) Fully-connected output, 0 hidden layers (logistic regression) ------------------------------
 
 def run_parameters(kind: str):
     def run(subject: Subject) -> Outputs:
@@ -109,8 +117,6 @@ def judge_parameters(kind: str):
                               details=(f"Parameters found: {listed}.",), hint=HINTS[kind])
     return judge
 
-
-# --- forward passes against the formulas ---------------------------------------------------------
 
 def run_forward(kind: str):
     def run(subject: Subject) -> Outputs:
@@ -210,7 +216,16 @@ def forward_hint(kind: str, out: np.ndarray, expected: Outputs) -> str | None:
     return None
 
 
-# --- ConvPool's pooled size --------------------------------------------------------------------------
+# --- (b) Fully-connected output, 1 fully-connected hidden layer -------------------------------------
+
+# OneHiddenLayer's checks are part (a)'s parameter and forward checks, for the kind "hidden".
+
+
+# --- (c) Convolutional layer with max-pool and fully-connected output -------------------------------
+
+# ConvPool's parameters and forward pass: part (a)'s checks, for the kind "convpool".
+
+# ConvPool's pooled size.
 
 POOL_CASES = ((6, 5, 4), (4, 3, 2), (5, 7, 5), (3, 5, 14), (2, 4, 3))
 """(M, k, N). In each, floor((32 - k) / N) differs from floor((33 - k) / N): an off-by-one shows."""
@@ -259,40 +274,7 @@ def judge_pooled_size(got: Outputs, expected: Outputs, check: Check) -> Verdict:
                                "MaxPool2d(N) keeps floor((33 - k) / N) of them.")
 
 
-# --- TutorialNet's structure ------------------------------------------------------------------------
-
-def config(subject: Subject, name: str) -> dict:
-    value = getattr(subject.module(MODULE), name, None)
-    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-        raise SubmissionError(f"{name} in {MODULE}.py should be a dict of your chosen hyperparameters "
-                              f"(keyword arguments of the constructor), but it is {type(value).__name__}.")
-    return value
-
-
-def run_tutorial_structure(subject: Subject) -> Outputs:
-    import torch
-
-    chosen = config(subject, "TUTORIAL_NET_CONFIG")
-    model = build(subject, "TutorialNet", chosen)
-    kinds = [type(m).__name__ for m in model.modules() if isinstance(m, torch.nn.Conv2d | torch.nn.Linear)]
-    with torch.no_grad():
-        shape = list(subject.invoke(model, torch.zeros(2, 3, 32, 32)).shape)
-    return {"layers": kinds, "shape": shape, "config": repr(chosen)[:300]}
-
-
-def judge_tutorial_structure(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    layers, what = got["layers"], f"TutorialNet(**{got['config']})"
-    if sorted(layers) != ["Conv2d", "Conv2d", "Linear", "Linear", "Linear"]:
-        return Verdict.failed(f"{what} has {layers.count('Conv2d')} convolutions and {layers.count('Linear')} "
-                              f"linear layers; the tutorial's structure has 2 and 3, and part (d) allows no "
-                              f"other layers.", hint="Tune the sizes (filters, kernel, hidden units), not the "
-                                                     "number of layers.")
-    if got["shape"] != [2, 10]:
-        return Verdict.failed(f"{what} returns shape {tuple(got['shape'])} for 2 images; expected (2, 10).")
-    return Verdict.passed(f"{what} keeps the tutorial's two convolutions and three linear layers.")
-
-
-# --- checkpoints on CIFAR-10 ------------------------------------------------------------------------
+# The checkpoints on CIFAR-10 (a4_c.pt here, a4_d.pt in part (d)).
 
 CHECKPOINTS = {"c": ("a4_c.pt", "ConvPool", "CONV_POOL_CONFIG"), "d": ("a4_d.pt", "TutorialNet", "TUTORIAL_NET_CONFIG")}
 TRAIN_PER_CLASS = 1000
@@ -381,7 +363,37 @@ def judge_checkpoint(part: str):
     return judge
 
 
-# --- FGSM on a fixed model --------------------------------------------------------------------------
+# --- (d) Tuning -------------------------------------------------------------------------------------
+
+# TutorialNet's default sizes: part (a)'s parameter check, for the kind "tutorial"; its checkpoint a4_d.pt:
+# part (c)'s checkpoint check.
+
+def run_tutorial_structure(subject: Subject) -> Outputs:
+    import torch
+
+    chosen = config(subject, "TUTORIAL_NET_CONFIG")
+    model = build(subject, "TutorialNet", chosen)
+    kinds = [type(m).__name__ for m in model.modules() if isinstance(m, torch.nn.Conv2d | torch.nn.Linear)]
+    with torch.no_grad():
+        shape = list(subject.invoke(model, torch.zeros(2, 3, 32, 32)).shape)
+    return {"layers": kinds, "shape": shape, "config": repr(chosen)[:300]}
+
+
+def judge_tutorial_structure(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    layers, what = got["layers"], f"TutorialNet(**{got['config']})"
+    if sorted(layers) != ["Conv2d", "Conv2d", "Linear", "Linear", "Linear"]:
+        return Verdict.failed(f"{what} has {layers.count('Conv2d')} convolutions and {layers.count('Linear')} "
+                              f"linear layers; the tutorial's structure has 2 and 3, and part (d) allows no "
+                              f"other layers.", hint="Tune the sizes (filters, kernel, hidden units), not the "
+                                                     "number of layers.")
+    if got["shape"] != [2, 10]:
+        return Verdict.failed(f"{what} returns shape {tuple(got['shape'])} for 2 images; expected (2, 10).")
+    return Verdict.passed(f"{what} keeps the tutorial's two convolutions and three linear layers.")
+
+
+# --- (e) Adversarial Attacks ------------------------------------------------------------------------
+
+# FGSM on a fixed model.
 
 def fgsm_inputs(n: int) -> tuple[np.ndarray, np.ndarray]:
     return probe_images(n, seed=20 + n), np.arange(n, dtype=np.int64) % 10
@@ -506,7 +518,7 @@ def judge_side_effects(got: Outputs, expected: Outputs, check: Check) -> Verdict
     return Verdict.failed("fgsm has side effects on the model or the input.", details=tuple(problems))
 
 
-# --- FGSM against the student's part (d) network ------------------------------------------------
+# FGSM against the student's part (d) network.
 
 def attack_candidates(labels: np.ndarray) -> np.ndarray:
     """Training-image indices class by class in turn (airplane 0, automobile 0, ..., airplane 1, ...)."""

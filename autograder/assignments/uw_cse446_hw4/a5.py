@@ -61,7 +61,25 @@ FAULTY_RUN = 0.491
 """A constant output, or a recurrent layer that never sees the embedding, after the same budget."""
 
 
-# --- a: collate_fn ------------------------------------------------------------------------------
+def _model(subject: Subject, matrix: np.ndarray):
+    import torch
+
+    return subject.call(MODULE, MODEL, torch.from_numpy(matrix.copy()))
+
+
+def _forward(subject: Subject, model, ids: np.ndarray):
+    import torch
+
+    return subject.invoke(model, torch.from_numpy(ids))
+
+
+# --- (a) collate_fn: padding a batch of sequences ---------------------------------------------------
+
+FIXED = inputs.fixed_batches()
+EDGE = {k: FIXED[k] for k in ("one sequence", "equal lengths")}
+MIXED = {"mixed lengths": FIXED["mixed lengths"]}
+RANDOM = inputs.random_batches()
+
 
 def _torch_batch(batch: inputs.Batch):
     import torch
@@ -183,25 +201,7 @@ def judge_collate(batches: dict[str, inputs.Batch], properties: tuple[str, ...],
     return judge
 
 
-FIXED = inputs.fixed_batches()
-EDGE = {k: FIXED[k] for k in ("one sequence", "equal lengths")}
-MIXED = {"mixed lengths": FIXED["mixed lengths"]}
-RANDOM = inputs.random_batches()
-
-
-# --- b: the model -------------------------------------------------------------------------------
-
-def _model(subject: Subject, matrix: np.ndarray):
-    import torch
-
-    return subject.call(MODULE, MODEL, torch.from_numpy(matrix.copy()))
-
-
-def _forward(subject: Subject, model, ids: np.ndarray):
-    import torch
-
-    return subject.invoke(model, torch.from_numpy(ids))
-
+# --- (b) the model: the constructor and forward -----------------------------------------------------
 
 def run_embedding(subject: Subject) -> Outputs:
     import torch
@@ -313,7 +313,7 @@ def judge_hidden_size(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     return Verdict.passed(f"forward used {kinds} with hidden size {HIDDEN_SIZE}.")
 
 
-# --- c: loss and accuracy, for the student's reading of forward ---------------------------------
+# --- (c) loss and accuracy, for the student's reading of forward ------------------------------------
 
 def run_on_probes(method: str):
     """The model's reading of forward, and `method` (loss or accuracy) on probe logits and probabilities.
@@ -438,7 +438,7 @@ def judge_accuracy(got: Outputs, expected: Outputs, check: Check) -> Verdict:
         hint=hint)
 
 
-# --- d: constants and budgeted training on the real data -----------------------------------------
+# --- (d) the training constants, and budgeted training on the real data -----------------------------
 
 @dataclass(frozen=True)
 class Bound:
