@@ -306,14 +306,20 @@ def test_the_report_shows_the_images_before_and_after_the_attack(ref_grade):
 
 
 @pytest.mark.parametrize("change", [
-    lambda out: {k: v for k, v in out.items() if k != "originals"},
-    lambda out: {**out, "attacked images": out["attacked images"] * np.nan},
-    lambda out: {**out, "originals": "<img src=x>", "attacked images": out["attacked images"][:, :2]},
+    {"originals": None},
+    lambda out: {"attacked_images": out.attacked_images * np.nan},
+    lambda out: {"originals": out.originals.astype(np.float64) * 1e9, "attacked_images": out.attacked_images[:, :2]},
 ], ids=["missing", "not finite", "not images"])
 def test_a_spoiled_picture_is_left_out_and_costs_nothing(grade_a4, ref, redeclare, change):
-    """The picture's outputs changed, as a student reaching the worker's outputs could."""
+    """The picture's fields changed within their record's types (a field of another type is refused
+    before the judge runs, tests/test_tamper.py), as a student reaching the worker's outputs could."""
     run = next(c for c in a4.PROBLEM.checks if c.id == FLIPS).run
-    redeclare(FLIPS, run=lambda subject: change(dict(run(subject))))
+
+    def spoiled(subject) -> a4.Flips:
+        out = run(subject)
+        return out.model_copy(update=change(out) if callable(change) else change)
+
+    redeclare(FLIPS, run=spoiled)
     g = grade_a4(ref)
     assert lost(g) == set() and figures_shown(g, FLIPS) == []
 

@@ -244,12 +244,13 @@ def test_dev_accuracy_blames_the_grader_where_the_reference_falls_short():
     """On data where the reference itself misses the threshold, a model that misses it too is not
     failed: the judge raises, and the runner makes that an autograder error."""
     labels = np.tile([0, 1], 50)
-    at_chance = {"dev outputs": np.zeros(100)}
+    at_chance = a5.DevOutputs(outputs=np.zeros(100))
+    reference = a5.LabelledDevOutputs(outputs=at_chance.outputs, labels=labels)
     check = next(c for c in a5.PROBLEM.checks if c.id == "a5.training.dev_accuracy")
     with pytest.raises(RuntimeError, match="the reference reaches only 0.500 dev accuracy"):
-        a5.judge_budgeted_training(at_chance, {**at_chance, "dev labels": labels}, check)
-    good = {"dev outputs": labels.astype(float)}
-    assert a5.judge_budgeted_training(good, {**at_chance, "dev labels": labels}, check).fraction == 1.0
+        a5.judge_budgeted_training(at_chance, reference, check)
+    good = a5.DevOutputs(outputs=labels.astype(float))
+    assert a5.judge_budgeted_training(good, reference, check).fraction == 1.0
 
 
 @pytest.mark.realdata

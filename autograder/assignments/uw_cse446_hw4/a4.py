@@ -33,7 +33,8 @@ from autograder.assignments.uw_cse446_hw4.a4_inputs import (
 from autograder.checkpoints import load_into
 from autograder.compare import Tolerance, compare_arrays
 from autograder.data import cifar10
-from autograder.model import Check, Outputs, Problem, Verdict
+from autograder.model import Check, Problem, Verdict
+from autograder.records import Record
 from autograder.student import Subject, SubmissionError, to_array
 
 MODULE = "hw4_a4"
@@ -85,40 +86,56 @@ def forward(subject: Subject, model, x: np.ndarray, what: str) -> np.ndarray:
         return to_array(subject.invoke(model, torch.from_numpy(x)), f"{what}(x)")
 
 
-# --- parameter shapes ------------------------------------------------------------------------------
+def config(subject: Subject, name: str) -> dict:
+    value = getattr(subject.module(MODULE), name, None)
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise SubmissionError(f"{name} in {MODULE}.py should be a dict of your chosen hyperparameters "
+                              f"(keyword arguments of the constructor), but it is {type(value).__name__}.")
+    return value
+
+
+# --- (a) Fully-connected output, 0 hidden layers (logistic regression) ------------------------------
+
+class Parameters(Record):
+    shapes: dict[str, list[int]]
+    """Each parameter's shape, by its name, in the order of named_parameters()."""
+
 
 def run_parameters(kind: str):
-    def run(subject: Subject) -> Outputs:
+    def run(subject: Subject) -> Parameters:
         builder, kwargs = MODELS[kind]
         model = build(subject, builder, kwargs)
-        return {"shapes": [[name, list(p.shape)] for name, p in model.named_parameters()]}
+        return Parameters(shapes={name: list(p.shape) for name, p in model.named_parameters()})
     return run
 
 
 def judge_parameters(kind: str):
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    def judge(got: Parameters, expected: Parameters, check: Check) -> Verdict:
         builder, kwargs = MODELS[kind]
-        found = sorted(tuple(shape) for _, shape in got["shapes"])
-        wanted = sorted(tuple(shape) for _, shape in expected["shapes"])  # the reference's
+        found = sorted(tuple(shape) for shape in got.shapes.values())
+        wanted = sorted(tuple(shape) for shape in expected.shapes.values())  # the reference's
         count = sum(int(np.prod(s)) for s in found)
         if found == wanted:
             return Verdict.passed(f"{describe(builder, kwargs)} has the handout's parameters ({count:,} in all).")
-        listed = ", ".join(f"{name} {tuple(shape)}" for name, shape in got["shapes"]) or "none"
+        listed = ", ".join(f"{name} {tuple(shape)}" for name, shape in got.shapes.items()) or "none"
         return Verdict.failed(f"{describe(builder, kwargs)} has {count:,} parameters of shapes {found}; the handout's "
                               f"network has {sum(int(np.prod(s)) for s in wanted):,}, of shapes {wanted}.",
                               details=(f"Parameters found: {listed}.",), hint=HINTS[kind])
     return judge
 
 
-# --- forward passes against the formulas ---------------------------------------------------------
+class Output(Record):
+    output: np.ndarray
+    """The network's scores for the 5 probe images, with the grader's weights: (5, 10)."""
+
 
 def run_forward(kind: str):
-    def run(subject: Subject) -> Outputs:
+    def run(subject: Subject) -> Output:
         builder, kwargs = MODELS[kind]
         model = build(subject, builder, kwargs)
         set_by_shape(model, formula_weights(kind), describe(builder, kwargs))
         model.eval()
-        return {"output": forward(subject, model, probe_images(5, seed=1), describe(builder, kwargs))}
+        return Output(output=forward(subject, model, probe_images(5, seed=1), describe(builder, kwargs)))
     return run
 
 
@@ -149,15 +166,22 @@ def relu_as_identity():
         F.relu = relu
 
 
+class FormulaOutputs(Record):
+    with_relu: dict[str, np.ndarray]
+    """The reference's output, by vec() order (ORDERS): the handout's formula."""
+    without_relu: dict[str, np.ndarray]
+    """The same without its relu, by vec() order, for the hint (empty for LogisticRegression, which has none)."""
+
+
 def expected_forward(kind: str):
     """The reference's output for the grader's weights, for each accepted vec() order (the
     channel-last reading is the reference with the vec() weight's columns reordered), and without
     its relu (for the hint)."""
-    def expected(subject: Subject) -> Outputs:
+    def expected(subject: Subject) -> FormulaOutputs:
         builder, kwargs = MODELS[kind]
         weights, (shape, features) = formula_weights(kind), FLATTENED[kind]
         x = probe_images(5, seed=1)
-        out = {}
+        out: dict[bool, dict[str, np.ndarray]] = {True: {}, False: {}}
         for order in ORDERS:
             given = weights if order == "channel-major" else {**weights, shape: channel_last(weights[shape], features)}
             for relu in (True, False) if kind != "logistic" else (True,):
@@ -165,14 +189,15 @@ def expected_forward(kind: str):
                 set_by_shape(model, given, describe(builder, kwargs))
                 model.eval()
                 with contextlib.nullcontext() if relu else relu_as_identity():
-                    out[order if relu else f"{order}, no relu"] = forward(subject, model, x, describe(builder, kwargs))
-        return out
+                    out[relu][order] = forward(subject, model, x, describe(builder, kwargs))
+        return FormulaOutputs(with_relu=out[True], without_relu=out[False])
     return expected
 
 
-def formula_outputs(expected: Outputs, relu: bool = True) -> dict[str, np.ndarray]:
+def formula_outputs(expected: FormulaOutputs, relu: bool = True) -> dict[str, np.ndarray]:
     """The handout's output for each accepted vec() order, from the reference (with or without relu)."""
-    return {order: expected[order if relu else f"{order}, no relu"] for order in ORDERS}
+    outputs = expected.with_relu if relu else expected.without_relu
+    return {order: outputs[order] for order in ORDERS}
 
 
 FORMULAS = {"logistic": "W vec(x) + b", "hidden": "W_2 relu(W_1 vec(x) + b_1) + b_2",
@@ -180,9 +205,9 @@ FORMULAS = {"logistic": "W vec(x) + b", "hidden": "W_2 relu(W_1 vec(x) + b_1) + 
 
 
 def judge_forward(kind: str):
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    def judge(got: Output, expected: FormulaOutputs, check: Check) -> Verdict:
         builder, kwargs = MODELS[kind]
-        out = got["output"]
+        out = got.output
         outputs = formula_outputs(expected)
         for order, right in outputs.items():
             if out.shape == right.shape and np.allclose(out, right, atol=CLOSE.atol, rtol=CLOSE.rtol):
@@ -195,7 +220,7 @@ def judge_forward(kind: str):
     return judge
 
 
-def forward_hint(kind: str, out: np.ndarray, expected: Outputs) -> str | None:
+def forward_hint(kind: str, out: np.ndarray, expected: FormulaOutputs) -> str | None:
     if out.shape != (5, 10):
         return f"Return the 10 class scores of each image: shape (N, 10), here ({5}, 10)."
     for right in formula_outputs(expected).values():
@@ -210,7 +235,16 @@ def forward_hint(kind: str, out: np.ndarray, expected: Outputs) -> str | None:
     return None
 
 
-# --- ConvPool's pooled size --------------------------------------------------------------------------
+# --- (b) Fully-connected output, 1 fully-connected hidden layer -------------------------------------
+
+# OneHiddenLayer's checks are part (a)'s parameter and forward checks, for the kind "hidden".
+
+
+# --- (c) Convolutional layer with max-pool and fully-connected output -------------------------------
+
+# ConvPool's parameters and forward pass: part (a)'s checks, for the kind "convpool".
+
+# ConvPool's pooled size.
 
 POOL_CASES = ((6, 5, 4), (4, 3, 2), (5, 7, 5), (3, 5, 14), (2, 4, 3))
 """(M, k, N). In each, floor((32 - k) / N) differs from floor((33 - k) / N): an off-by-one shows."""
@@ -221,7 +255,16 @@ def off_by_one(M: int, k: int, N: int) -> int:
     return M * ((32 - k) // N) ** 2
 
 
-def run_pooled_size(subject: Subject) -> Outputs:
+class PooledSizes(Record):
+    in_features: list[int]
+    """Per case of POOL_CASES, the linear layer's in_features; minus the number of nn.Linear layers
+    where there is not exactly one."""
+    errors: list[str]
+    """Per case, why the forward pass on two 32 x 32 images failed or returned another shape than
+    (2, 10); "" where it did not."""
+
+
+def run_pooled_size(subject: Subject) -> PooledSizes:
     import torch
 
     widths, errors = [], []
@@ -235,12 +278,12 @@ def run_pooled_size(subject: Subject) -> Outputs:
             errors.append("" if shape == (2, 10) else f"returned shape {shape} for 2 images")
         except Exception as exc:  # noqa: BLE001 - a size mismatch in forward is this check's finding
             errors.append(f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
-    return {"in_features": widths, "errors": errors}
+    return PooledSizes(in_features=widths, errors=errors)
 
 
-def judge_pooled_size(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_pooled_size(got: PooledSizes, expected: PooledSizes, check: Check) -> Verdict:
     wrong = []
-    for (M, k, N), width, error, right in zip(POOL_CASES, got["in_features"], got["errors"], expected["in_features"]):
+    for (M, k, N), width, error, right in zip(POOL_CASES, got.in_features, got.errors, expected.in_features):
         model = describe("ConvPool", {"M": M, "k": k, "N": N})
         if width < 0:
             wrong.append(f"{model} has {-width} nn.Linear layers; the handout's network has one.")
@@ -259,40 +302,7 @@ def judge_pooled_size(got: Outputs, expected: Outputs, check: Check) -> Verdict:
                                "MaxPool2d(N) keeps floor((33 - k) / N) of them.")
 
 
-# --- TutorialNet's structure ------------------------------------------------------------------------
-
-def config(subject: Subject, name: str) -> dict:
-    value = getattr(subject.module(MODULE), name, None)
-    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-        raise SubmissionError(f"{name} in {MODULE}.py should be a dict of your chosen hyperparameters "
-                              f"(keyword arguments of the constructor), but it is {type(value).__name__}.")
-    return value
-
-
-def run_tutorial_structure(subject: Subject) -> Outputs:
-    import torch
-
-    chosen = config(subject, "TUTORIAL_NET_CONFIG")
-    model = build(subject, "TutorialNet", chosen)
-    kinds = [type(m).__name__ for m in model.modules() if isinstance(m, torch.nn.Conv2d | torch.nn.Linear)]
-    with torch.no_grad():
-        shape = list(subject.invoke(model, torch.zeros(2, 3, 32, 32)).shape)
-    return {"layers": kinds, "shape": shape, "config": repr(chosen)[:300]}
-
-
-def judge_tutorial_structure(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    layers, what = got["layers"], f"TutorialNet(**{got['config']})"
-    if sorted(layers) != ["Conv2d", "Conv2d", "Linear", "Linear", "Linear"]:
-        return Verdict.failed(f"{what} has {layers.count('Conv2d')} convolutions and {layers.count('Linear')} "
-                              f"linear layers; the tutorial's structure has 2 and 3, and part (d) allows no "
-                              f"other layers.", hint="Tune the sizes (filters, kernel, hidden units), not the "
-                                                     "number of layers.")
-    if got["shape"] != [2, 10]:
-        return Verdict.failed(f"{what} returns shape {tuple(got['shape'])} for 2 images; expected (2, 10).")
-    return Verdict.passed(f"{what} keeps the tutorial's two convolutions and three linear layers.")
-
-
-# --- checkpoints on CIFAR-10 ------------------------------------------------------------------------
+# The checkpoints on CIFAR-10 (a4_c.pt here, a4_d.pt in part (d)).
 
 CHECKPOINTS = {"c": ("a4_c.pt", "ConvPool", "CONV_POOL_CONFIG"), "d": ("a4_d.pt", "TutorialNet", "TUTORIAL_NET_CONFIG")}
 TRAIN_PER_CLASS = 1000
@@ -338,17 +348,31 @@ def predictions(subject: Subject, model, x: np.ndarray, what: str) -> np.ndarray
     return scores.argmax(1).astype(np.int64)
 
 
+class Predictions(Record):
+    predictions: np.ndarray
+    """The class the checkpoint predicts for each graded image of the split, in their order."""
+
+
 def run_checkpoint(part: str, split: str):
-    def run(subject: Subject) -> Outputs:
+    def run(subject: Subject) -> Predictions:
         file, builder, name = CHECKPOINTS[part]
         x = subject.inputs(GRADED[split].name)["images"]
-        return {"predictions": predictions(subject, graded_model(subject, part), x, f"{builder}(**{name}) from {file}")}
+        return Predictions(predictions=predictions(subject, graded_model(subject, part), x,
+                                                   f"{builder}(**{name}) from {file}"))
     return run
 
 
+class LabelledPredictions(Record):
+    predictions: np.ndarray
+    """The reference checkpoint's predicted classes."""
+    labels: np.ndarray
+    """The true classes of the same images (the trusted half's)."""
+
+
 def expected_checkpoint(part: str, split: str):
-    def expected(subject: Subject) -> Outputs:
-        return {**run_checkpoint(part, split)(subject), "labels": graded_labels(subject, split)}
+    def expected(subject: Subject) -> LabelledPredictions:
+        return LabelledPredictions(predictions=run_checkpoint(part, split)(subject).predictions,
+                                   labels=graded_labels(subject, split))
     return expected
 
 
@@ -359,14 +383,14 @@ TARGETS = {"c": ("test", 0.70), "d": ("train", 0.87)}
 
 
 def judge_checkpoint(part: str):
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    def judge(got: Predictions, expected: LabelledPredictions, check: Check) -> Verdict:
         file, builder, name = CHECKPOINTS[part]
         split, target = TARGETS[part]
-        labels, predicted = expected["labels"], got["predictions"]
+        labels, predicted = expected.labels, got.predictions
         if predicted.shape != labels.shape:
             return Verdict.failed(f"{file}: {len(predicted)} predictions for {len(labels)} {split} images.")
         accuracy = float(np.mean(predicted == labels))
-        reference = float(np.mean(expected["predictions"] == labels))
+        reference = float(np.mean(expected.predictions == labels))
         where = f"{split} accuracy on {len(labels):,} CIFAR-10 {split} images"
         detail = (f"The reference checkpoint reaches {reference:.4f} on the same images.",)
         if accuracy >= target:
@@ -381,27 +405,78 @@ def judge_checkpoint(part: str):
     return judge
 
 
-# --- FGSM on a fixed model --------------------------------------------------------------------------
+# --- (d) Tuning -------------------------------------------------------------------------------------
+
+# TutorialNet's default sizes: part (a)'s parameter check, for the kind "tutorial"; its checkpoint a4_d.pt:
+# part (c)'s checkpoint check.
+
+class Structure(Record):
+    layers: list[str]
+    """The class names of the network's Conv2d and Linear modules, in order."""
+    shape: list[int]
+    """The shape of forward's output for 2 images."""
+    config: str
+    """repr(TUTORIAL_NET_CONFIG), its first 300 characters."""
+
+
+def run_tutorial_structure(subject: Subject) -> Structure:
+    import torch
+
+    chosen = config(subject, "TUTORIAL_NET_CONFIG")
+    model = build(subject, "TutorialNet", chosen)
+    kinds = [type(m).__name__ for m in model.modules() if isinstance(m, torch.nn.Conv2d | torch.nn.Linear)]
+    with torch.no_grad():
+        shape = list(subject.invoke(model, torch.zeros(2, 3, 32, 32)).shape)
+    return Structure(layers=kinds, shape=shape, config=repr(chosen)[:300])
+
+
+def judge_tutorial_structure(got: Structure, expected: None, check: Check) -> Verdict:
+    layers, what = got.layers, f"TutorialNet(**{got.config})"
+    if sorted(layers) != ["Conv2d", "Conv2d", "Linear", "Linear", "Linear"]:
+        return Verdict.failed(f"{what} has {layers.count('Conv2d')} convolutions and {layers.count('Linear')} "
+                              f"linear layers; the tutorial's structure has 2 and 3, and part (d) allows no "
+                              f"other layers.", hint="Tune the sizes (filters, kernel, hidden units), not the "
+                                                     "number of layers.")
+    if got.shape != [2, 10]:
+        return Verdict.failed(f"{what} returns shape {tuple(got.shape)} for 2 images; expected (2, 10).")
+    return Verdict.passed(f"{what} keeps the tutorial's two convolutions and three linear layers.")
+
+
+# --- (e) Adversarial Attacks ------------------------------------------------------------------------
+
+# FGSM on a fixed model.
 
 def fgsm_inputs(n: int) -> tuple[np.ndarray, np.ndarray]:
     return probe_images(n, seed=20 + n), np.arange(n, dtype=np.int64) % 10
 
 
+class Attacked(Record):
+    attacked: np.ndarray
+    """x' = fgsm(model, x, y, epsilon), for x of shape (n, 3, 32, 32)."""
+
+
 def run_fgsm(n: int, epsilon: float):
-    def run(subject: Subject) -> Outputs:
+    def run(subject: Subject) -> Attacked:
         import torch
 
         model = attack_model(attack_weights())
         x, y = fgsm_inputs(n)
         attacked = subject.call(MODULE, "fgsm", model, torch.from_numpy(x), torch.from_numpy(y), epsilon)
-        return {"attacked": to_array(attacked, "fgsm(model, x, y, epsilon)")}
+        return Attacked(attacked=to_array(attacked, "fgsm(model, x, y, epsilon)"))
     return run
+
+
+class ReferenceAttack(Record):
+    attacked: np.ndarray
+    """The reference's x'."""
+    sign: np.ndarray
+    """The sign of the reference's step, -1, 0 or 1 per pixel."""
 
 
 def expected_fgsm(n: int, epsilon: float):
     """The reference's fgsm on the same model and inputs, and its step's sign (the reference's fgsm
     with epsilon 1, less x: -1, 0 or 1 per pixel), for the hints."""
-    def expected(subject: Subject) -> Outputs:
+    def expected(subject: Subject) -> ReferenceAttack:
         import torch
 
         model = attack_model(attack_weights())
@@ -410,7 +485,7 @@ def expected_fgsm(n: int, epsilon: float):
                             "the reference's fgsm")
         unit = to_array(subject.call(MODULE, "fgsm", model, torch.from_numpy(x), torch.from_numpy(y), 1.0),
                         "the reference's fgsm")
-        return {"attacked": attacked, "sign": np.rint(unit - x)}
+        return ReferenceAttack(attacked=attacked, sign=np.rint(unit - x))
     return expected
 
 
@@ -422,16 +497,16 @@ cross_entropy). Any step of at most epsilon is accepted there; a wrong step move
 
 
 def judge_fgsm(n: int, epsilon: float):
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    def judge(got: Attacked, expected: ReferenceAttack, check: Check) -> Verdict:
         x, _ = fgsm_inputs(n)
-        right, sign, attacked = expected["attacked"], expected["sign"], got["attacked"]
+        right, sign, attacked = expected.attacked, expected.sign, got.attacked
         if attacked.shape == x.shape:
             unsure = ~np.isclose(attacked, right, atol=CLOSE.atol, rtol=CLOSE.rtol) \
                 & (np.abs(attacked - x) <= epsilon + 1e-6)
             if unsure.sum() <= SIGN_SLACK * x.size:
                 right = np.where(unsure, attacked, right)
         what = f"fgsm(model, x, y, epsilon={epsilon:g}) on {n} image{'s' if n > 1 else ''}"
-        comparison = compare_arrays("x'", got["attacked"], right, CLOSE)
+        comparison = compare_arrays("x'", got.attacked, right, CLOSE)
         if comparison.equal:
             return Verdict.passed(f"{what} equals x + epsilon * sign(grad_x CrossEntropy(model(x), y)).")
         hint = comparison.hint
@@ -459,45 +534,69 @@ def judge_fgsm(n: int, epsilon: float):
     return judge
 
 
-def run_side_effects(subject: Subject) -> Outputs:
+MODES = ("train", "eval")
+"""The modes the model is in when fgsm is called, in turn."""
+
+
+class AfterCall(Record):
+    """What one call of fgsm left on a model that was in one mode."""
+
+    training_after: bool
+    """model.training after the call."""
+    changed: list[str]
+    """The names of the parameters whose values the call changed."""
+    grads: list[str]
+    """The names of the parameters left with a .grad."""
+
+
+class SideEffects(Record):
+    modes: dict[str, AfterCall]
+    """By the mode the model was in (MODES)."""
+    input_changed: bool
+    """Whether the caller's x changed."""
+    input_requires_grad: bool
+    """Whether the caller's x requires grad after the calls."""
+
+
+def run_side_effects(subject: Subject) -> SideEffects:
     import torch
 
     model = attack_model(attack_weights())
     x, y = fgsm_inputs(3)
     x_in = torch.from_numpy(x.copy())
-    findings: dict[str, object] = {}
-    for mode in ("train", "eval"):
+    modes: dict[str, AfterCall] = {}
+    for mode in MODES:
         model.train(mode == "train")
         before = {name: p.detach().clone() for name, p in model.named_parameters()}
         subject.call(MODULE, "fgsm", model, x_in, torch.from_numpy(y), FGSM_EPSILON)
-        findings[f"{mode}_training_after"] = bool(model.training)
-        findings[f"{mode}_changed"] = [name for name, p in model.named_parameters()
-                                       if not torch.equal(p.detach(), before[name])]
-        findings[f"{mode}_grads"] = [name for name, p in model.named_parameters() if p.grad is not None]
+        modes[mode] = AfterCall(training_after=bool(model.training),
+                                changed=[name for name, p in model.named_parameters()
+                                         if not torch.equal(p.detach(), before[name])],
+                                grads=[name for name, p in model.named_parameters() if p.grad is not None])
         for p in model.parameters():
             p.grad = None
-    findings["input_changed"] = not np.array_equal(x_in.detach().numpy(), x)
-    findings["input_requires_grad"] = bool(x_in.requires_grad)
-    return findings
+    return SideEffects(modes=modes, input_changed=not np.array_equal(x_in.detach().numpy(), x),
+                       input_requires_grad=bool(x_in.requires_grad))
 
 
-def judge_side_effects(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_side_effects(got: SideEffects, expected: None, check: Check) -> Verdict:
     problems = []
-    for mode in ("train", "eval"):
-        if got[f"{mode}_changed"]:
-            problems.append(f"After fgsm on a model in {mode} mode, its parameters {got[f'{mode}_changed']} "
+    for mode in MODES:
+        after = got.modes[mode]
+        if after.changed:
+            problems.append(f"After fgsm on a model in {mode} mode, its parameters {after.changed} "
                             f"had changed: an attack changes the input, never the model.")
-        if got[f"{mode}_grads"]:
-            problems.append(f"After fgsm, the parameters {got[f'{mode}_grads']} have a .grad left behind "
+        if after.grads:
+            problems.append(f"After fgsm, the parameters {after.grads} have a .grad left behind "
                             f"(loss.backward() fills it): use torch.autograd.grad(loss, x), or clear it with "
                             f"model.zero_grad(set_to_none=True).")
-        if got[f"{mode}_training_after"] != (mode == "train"):
+        if after.training_after != (mode == "train"):
             problems.append(f"fgsm left a model that was in {mode} mode in "
-                            f"{'train' if got[f'{mode}_training_after'] else 'eval'} mode: restore "
+                            f"{'train' if after.training_after else 'eval'} mode: restore "
                             f"model.training as you found it.")
-    if got["input_changed"]:
+    if got.input_changed:
         problems.append("fgsm changed the input tensor x in place: return a new tensor x' and leave x as it was.")
-    if got["input_requires_grad"]:
+    if got.input_requires_grad:
         problems.append("fgsm set requires_grad on the caller's x: differentiate a copy, "
                         "x.detach().clone().requires_grad_(True).")
     if not problems:
@@ -506,7 +605,7 @@ def judge_side_effects(got: Outputs, expected: Outputs, check: Check) -> Verdict
     return Verdict.failed("fgsm has side effects on the model or the input.", details=tuple(problems))
 
 
-# --- FGSM against the student's part (d) network ------------------------------------------------
+# FGSM against the student's part (d) network.
 
 def attack_candidates(labels: np.ndarray) -> np.ndarray:
     """Training-image indices class by class in turn (airplane 0, automobile 0, ..., airplane 1, ...)."""
@@ -515,7 +614,23 @@ def attack_candidates(labels: np.ndarray) -> np.ndarray:
     return np.array([p[i] for i in range(depth) for p in per_class if i < len(p)])
 
 
-def run_flips(subject: Subject) -> Outputs:
+class Flips(Record):
+    chosen: int
+    """How many of the first 200 training images tried (at most 4) a4_d.pt classifies correctly:
+    the images attacked. The other fields are None where there are none."""
+    indices: np.ndarray | None = None
+    """The attacked images' positions among the graded training images."""
+    attacked: np.ndarray | None = None
+    """The class a4_d.pt gives each attacked image, one row per epsilon of ATTACK_EPSILONS."""
+    distance: np.ndarray | None = None
+    """The largest change of a pixel at each epsilon."""
+    originals: np.ndarray | None = None
+    """For the report's picture only: the attacked images before the attack, uint8 (4, 32, 32, 3)."""
+    attacked_images: np.ndarray | None = None
+    """For the report's picture only: the images after the attack at each epsilon, (5, 4, 3, 32, 32)."""
+
+
+def run_flips(subject: Subject) -> Flips:
     import torch
 
     model = graded_model(subject, "d")
@@ -524,7 +639,7 @@ def run_flips(subject: Subject) -> Outputs:
     order = attack_candidates(labels)[:200]
     right = order[predictions(subject, model, x[order], "TutorialNet") == labels[order]][:4]
     if len(right) == 0:
-        return {"chosen": 0}
+        return Flips(chosen=0)
     clean = normalise(x[right])
     x4, y4 = torch.from_numpy(clean), torch.from_numpy(labels[right])
     attacked, distance, images = [], [], []
@@ -536,28 +651,33 @@ def run_flips(subject: Subject) -> Outputs:
         attacked.append(predictions(subject, model, out.astype(np.float32), "TutorialNet"))
         images.append(out.astype(np.float32))
     # The images themselves, for the report's picture only (the judge decides from the predictions).
-    return {"chosen": len(right), "indices": right, "attacked": np.stack(attacked), "distance": np.array(distance),
-            "originals": x[right], "attacked images": np.stack(images)}
+    return Flips(chosen=len(right), indices=right, attacked=np.stack(attacked), distance=np.array(distance),
+                 originals=x[right], attacked_images=np.stack(images))
 
 
-def expected_flips(subject: Subject) -> Outputs:
-    return {"labels": graded_labels(subject, "train")}
+class TrainingLabels(Record):
+    labels: np.ndarray
+    """The true classes of the graded training images, in their order."""
 
 
-def judge_flips(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    if got["chosen"] < 4:
-        return Verdict.failed(f"Only {got['chosen']} of the first 200 training images tried are classified correctly "
+def expected_flips(subject: Subject) -> TrainingLabels:
+    return TrainingLabels(labels=graded_labels(subject, "train"))
+
+
+def judge_flips(got: Flips, expected: TrainingLabels, check: Check) -> Verdict:
+    if got.chosen < 4:
+        return Verdict.failed(f"Only {got.chosen} of the first 200 training images tried are classified correctly "
                               f"by a4_d.pt; the attack needs four.")
-    indices = np.asarray(got["indices"])
+    indices = np.asarray(got.indices)
     if indices.dtype.kind not in "iu" or indices.shape != (4,) or indices.min() < 0 \
-            or indices.max() >= len(expected["labels"]) or len(set(indices.tolist())) != 4:
+            or indices.max() >= len(expected.labels) or len(set(indices.tolist())) != 4:
         return Verdict.failed("The attack's four images could not be identified: the student half returned "
                               "indices that are not four distinct training images.")
-    labels = expected["labels"][indices]
+    labels = expected.labels[indices]
     pixels = [f"{round(e * 0.5 * 255)}/255" for e in ATTACK_EPSILONS]
     details = []
-    for step, (epsilon, shown, distance, predicted) in enumerate(zip(ATTACK_EPSILONS, pixels, got["distance"],
-                                                                     got["attacked"])):
+    for step, (epsilon, shown, distance, predicted) in enumerate(zip(ATTACK_EPSILONS, pixels, got.distance,
+                                                                     got.attacked)):
         names = [cifar10.CLASSES[p] for p in predicted]
         details.append(f"epsilon {epsilon:.4f} ({shown} of the pixel range): predictions {names}, largest change "
                        f"{distance:.4f}.")
@@ -579,16 +699,16 @@ def judge_flips(got: Outputs, expected: Outputs, check: Check) -> Verdict:
                           figures=attack_pictures(got, labels, len(ATTACK_EPSILONS) - 1))
 
 
-def attack_pictures(got: Outputs, labels: np.ndarray, step: int):
+def attack_pictures(got: Flips, labels: np.ndarray, step: int):
     """The four images before and after the attack at ATTACK_EPSILONS[step], each with the class the
     student's own a4_d.pt gives it, and the step drawn magnified (grey is no change)."""
-    originals, attacked = got.get("originals"), got.get("attacked images")
+    originals, attacked = got.originals, got.attacked_images
     if not (isinstance(originals, np.ndarray) and originals.dtype == np.uint8 and originals.shape == (4, 32, 32, 3)
             and isinstance(attacked, np.ndarray) and attacked.dtype.kind == "f"
             and attacked.shape == (len(ATTACK_EPSILONS), 4, 3, 32, 32)):
         return ()
     epsilon, before, after = ATTACK_EPSILONS[step], normalise(originals), attacked[step]
-    predicted = got["attacked"][step]
+    predicted = got.attacked[step]
     return figures.image_grid(
         f"FGSM at epsilon {epsilon:.4f} ({round(epsilon * 0.5 * 255)}/255 of the pixel range) on four training "
         "images, classified by your a4_d.pt",

@@ -21,7 +21,8 @@ import numpy as np
 
 from autograder.assignments.uw_cse446_hw4 import a5_inputs as inputs
 from autograder.compare import Tolerance, compare_arrays
-from autograder.model import Check, Outputs, Problem, Verdict, Visibility
+from autograder.model import Check, Problem, Verdict, Visibility
+from autograder.records import Record
 from autograder.student import Subject, SubmissionError, to_array
 
 MODULE = "hw4_a5"
@@ -61,7 +62,25 @@ FAULTY_RUN = 0.491
 """A constant output, or a recurrent layer that never sees the embedding, after the same budget."""
 
 
-# --- a: collate_fn ------------------------------------------------------------------------------
+def _model(subject: Subject, matrix: np.ndarray):
+    import torch
+
+    return subject.call(MODULE, MODEL, torch.from_numpy(matrix.copy()))
+
+
+def _forward(subject: Subject, model, ids: np.ndarray):
+    import torch
+
+    return subject.invoke(model, torch.from_numpy(ids))
+
+
+# --- (a) collate_fn: padding a batch of sequences ---------------------------------------------------
+
+FIXED = inputs.fixed_batches()
+EDGE = {k: FIXED[k] for k in ("one sequence", "equal lengths")}
+MIXED = {"mixed lengths": FIXED["mixed lengths"]}
+RANDOM = inputs.random_batches()
+
 
 def _torch_batch(batch: inputs.Batch):
     import torch
@@ -69,8 +88,28 @@ def _torch_batch(batch: inputs.Batch):
     return [(torch.from_numpy(s.copy()), torch.tensor([label])) for s, label in batch]
 
 
+class Collated(Record):
+    """collate_fn's result on one batch, and the batch's tensors after the call."""
+
+    sequences: np.ndarray
+    """The padded sequences returned, (N, max_sequence_length)."""
+    labels: np.ndarray
+    """The labels returned, (N, 1)."""
+    dtype: str
+    """The returned sequences' dtype as torch names it (torch.int64), or their type's name."""
+    inputs_after: np.ndarray
+    """The batch's sequences after the call, concatenated."""
+    labels_after: np.ndarray
+    """The batch's labels after the call."""
+
+
+class Collation(Record):
+    batches: dict[str, Collated]
+    """By the batch's name (the keys of the batches the check was given: FIXED, EDGE, MIXED or RANDOM)."""
+
+
 def run_collate(batches: dict[str, inputs.Batch]):
-    def run(subject: Subject) -> Outputs:
+    def run(subject: Subject) -> Collation:
         collate = subject.function(MODULE, "collate_fn")
         out = {}
         for name, batch in batches.items():
@@ -81,30 +120,26 @@ def run_collate(batches: dict[str, inputs.Batch]):
                                       f"{type(returned).__name__}"
                                       f"{' of length ' + str(len(returned)) if isinstance(returned, tuple | list) else ''}.")
             sequences, labels = returned
-            out[f"{name}: sequences"] = to_array(sequences, "collate_fn's sequences")
-            out[f"{name}: labels"] = to_array(labels, "collate_fn's labels")
-            out[f"{name}: dtype"] = str(getattr(sequences, "dtype", type(sequences).__name__))
-            out[f"{name}: inputs after"] = np.concatenate([s.numpy() for s, _ in given])
-            out[f"{name}: labels after"] = np.array([int(label.item()) for _, label in given])
-        return out
+            out[name] = Collated(sequences=to_array(sequences, "collate_fn's sequences"),
+                                 labels=to_array(labels, "collate_fn's labels"),
+                                 dtype=str(getattr(sequences, "dtype", type(sequences).__name__)),
+                                 inputs_after=np.concatenate([s.numpy() for s, _ in given]),
+                                 labels_after=np.array([int(label.item()) for _, label in given]))
+        return Collation(batches=out)
     return run
 
 
-def _sequences(name: str, outputs: Outputs) -> np.ndarray:
-    return outputs[f"{name}: sequences"]
-
-
-def _sequence_shape_problem(name: str, batch: inputs.Batch, got: Outputs, expected: Outputs) -> str | None:
-    seq, want = _sequences(name, got), _sequences(name, expected).shape
+def _sequence_shape_problem(name: str, batch: inputs.Batch, got: Collated, expected: Collated) -> str | None:
+    seq, want = got.sequences, expected.sequences.shape
     if seq.shape != want:
         return (f"{name}: sequences have shape {seq.shape}, expected (N, max_sequence_length) = {want}"
                 + (" (the batch was transposed)" if seq.shape == want[::-1] else ""))
     return None
 
 
-def _shape_problem(name: str, batch: inputs.Batch, got: Outputs, expected: Outputs) -> str | None:
+def _shape_problem(name: str, batch: inputs.Batch, got: Collated, expected: Collated) -> str | None:
     n = len(batch)
-    lab = got[f"{name}: labels"]
+    lab = got.labels
     problem = _sequence_shape_problem(name, batch, got, expected)
     if problem:
         return problem
@@ -114,8 +149,8 @@ def _shape_problem(name: str, batch: inputs.Batch, got: Outputs, expected: Outpu
     return None
 
 
-def _padding_problem(name: str, batch: inputs.Batch, got: Outputs, expected: Outputs) -> str | None:
-    seq, right = _sequences(name, got), _sequences(name, expected)
+def _padding_problem(name: str, batch: inputs.Batch, got: Collated, expected: Collated) -> str | None:
+    seq, right = got.sequences, expected.sequences
     if seq.shape != right.shape:
         return None  # the shape check reports it
     for row, (s, _) in enumerate(batch):
@@ -136,32 +171,32 @@ def _padding_problem(name: str, batch: inputs.Batch, got: Outputs, expected: Out
     return None
 
 
-def _order_problem(name: str, batch: inputs.Batch, got: Outputs, expected: Outputs) -> str | None:
-    seq, lab = _sequences(name, got), got[f"{name}: labels"]
-    right = _sequences(name, expected)
+def _order_problem(name: str, batch: inputs.Batch, got: Collated, expected: Collated) -> str | None:
+    seq, lab = got.sequences, got.labels
+    right = expected.sequences
     if seq.shape != right.shape or lab.size != len(batch):
         return None
     rows_match = [np.array_equal(seq[r], right[r]) for r in range(len(batch))]
     if not all(rows_match) and sorted(map(tuple, seq.astype(int).tolist())) == sorted(map(tuple, right.astype(int).tolist())):
         return f"{name}: the rows are reordered; row i must hold the i-th sequence of the batch"
-    labels = expected[f"{name}: labels"].reshape(-1)
+    labels = expected.labels.reshape(-1)
     if not np.array_equal(lab.reshape(-1), labels):
         return (f"{name}: labels {lab.reshape(-1).tolist()} do not follow the batch's labels "
                 f"{labels.astype(int).tolist()} in order")
     return None
 
 
-def _dtype_problem(name: str, batch: inputs.Batch, got: Outputs, expected: Outputs) -> str | None:
-    if got[f"{name}: sequences"].dtype.kind not in "iu":
-        return (f"{name}: sequences have dtype {got[f'{name}: dtype']}; nn.Embedding needs integer ids "
+def _dtype_problem(name: str, batch: inputs.Batch, got: Collated, expected: Collated) -> str | None:
+    if got.sequences.dtype.kind not in "iu":
+        return (f"{name}: sequences have dtype {got.dtype}; nn.Embedding needs integer ids "
                 f"(torch.long), so do not build the padded batch with a float tensor")
     return None
 
 
-def _mutation_problem(name: str, batch: inputs.Batch, got: Outputs, expected: Outputs) -> str | None:
+def _mutation_problem(name: str, batch: inputs.Batch, got: Collated, expected: Collated) -> str | None:
     before = np.concatenate([s for s, _ in batch])
-    after = got[f"{name}: inputs after"]
-    if not np.array_equal(after, before) or not np.array_equal(got[f"{name}: labels after"],
+    after = got.inputs_after
+    if not np.array_equal(after, before) or not np.array_equal(got.labels_after,
                                                                [label for _, label in batch]):
         return f"{name}: collate_fn changed the tensors it was given; build a new tensor instead of writing into them"
     return None
@@ -173,9 +208,9 @@ PROBLEMS = {"shape": _shape_problem, "sequence shape": _sequence_shape_problem, 
 
 def judge_collate(batches: dict[str, inputs.Batch], properties: tuple[str, ...], rule: str, hint: str):
     """Checks `properties` of the student's batches against the reference's collate_fn on the same ones."""
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    def judge(got: Collation, expected: Collation, check: Check) -> Verdict:
         found = [p for name, batch in batches.items() for key in properties
-                 if (p := PROBLEMS[key](name, batch, got, expected)) is not None]
+                 if (p := PROBLEMS[key](name, batch, got.batches[name], expected.batches[name])) is not None]
         if not found:
             return Verdict.passed(f"collate_fn {rule} on all {len(batches)} batches.")
         return Verdict.failed(f"collate_fn: {found[0]}.",
@@ -183,27 +218,20 @@ def judge_collate(batches: dict[str, inputs.Batch], properties: tuple[str, ...],
     return judge
 
 
-FIXED = inputs.fixed_batches()
-EDGE = {k: FIXED[k] for k in ("one sequence", "equal lengths")}
-MIXED = {"mixed lengths": FIXED["mixed lengths"]}
-RANDOM = inputs.random_batches()
+# --- (b) the model: the constructor and forward -----------------------------------------------------
+
+class EmbeddingUse(Record):
+    weight: np.ndarray
+    """model.embedding.weight of the model built with the first matrix."""
+    first_outputs: np.ndarray
+    """forward on one batch, of the model built with the first matrix."""
+    second_outputs: np.ndarray
+    """forward on the same batch, of a model built with the second matrix under the same seed."""
+    embedding_calls: int
+    """How many times forward called self.embedding (for the feedback only)."""
 
 
-# --- b: the model -------------------------------------------------------------------------------
-
-def _model(subject: Subject, matrix: np.ndarray):
-    import torch
-
-    return subject.call(MODULE, MODEL, torch.from_numpy(matrix.copy()))
-
-
-def _forward(subject: Subject, model, ids: np.ndarray):
-    import torch
-
-    return subject.invoke(model, torch.from_numpy(ids))
-
-
-def run_embedding(subject: Subject) -> Outputs:
+def run_embedding(subject: Subject) -> EmbeddingUse:
     import torch
 
     first, second = inputs.embedding_matrix(1), inputs.embedding_matrix(2)
@@ -219,8 +247,8 @@ def run_embedding(subject: Subject) -> Outputs:
     out_first = to_array(_forward(subject, model, ids), "forward(inputs)")
     torch.manual_seed(7)
     out_second = to_array(_forward(subject, _model(subject, second), ids), "forward(inputs)")
-    return {"weight": weight, "outputs, first matrix": out_first, "outputs, second matrix": out_second,
-            "embedding calls": len(calls)}
+    return EmbeddingUse(weight=weight, first_outputs=out_first, second_outputs=out_second,
+                        embedding_calls=len(calls))
 
 
 def _calls_of(module) -> list:
@@ -232,17 +260,17 @@ def _calls_of(module) -> list:
     return calls
 
 
-def judge_embedding(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_embedding(got: EmbeddingUse, expected: None, check: Check) -> Verdict:
     matrix = inputs.embedding_matrix(1).astype(np.float64)
-    comparison = compare_arrays("model.embedding.weight", got["weight"], matrix, Tolerance(atol=1e-6))
+    comparison = compare_arrays("model.embedding.weight", got.weight, matrix, Tolerance(atol=1e-6))
     if not comparison.equal:
         return Verdict.failed("model.embedding.weight is not the embedding matrix passed to the constructor.",
                               details=tuple(comparison.lines()),
                               hint="Keep `self.embedding.weight.data = embedding_matrix` from the template.")
-    a, b = got["outputs, first matrix"], got["outputs, second matrix"]
+    a, b = got.first_outputs, got.second_outputs
     if not (a.shape == b.shape and np.allclose(a, b, atol=1e-7)):
         return Verdict.passed("The embedding layer holds the given matrix, and forward's outputs change with it.")
-    called = ("forward called self.embedding" if got["embedding calls"]
+    called = ("forward called self.embedding" if got.embedding_calls
               else "forward never called self.embedding")
     if a.size > 1 and np.allclose(a, a.flat[0], atol=1e-7):
         # Nothing reaches such an output, so it cannot show whether the embedding is used (a softmax
@@ -265,16 +293,21 @@ def judge_embedding(got: Outputs, expected: Outputs, check: Check) -> Verdict:
 SHAPES = ((4, 7), (9, 3), (2, 12))
 
 
-def run_output_shape(subject: Subject) -> Outputs:
+class OutputShapes(Record):
+    outputs: list[np.ndarray]
+    """forward's output on a batch of each (N, length) of SHAPES, in order."""
+
+
+def run_output_shape(subject: Subject) -> OutputShapes:
     model = _model(subject, inputs.embedding_matrix(1))
-    return {f"inputs {n}x{length}": to_array(_forward(subject, model, inputs.token_batch(n, length, seed=n)),
-                                              f"forward on a ({n}, {length}) batch")
-            for n, length in SHAPES}
+    return OutputShapes(outputs=[to_array(_forward(subject, model, inputs.token_batch(n, length, seed=n)),
+                                          f"forward on a ({n}, {length}) batch")
+                                 for n, length in SHAPES])
 
 
-def judge_output_shape(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    for n, length in SHAPES:
-        shape = got[f"inputs {n}x{length}"].shape
+def judge_output_shape(got: OutputShapes, expected: None, check: Check) -> Verdict:
+    for (n, length), output in zip(SHAPES, got.outputs, strict=True):
+        shape = output.shape
         if shape != (n, 1):
             return Verdict.failed(f"forward on a ({n}, {length}) batch returned shape {shape}; expected (N, 1) = "
                                   f"{(n, 1)}.",
@@ -283,7 +316,22 @@ def judge_output_shape(got: Outputs, expected: Outputs, check: Check) -> Verdict
     return Verdict.passed(f"forward returns (N, 1) on {len(SHAPES)} batch shapes.")
 
 
-def run_hidden_size(subject: Subject) -> Outputs:
+class RecurrentCall(Record):
+    """One run of an nn.RNN, nn.LSTM or nn.GRU module during forward."""
+
+    kind: str
+    """The module's class name: RNN, LSTM or GRU."""
+    hidden_size: int
+    num_layers: int
+    bidirectional: bool
+
+
+class RecurrentCalls(Record):
+    used: list[RecurrentCall]
+    """Every recurrent module's run during one forward pass, in order."""
+
+
+def run_hidden_size(subject: Subject) -> RecurrentCalls:
     import torch
 
     model = _model(subject, inputs.embedding_matrix(1))
@@ -296,24 +344,34 @@ def run_hidden_size(subject: Subject) -> Outputs:
     finally:
         for h in hooks:
             h.remove()
-    return {"used": [list(u) for u in used]}
+    return RecurrentCalls(used=[RecurrentCall(kind=kind, hidden_size=size, num_layers=layers, bidirectional=both)
+                                for kind, size, layers, both in used])
 
 
-def judge_hidden_size(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    used = got["used"]
+def judge_hidden_size(got: RecurrentCalls, expected: None, check: Check) -> Verdict:
+    used = got.used
     if not used:
         return Verdict.failed("forward ran no nn.RNN, nn.LSTM or nn.GRU module.",
                               hint="Build one of them in __init__ (hidden size 64) and call it in forward.")
-    wrong = [u for u in used if u[1] != HIDDEN_SIZE]
+    wrong = [u for u in used if u.hidden_size != HIDDEN_SIZE]
     if wrong:
-        kind, size = wrong[0][0], wrong[0][1]
+        kind, size = wrong[0].kind, wrong[0].hidden_size
         return Verdict.failed(f"forward used nn.{kind} with hidden_size={size}; the handout asks for {HIDDEN_SIZE}.",
                               hint=f"nn.{kind}(embedding_dim, {HIDDEN_SIZE}, batch_first=True)")
-    kinds = ", ".join(sorted({f"nn.{u[0]}" for u in used}))
+    kinds = ", ".join(sorted({f"nn.{u.kind}" for u in used}))
     return Verdict.passed(f"forward used {kinds} with hidden size {HIDDEN_SIZE}.")
 
 
-# --- c: loss and accuracy, for the student's reading of forward ---------------------------------
+# --- (c) loss and accuracy, for the student's reading of forward ------------------------------------
+
+class OnProbes(Record):
+    outputs: np.ndarray
+    """forward's outputs on a batch of 8 sequences, flattened (a5_training.reading_of)."""
+    scaled_outputs: np.ndarray
+    """The same with the last Linear layer's weights times 100."""
+    value: np.ndarray
+    """The check's method (loss or accuracy) on the probes of forward's reading, flattened."""
+
 
 def run_on_probes(method: str):
     """The model's reading of forward, and `method` (loss or accuracy) on probe logits and probabilities.
@@ -322,7 +380,7 @@ def run_on_probes(method: str):
     one that matches forward. Each check calls one method, so a fault in one costs only its check.
     """
 
-    def run(subject: Subject) -> Outputs:
+    def run(subject: Subject) -> OnProbes:
         import torch
 
         from autograder.assignments.uw_cse446_hw4.a5_training import reading_of
@@ -330,13 +388,12 @@ def run_on_probes(method: str):
         model = _model(subject, inputs.embedding_matrix(1))
         out, scaled = reading_of(model, torch.from_numpy(inputs.token_batch(8, 6, seed=5)))
         targets = torch.from_numpy(inputs.LOSS_TARGETS.reshape(-1, 1)).float()
-        result = {"outputs": out, "outputs, last layer x100": scaled}
         reading = "logits" if _is_logits(out, scaled) else "probabilities"
         probe = inputs.PROBE_LOGITS if reading == "logits" else inputs.PROBE_PROBABILITIES
         given = torch.from_numpy(probe.reshape(-1, 1)).float()
         value = getattr(model, method)(given, targets)
-        result[f"{method} on {reading}"] = to_array(value, f"{method}(logits, targets)").reshape(-1)
-        return result
+        return OnProbes(outputs=out, scaled_outputs=scaled,
+                        value=to_array(value, f"{method}(logits, targets)").reshape(-1))
 
     return run
 
@@ -345,39 +402,48 @@ def _is_logits(out: np.ndarray, scaled: np.ndarray) -> bool:
     return bool(np.any((out < 0) | (out > 1)) or np.any((scaled < 0) | (scaled > 1)))
 
 
-def _reading(got: Outputs) -> str:
-    return "logits" if _is_logits(got["outputs"], got["outputs, last layer x100"]) else "probabilities"
+def _reading(got: OnProbes) -> str:
+    return "logits" if _is_logits(got.outputs, got.scaled_outputs) else "probabilities"
 
 
 PROBES = {"logits": inputs.PROBE_LOGITS,
           "probabilities": np.log(inputs.PROBE_PROBABILITIES / (1 - inputs.PROBE_PROBABILITIES)),
-          "probabilities read as logits": inputs.PROBE_PROBABILITIES,
-          "logits thresholded at 0.5": inputs.PROBE_LOGITS - 0.5}
+          "probabilities_read_as_logits": inputs.PROBE_PROBABILITIES,
+          "logits_thresholded_at_half": inputs.PROBE_LOGITS - 0.5}
 """What the reference's loss and accuracy (which take logits) are given, to get the expected value of
 each reading: the probabilities as their logits, so that its sigmoid gives them back; and, for the
 hints, the probabilities taken for logits (a second sigmoid; a threshold at 0) and the logits
 shifted by 0.5 (a threshold at 0.5)."""
 
 
+class ProbeValues(Record):
+    """The reference's `loss` or `accuracy` (the check's method) on each probe of PROBES."""
+
+    logits: float
+    probabilities: float
+    probabilities_read_as_logits: float
+    logits_thresholded_at_half: float
+
+
 def expected_on_probes(method: str):
     """The reference's `method` (loss or accuracy) on the probes of each reading."""
-    def expected(subject: Subject) -> Outputs:
+    def expected(subject: Subject) -> ProbeValues:
         import torch
 
         model = _model(subject, inputs.embedding_matrix(1))
         targets = torch.from_numpy(inputs.LOSS_TARGETS.reshape(-1, 1)).float()
-        return {f"{method} on {name}": float(to_array(getattr(model, method)(
+        return ProbeValues(**{name: float(to_array(getattr(model, method)(
                     torch.from_numpy(probe.reshape(-1, 1)).float(), targets), f"the reference's {method}").reshape(-1)[0])
-                for name, probe in PROBES.items()}
+                for name, probe in PROBES.items()})
     return expected
 
 
-def judge_loss(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_loss(got: OnProbes, expected: ProbeValues, check: Check) -> Verdict:
     reading = _reading(got)
     t = inputs.LOSS_TARGETS
     probe = inputs.PROBE_LOGITS if reading == "logits" else inputs.PROBE_PROBABILITIES
-    want = expected[f"loss on {reading}"]
-    value = got[f"loss on {reading}"]
+    want = expected.logits if reading == "logits" else expected.probabilities
+    value = got.value
     if value.size != 1:
         return Verdict.failed(f"loss returned {value.size} values; it should return one scalar (the mean BCE).",
                               hint="Use reduction='mean' (the default of nn.BCEWithLogitsLoss and nn.BCELoss).")
@@ -388,7 +454,7 @@ def judge_loss(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     if reading == "logits" and not np.isfinite(value):
         hint = ("The loss is not finite: forward returns logits, so loss must apply the sigmoid "
                 "(nn.BCEWithLogitsLoss), not take the log of the logits.")
-    elif reading == "probabilities" and np.isclose(value, expected["loss on probabilities read as logits"], atol=1e-5):
+    elif reading == "probabilities" and np.isclose(value, expected.probabilities_read_as_logits, atol=1e-5):
         hint = ("forward already returns probabilities (it ends with a sigmoid), but loss applies the sigmoid "
                 "again: use nn.BCELoss, or drop the sigmoid from forward.")
     else:
@@ -408,13 +474,13 @@ def _why(reading: str) -> str:
             else "its outputs stay in [0, 1] even when the last layer's weights are scaled up")
 
 
-def judge_accuracy(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_accuracy(got: OnProbes, expected: ProbeValues, check: Check) -> Verdict:
     reading = _reading(got)
     t = inputs.LOSS_TARGETS
     probe = inputs.PROBE_LOGITS if reading == "logits" else inputs.PROBE_PROBABILITIES
     threshold = 0.0 if reading == "logits" else 0.5
-    want = expected[f"accuracy on {reading}"]
-    value = got[f"accuracy on {reading}"]
+    want = expected.logits if reading == "logits" else expected.probabilities
+    value = got.value
     if value.size != 1:
         return Verdict.failed(f"accuracy returned {value.size} values; it should return one number, the fraction "
                               "of correct predictions.")
@@ -424,9 +490,9 @@ def judge_accuracy(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     correct = round(want * len(t))
     if np.isclose(value, correct) and correct != want:
         hint = f"accuracy returned the number of correct predictions ({value:g}); divide by N to get a fraction."
-    elif reading == "logits" and np.isclose(value, expected["accuracy on logits thresholded at 0.5"]):
+    elif reading == "logits" and np.isclose(value, expected.logits_thresholded_at_half):
         hint = "forward returns logits, so a positive prediction is a logit above 0 (sigmoid above 0.5), not above 0.5."
-    elif reading == "probabilities" and np.isclose(value, expected["accuracy on probabilities read as logits"]):
+    elif reading == "probabilities" and np.isclose(value, expected.probabilities_read_as_logits):
         hint = "forward returns probabilities, so a positive prediction is a probability above 0.5, not above 0."
     else:
         hint = "accuracy = mean(prediction == target), with prediction = 1 where the model says positive."
@@ -438,7 +504,7 @@ def judge_accuracy(got: Outputs, expected: Outputs, check: Check) -> Verdict:
         hint=hint)
 
 
-# --- d: constants and budgeted training on the real data -----------------------------------------
+# --- (d) the training constants, and budgeted training on the real data -----------------------------
 
 @dataclass(frozen=True)
 class Bound:
@@ -475,7 +541,13 @@ CONSTANTS = {
 }
 
 
-def run_constants(subject: Subject) -> Outputs:
+class Constants(Record):
+    values: dict[str, bool | int | float | str]
+    """By name (CONSTANTS): the value in hw4_a5.py where it is a number (or a bool), "missing" where
+    the module lacks it, else its repr (40 characters)."""
+
+
+def run_constants(subject: Subject) -> Constants:
     module = subject.module(MODULE)
     out = {}
     for name in CONSTANTS:
@@ -484,13 +556,13 @@ def run_constants(subject: Subject) -> Outputs:
             continue
         value = getattr(module, name)
         out[name] = value if isinstance(value, bool | int | float) else repr(value)[:40]
-    return out
+    return Constants(values=out)
 
 
-def judge_constants(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_constants(got: Constants, expected: None, check: Check) -> Verdict:
     problems = []
     for name, bound in CONSTANTS.items():
-        value = got[name]
+        value = got.values[name]
         if value == "missing":
             problems.append(f"{name} is missing from hw4_a5.py")
         elif value == "None":
@@ -510,19 +582,31 @@ def judge_constants(got: Outputs, expected: Outputs, check: Check) -> Verdict:
                           hint="NUM_EPOCHS at most 16 (the handout); a learning rate like 1e-3 suits Adam.")
 
 
-def run_budgeted_training(subject: Subject) -> Outputs:
+class DevOutputs(Record):
+    outputs: np.ndarray
+    """forward's output on each dev sentence after the budget, in the dev file's order."""
+
+
+def run_budgeted_training(subject: Subject) -> DevOutputs:
     from autograder.assignments.uw_cse446_hw4.a5_training import train_and_predict
 
     model_class = subject.function(MODULE, MODEL)
-    return {"dev outputs": train_and_predict(model_class, subject.inputs(inputs.SST2_BUDGET.name), subject.invoke)}
+    return DevOutputs(outputs=train_and_predict(model_class, subject.inputs(inputs.SST2_BUDGET.name), subject.invoke))
 
 
-def expected_budgeted_training(subject: Subject) -> Outputs:
+class LabelledDevOutputs(Record):
+    outputs: np.ndarray
+    """The reference's dev outputs after the same budget."""
+    labels: np.ndarray
+    """The dev labels (the trusted half's: they never reach the student's process)."""
+
+
+def expected_budgeted_training(subject: Subject) -> LabelledDevOutputs:
     from autograder.data import sst2
 
     out = run_budgeted_training(subject)
     _, labels = sst2.load_rows(subject.dataset(sst2.DATASET).parent, "dev")
-    return {**out, "dev labels": labels}
+    return LabelledDevOutputs(outputs=out.outputs, labels=labels)
 
 
 def dev_accuracy(outputs: np.ndarray, labels: np.ndarray) -> float:
@@ -530,16 +614,16 @@ def dev_accuracy(outputs: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean((outputs > threshold) == labels))
 
 
-def judge_budgeted_training(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    labels = expected["dev labels"]
-    outputs = got["dev outputs"]
+def judge_budgeted_training(got: DevOutputs, expected: LabelledDevOutputs, check: Check) -> Verdict:
+    labels = expected.labels
+    outputs = got.outputs
     if outputs.shape != labels.shape:
         return Verdict.failed(f"forward gave {outputs.size} dev outputs for {labels.size} dev sentences; it should "
                               "give one per sentence, shape (N, 1).")
     if not np.all(np.isfinite(outputs)):
         return Verdict.failed("After the training budget, forward returns NaN or inf on the dev set.",
                               hint="Check the loss for a log of 0 and the forward pass for a division.")
-    reference = dev_accuracy(expected["dev outputs"], labels)
+    reference = dev_accuracy(expected.outputs, labels)
     accuracy = dev_accuracy(outputs, labels)
     details = (f"Dev accuracy {accuracy:.3f} over {labels.size} sentences; needed {ACCURACY_THRESHOLD:.3f}. Under "
                f"this budget every valid model measured (nn.RNN, nn.LSTM and nn.GRU, 20 initialisations each) "
