@@ -78,7 +78,28 @@ def _factors(returned, what: str, num_items: int, num_users: int, d: int) -> tup
     return U, V
 
 
-# --- a: loading, split, item means ---------------------------------------------------------------
+# --- the real data: the handout's split of u.data -------------------------------------------------
+
+REAL_DATA = {"data": (movielens.DATASET,), "inputs": (inputs.REAL_SPLIT,)}
+"""What the b1.real.* checks read: u.data, through the input set of its handout split."""
+
+
+def _real(subject: Subject):
+    """(train rows, test (user, item) pairs, number of items, number of users) of the handout's split
+    of u.data, from the input set: the test ratings stay with the parent."""
+    split = subject.inputs(inputs.REAL_SPLIT.name)
+    return split["train"], split["test pairs"], int(split["num_items"]), int(split["num_users"])
+
+
+def _with_test_ratings(run):
+    """The trusted half: the reference's outputs and the test rows, which the student's half never sees."""
+    def expected(subject: Subject) -> Outputs:
+        data = movielens.load_ratings(subject.dataset(movielens.DATASET).parent)
+        return {**run(subject), "test rows": inputs.handout_split(data)[1]}
+    return expected
+
+
+# --- (a) the item-mean estimator (with the handout's loading and split) ---------------------------
 
 def _small_u_data() -> list[str]:
     data = inputs.ratings(num_users=30, num_items=40, num_ratings=301, seed=5)
@@ -164,7 +185,33 @@ def _item_means_verdict(mu: np.ndarray, want: np.ndarray, rated: np.ndarray, wha
                           details=figures)
 
 
-# --- b: SVD -----------------------------------------------------------------------------------
+def run_real_item_means(subject: Subject) -> Outputs:
+    train, _, num_items, _ = _real(subject)
+    mu = to_array(subject.call(MODULE, "item_mean_estimator", train, num_items), "item_mean_estimator")
+    return {"mu": mu.reshape(-1)}
+
+
+def _expected_real_item_means(subject: Subject) -> Outputs:
+    """The trusted half, with how many train ratings each item has: only unrated items may get 0."""
+    train, _, num_items, _ = _real(subject)
+    return {**_with_test_ratings(run_real_item_means)(subject),
+            "train ratings per item": np.bincount(train[:, 1], minlength=num_items)}
+
+
+def judge_real_item_means(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    test = expected["test rows"]
+    mu = got["mu"]
+    if mu.shape != expected["mu"].shape:
+        return Verdict.failed(f"item_mean_estimator returned shape {mu.shape} on u.data; expected "
+                              f"{expected['mu'].shape}.")
+    got_mse = float(np.mean((mu[test[:, 1]] - test[:, 2]) ** 2))
+    want = float(np.mean((expected["mu"][test[:, 1]] - test[:, 2]) ** 2))
+    figures = (f"The reference, with the global mean for unrated items, reaches test MSE {want:.4f}.",)
+    return _item_means_verdict(mu, expected["mu"], expected["train ratings per item"] > 0,
+                               f"item_mean_estimator on the handout's split (test MSE {got_mse:.4f})", figures)
+
+
+# --- (b) the best rank-d approximation (SVD of the zero-filled matrix) ----------------------------
 
 def run_svd_errors(subject: Subject) -> Outputs:
     train, test, num_items, num_users = _split_small()
@@ -183,7 +230,44 @@ def run_svd_errors(subject: Subject) -> Outputs:
 SVD_ORDER = [f"{name} MSE, d={d}" for d in SVD_DIMENSIONS for name in ("train", "test")]
 
 
-# --- c: ALS -------------------------------------------------------------------------------------
+REAL_SVD = (1, 5, 10, 50)
+
+
+def run_real_svd(subject: Subject) -> Outputs:
+    train, test, num_items, num_users = _real(subject)
+    out = {}
+    for d in REAL_SVD:
+        r_hat = to_array(subject.call(MODULE, "svd_estimator", train, d, num_items, num_users),
+                         f"svd_estimator(d={d})")
+        if r_hat.shape != (num_items, num_users):
+            raise SubmissionError(f"svd_estimator(d={d}) returned shape {r_hat.shape} on u.data; expected "
+                                  f"{(num_items, num_users)}.")
+        out[f"train MSE, d={d}"] = float(np.mean((r_hat[train[:, 1], train[:, 0]] - train[:, 2]) ** 2))
+        out[f"test predictions, d={d}"] = r_hat[test[:, 1], test[:, 0]]  # positions only; ratings stay trusted
+    return out
+
+
+def judge_real_svd(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    ratings = expected["test rows"][:, 2]
+    lines, wrong = [], []
+    for d in REAL_SVD:
+        got_test = float(np.mean((got[f"test predictions, d={d}"] - ratings) ** 2))
+        want_test = float(np.mean((expected[f"test predictions, d={d}"] - ratings) ** 2))
+        ok = (np.isclose(got_test, want_test, rtol=1e-4)
+              and np.isclose(got[f"train MSE, d={d}"], expected[f"train MSE, d={d}"], rtol=1e-4))
+        lines.append(f"d={d}: train MSE {got[f'train MSE, d={d}']:.4f}, test MSE {got_test:.4f}"
+                     + ("" if ok else f" (expected {expected[f'train MSE, d={d}']:.4f} and {want_test:.4f})"))
+        if not ok:
+            wrong.append(d)
+    if not wrong:
+        return Verdict.passed("Zero-filled SVD on the handout's split: train and test MSE as the reference.",
+                              details=tuple(lines))
+    return Verdict(fraction=1 - len(wrong) / len(REAL_SVD), feedback=Verdict.failed(
+        f"Zero-filled SVD on the handout's split: wrong errors for d in {wrong}.", details=tuple(lines),
+        hint="Fill the unrated cells with 0 and keep the d largest singular values.").feedback)
+
+
+# --- (c) alternating minimization of loss (4) -----------------------------------------------------
 
 SMALL_ALS = dict(d=3, lam=2.0, sigma=1.0, seed=4)
 
@@ -336,7 +420,35 @@ def run_mse(subject: Subject) -> Outputs:
             for name, rows in (("train", train), ("test", test))}
 
 
-# --- d: SGD, and the rule against recommender packages -------------------------------------------
+def run_real_als(subject: Subject) -> Outputs:
+    train, _, num_items, num_users = _real(subject)
+    p = ALS
+    returned = subject.call(MODULE, "alternating_minimization", train, p["d"], p["lam"], p["sigma"], num_items,
+                            num_users, p["iters"], p["seed"])
+    U, V = _factors(returned, "alternating_minimization", num_items, num_users, p["d"])
+    return {"U": U, "V": V}
+
+
+def judge_real_factors(name: str, params: dict, margin: float):
+    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+        test = expected["test rows"]
+
+        def test_mse(U, V):
+            return float(np.mean((np.sum(U[test[:, 1]] * V[test[:, 0]], axis=1) - test[:, 2]) ** 2))
+
+        got_mse, want = test_mse(got["U"], got["V"]), test_mse(expected["U"], expected["V"])
+        limit = want + margin
+        shown = ", ".join(f"{k}={v}" for k, v in params.items())
+        line = (f"{name}({shown}) on the handout's split: test MSE {got_mse:.4f}; the reference reaches {want:.4f}, "
+                f"so at most {limit:.4f} is needed.")
+        if np.isfinite(got_mse) and got_mse <= limit:
+            return Verdict.passed(f"{name} reaches test MSE {got_mse:.4f} on the handout's split.", details=(line,))
+        return Verdict.failed(f"{name} reaches only test MSE {got_mse:.4f} on the handout's split.", details=(line,),
+                              hint="Check the update on a tiny problem against a brute-force minimiser of loss (4).")
+    return judge
+
+
+# --- (d) batched SGD on loss (4), and the rule against recommender packages -----------------------
 
 SMALL_SGD = dict(d=3, lam=1.0, sigma=0.5, lr=0.05, batch_size=32, epochs=20, seed=2)
 
@@ -482,6 +594,12 @@ def _sgd_step_fault(name: str, ratio: float, unexplained: float, data: float, un
                      "its gradient with lam against the data term's, as the batch's share of it.")
 
 
+def run_real_sgd(subject: Subject) -> Outputs:
+    train, _, num_items, num_users = _real(subject)
+    U, V = _sgd(subject, train, num_items, num_users, SGD)
+    return {"U": U, "V": V}
+
+
 def _imported_roots(tree: ast.AST) -> list[tuple[str, int]]:
     found = []
     for node in ast.walk(tree):
@@ -559,123 +677,7 @@ def judge_no_recommender_loaded(got: Outputs, expected: Outputs, check: Check) -
                           hint="Implement the estimators with numpy, scipy.sparse.linalg.svds or torch.")
 
 
-# --- real data: the handout's split of u.data ---------------------------------------------------
-
-REAL_DATA = {"data": (movielens.DATASET,), "inputs": (inputs.REAL_SPLIT,)}
-"""What the b1.real.* checks read: u.data, through the input set of its handout split."""
-
-
-def _real(subject: Subject):
-    """(train rows, test (user, item) pairs, number of items, number of users) of the handout's split
-    of u.data, from the input set: the test ratings stay with the parent."""
-    split = subject.inputs(inputs.REAL_SPLIT.name)
-    return split["train"], split["test pairs"], int(split["num_items"]), int(split["num_users"])
-
-
-def _with_test_ratings(run):
-    """The trusted half: the reference's outputs and the test rows, which the student's half never sees."""
-    def expected(subject: Subject) -> Outputs:
-        data = movielens.load_ratings(subject.dataset(movielens.DATASET).parent)
-        return {**run(subject), "test rows": inputs.handout_split(data)[1]}
-    return expected
-
-
-def run_real_item_means(subject: Subject) -> Outputs:
-    train, _, num_items, _ = _real(subject)
-    mu = to_array(subject.call(MODULE, "item_mean_estimator", train, num_items), "item_mean_estimator")
-    return {"mu": mu.reshape(-1)}
-
-
-def _expected_real_item_means(subject: Subject) -> Outputs:
-    """The trusted half, with how many train ratings each item has: only unrated items may get 0."""
-    train, _, num_items, _ = _real(subject)
-    return {**_with_test_ratings(run_real_item_means)(subject),
-            "train ratings per item": np.bincount(train[:, 1], minlength=num_items)}
-
-
-def judge_real_item_means(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    test = expected["test rows"]
-    mu = got["mu"]
-    if mu.shape != expected["mu"].shape:
-        return Verdict.failed(f"item_mean_estimator returned shape {mu.shape} on u.data; expected "
-                              f"{expected['mu'].shape}.")
-    got_mse = float(np.mean((mu[test[:, 1]] - test[:, 2]) ** 2))
-    want = float(np.mean((expected["mu"][test[:, 1]] - test[:, 2]) ** 2))
-    figures = (f"The reference, with the global mean for unrated items, reaches test MSE {want:.4f}.",)
-    return _item_means_verdict(mu, expected["mu"], expected["train ratings per item"] > 0,
-                               f"item_mean_estimator on the handout's split (test MSE {got_mse:.4f})", figures)
-
-
-REAL_SVD = (1, 5, 10, 50)
-
-
-def run_real_svd(subject: Subject) -> Outputs:
-    train, test, num_items, num_users = _real(subject)
-    out = {}
-    for d in REAL_SVD:
-        r_hat = to_array(subject.call(MODULE, "svd_estimator", train, d, num_items, num_users),
-                         f"svd_estimator(d={d})")
-        if r_hat.shape != (num_items, num_users):
-            raise SubmissionError(f"svd_estimator(d={d}) returned shape {r_hat.shape} on u.data; expected "
-                                  f"{(num_items, num_users)}.")
-        out[f"train MSE, d={d}"] = float(np.mean((r_hat[train[:, 1], train[:, 0]] - train[:, 2]) ** 2))
-        out[f"test predictions, d={d}"] = r_hat[test[:, 1], test[:, 0]]  # positions only; ratings stay trusted
-    return out
-
-
-def judge_real_svd(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    ratings = expected["test rows"][:, 2]
-    lines, wrong = [], []
-    for d in REAL_SVD:
-        got_test = float(np.mean((got[f"test predictions, d={d}"] - ratings) ** 2))
-        want_test = float(np.mean((expected[f"test predictions, d={d}"] - ratings) ** 2))
-        ok = (np.isclose(got_test, want_test, rtol=1e-4)
-              and np.isclose(got[f"train MSE, d={d}"], expected[f"train MSE, d={d}"], rtol=1e-4))
-        lines.append(f"d={d}: train MSE {got[f'train MSE, d={d}']:.4f}, test MSE {got_test:.4f}"
-                     + ("" if ok else f" (expected {expected[f'train MSE, d={d}']:.4f} and {want_test:.4f})"))
-        if not ok:
-            wrong.append(d)
-    if not wrong:
-        return Verdict.passed("Zero-filled SVD on the handout's split: train and test MSE as the reference.",
-                              details=tuple(lines))
-    return Verdict(fraction=1 - len(wrong) / len(REAL_SVD), feedback=Verdict.failed(
-        f"Zero-filled SVD on the handout's split: wrong errors for d in {wrong}.", details=tuple(lines),
-        hint="Fill the unrated cells with 0 and keep the d largest singular values.").feedback)
-
-
-def run_real_als(subject: Subject) -> Outputs:
-    train, _, num_items, num_users = _real(subject)
-    p = ALS
-    returned = subject.call(MODULE, "alternating_minimization", train, p["d"], p["lam"], p["sigma"], num_items,
-                            num_users, p["iters"], p["seed"])
-    U, V = _factors(returned, "alternating_minimization", num_items, num_users, p["d"])
-    return {"U": U, "V": V}
-
-
-def run_real_sgd(subject: Subject) -> Outputs:
-    train, _, num_items, num_users = _real(subject)
-    U, V = _sgd(subject, train, num_items, num_users, SGD)
-    return {"U": U, "V": V}
-
-
-def judge_real_factors(name: str, params: dict, margin: float):
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-        test = expected["test rows"]
-
-        def test_mse(U, V):
-            return float(np.mean((np.sum(U[test[:, 1]] * V[test[:, 0]], axis=1) - test[:, 2]) ** 2))
-
-        got_mse, want = test_mse(got["U"], got["V"]), test_mse(expected["U"], expected["V"])
-        limit = want + margin
-        shown = ", ".join(f"{k}={v}" for k, v in params.items())
-        line = (f"{name}({shown}) on the handout's split: test MSE {got_mse:.4f}; the reference reaches {want:.4f}, "
-                f"so at most {limit:.4f} is needed.")
-        if np.isfinite(got_mse) and got_mse <= limit:
-            return Verdict.passed(f"{name} reaches test MSE {got_mse:.4f} on the handout's split.", details=(line,))
-        return Verdict.failed(f"{name} reaches only test MSE {got_mse:.4f} on the handout's split.", details=(line,),
-                              hint="Check the update on a tiny problem against a brute-force minimiser of loss (4).")
-    return judge
-
+# --- (f) extra credit: an estimator of test MSE at most 0.9 ---------------------------------------
 
 def run_real_best(subject: Subject) -> Outputs:
     train, test, num_items, num_users = _real(subject)
