@@ -113,10 +113,10 @@ def test_dense_torch_matrix_in_als_fails_under_the_sandbox_uid(grade_hw4, ref):
 
 def test_an_unmeasured_peak_is_an_autograder_error_never_a_pass():
     check = next(c for c in b1.PROBLEM.checks if c.id == "b1.als.no_full_matrix")
-    got = {"measured": False, "why": "the resident high-water mark could not be reset (Permission denied)"}
+    got = b1.PeakMemory(measured=False, why="the resident high-water mark could not be reset (Permission denied)")
     with pytest.raises(peak_memory.Unmeasured, match="Permission denied"):
-        b1.judge_memory(got, {}, check)
-    result = _judge(check, lambda: check.judge(got, {}, check), Ran({}, 0.0, ""))
+        b1.judge_memory(got, None, check)
+    result = _judge(check, lambda: check.judge(got, None, check), Ran({}, 0.0, ""))
     assert result.outcome is Outcome.harness_error and result.score == 0
     assert "Permission denied" in result.debug
 
@@ -233,8 +233,9 @@ def test_real_split_item_means_at_zero_for_unrated_items_are_counted_truly():
     exec(compile(reference("hw4_b1.py"), "hw4_b1.py", "exec"), namespace)
     want = namespace["item_mean_estimator"](train, num_items)
     unrated = np.bincount(train[:, 1], minlength=num_items) == 0
-    expected = {"mu": want, "test rows": test, "train ratings per item": np.bincount(train[:, 1], minlength=num_items)}
-    verdict = b1.judge_real_item_means({"mu": np.where(unrated, 0.0, want)}, expected, None)
+    expected = b1.TrustedItemMeans(mu=want, test_rows=test,
+                                   train_ratings_per_item=np.bincount(train[:, 1], minlength=num_items))
+    verdict = b1.judge_real_item_means(b1.ItemMeans(mu=np.where(unrated, 0.0, want)), expected, None)
     assert verdict.fraction == 1.0
     assert verdict.feedback.summary == ("item_mean_estimator on the handout's split (test MSE 1.0636) is right on "
                                         "rated items; the 34 items with no train rating get 0 (0 is accepted).")
@@ -365,7 +366,7 @@ def _with_edits(ref: str, edits: list[tuple[str, str]]) -> str:
 def _judge_sgd_of(ref: str, edits: list[tuple[str, str]]):
     module = types.ModuleType("hw4_b1")
     exec(compile(_with_edits(ref, edits), FILE, "exec"), module.__dict__)  # noqa: S102 - the reference, edited here
-    return b1.judge_sgd_step(b1.run_sgd_step(Subject({"hw4_b1": module})), {}, None)
+    return b1.judge_sgd_step(b1.run_sgd_step(Subject({"hw4_b1": module})), None, None)
 
 
 @pytest.mark.parametrize("convention", sorted(CONVENTIONS))

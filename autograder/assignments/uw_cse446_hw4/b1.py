@@ -30,7 +30,8 @@ from autograder.assignments.uw_cse446_hw4 import peak_memory
 from autograder.compare import Tolerance, compare_arrays
 from autograder.data import movielens
 from autograder.judges import values_match
-from autograder.model import Check, Outputs, Problem, Verdict, Visibility
+from autograder.model import Check, Problem, Verdict, Visibility
+from autograder.records import Record
 from autograder.source import unwritten
 from autograder.student import Subject, SubmissionError, to_array
 
@@ -78,31 +79,59 @@ def _factors(returned, what: str, num_items: int, num_users: int, d: int) -> tup
     return U, V
 
 
-# --- a: loading, split, item means ---------------------------------------------------------------
+# --- the real data: the handout's split of u.data -------------------------------------------------
+
+REAL_DATA = {"data": (movielens.DATASET,), "inputs": (inputs.REAL_SPLIT,)}
+"""What the b1.real.* checks read: u.data, through the input set of its handout split."""
+
+
+def _real(subject: Subject):
+    """(train rows, test (user, item) pairs, number of items, number of users) of the handout's split
+    of u.data, from the input set: the test ratings stay with the parent."""
+    split = subject.inputs(inputs.REAL_SPLIT.name)
+    return split["train"], split["test pairs"], int(split["num_items"]), int(split["num_users"])
+
+
+def _test_rows(subject: Subject) -> np.ndarray:
+    """The test rows [user, item, rating] of the handout's split of u.data, for the trusted halves:
+    the student's half never sees them."""
+    data = movielens.load_ratings(subject.dataset(movielens.DATASET).parent)
+    return inputs.handout_split(data)[1]
+
+
+# --- (a) the item-mean estimator (with the handout's loading and split) ---------------------------
 
 def _small_u_data() -> list[str]:
     data = inputs.ratings(num_users=30, num_items=40, num_ratings=301, seed=5)
     return [f"{u + 1}\t{i + 1}\t{r}\t{880000000 + k}\n" for k, (u, i, r) in enumerate(data)]
 
 
-def run_split(subject: Subject) -> Outputs:
+class Split(Record):
+    data: np.ndarray
+    """load_ratings of a 301-row u.data: rows [user, item, rating]."""
+    train: np.ndarray
+    test: np.ndarray
+    """train_test_split of `data`."""
+
+
+def run_split(subject: Subject) -> Split:
     folder = Path(tempfile.mkdtemp(prefix="b1-"))
     (folder / "u.data").write_text("".join(_small_u_data()))
     data = to_array(subject.call(MODULE, "load_ratings", str(folder / "u.data")), "load_ratings(path)")
     returned = subject.call(MODULE, "train_test_split", data.copy())
     if not isinstance(returned, tuple | list) or len(returned) != 2:
         raise SubmissionError("train_test_split should return a tuple (train, test).")
-    return {"data": data, "train": to_array(returned[0], "train"), "test": to_array(returned[1], "test")}
+    return Split(data=data, train=to_array(returned[0], "train"), test=to_array(returned[1], "test"))
 
 
-def judge_split(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    for name, hint in (("data", "Rows are [user - 1, item - 1, rating], in file order."), ("train", None),
-                       ("test", None)):
-        want = expected[name]  # the reference's
-        comparison = compare_arrays(f"{name}", got[name], want, Tolerance(atol=0))
+def judge_split(got: Split, expected: Split, check: Check) -> Verdict:
+    for name, mine, want, hint in (  # want: the reference's
+            ("data", got.data, expected.data, "Rows are [user - 1, item - 1, rating], in file order."),
+            ("train", got.train, expected.train, None), ("test", got.test, expected.test, None)):
+        comparison = compare_arrays(f"{name}", mine, want, Tolerance(atol=0))
         if comparison.equal:
             continue
-        if name != "data" and got[name].shape == want.shape and _same_rows(got[name], want):
+        if name != "data" and mine.shape == want.shape and _same_rows(mine, want):
             hint = "The same rows in another order: take perm[0:num_train] for train, in the permutation's order."
         elif name != "data":
             hint = ("Use the handout's code: np.random.seed(1), perm = np.random.permutation(len(data)), "
@@ -117,16 +146,21 @@ def _same_rows(a: np.ndarray, b: np.ndarray) -> bool:
     return a.ndim == 2 and np.array_equal(np.unique(a, axis=0), np.unique(b, axis=0))
 
 
-def run_item_means(subject: Subject) -> Outputs:
+class ItemMeans(Record):
+    mu: np.ndarray
+    """item_mean_estimator's mean train rating of each item, (num_items,)."""
+
+
+def run_item_means(subject: Subject) -> ItemMeans:
     train, _, num_items, _ = _split_small()
     mu = to_array(subject.call(MODULE, "item_mean_estimator", train.copy(), num_items), "item_mean_estimator")
-    return {"mu": mu.reshape(-1) if mu.size == num_items else mu}
+    return ItemMeans(mu=mu.reshape(-1) if mu.size == num_items else mu)
 
 
-def judge_item_means(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_item_means(got: ItemMeans, expected: ItemMeans, check: Check) -> Verdict:
     train, _, num_items, _ = _split_small()
-    want, unseen = expected["mu"], np.bincount(train[:, 1], minlength=num_items) == 0  # the reference's means
-    mu = got["mu"]
+    want, unseen = expected.mu, np.bincount(train[:, 1], minlength=num_items) == 0  # the reference's means
+    mu = got.mu
     if mu.shape != want.shape:
         return Verdict.failed(f"item_mean_estimator returned shape {mu.shape}; expected ({num_items},), one mean "
                               f"per item.")
@@ -164,26 +198,133 @@ def _item_means_verdict(mu: np.ndarray, want: np.ndarray, rated: np.ndarray, wha
                           details=figures)
 
 
-# --- b: SVD -----------------------------------------------------------------------------------
+def run_real_item_means(subject: Subject) -> ItemMeans:
+    train, _, num_items, _ = _real(subject)
+    mu = to_array(subject.call(MODULE, "item_mean_estimator", train, num_items), "item_mean_estimator")
+    return ItemMeans(mu=mu.reshape(-1))
 
-def run_svd_errors(subject: Subject) -> Outputs:
+
+class TrustedItemMeans(ItemMeans):
+    test_rows: np.ndarray
+    """The test rows [user, item, rating] of the handout's split (`_test_rows`)."""
+    train_ratings_per_item: np.ndarray
+    """How many train ratings each item has, (num_items,)."""
+
+
+def _expected_real_item_means(subject: Subject) -> TrustedItemMeans:
+    """The trusted half, with how many train ratings each item has: only unrated items may get 0."""
+    train, _, num_items, _ = _real(subject)
+    return TrustedItemMeans(mu=run_real_item_means(subject).mu, test_rows=_test_rows(subject),
+                            train_ratings_per_item=np.bincount(train[:, 1], minlength=num_items))
+
+
+def judge_real_item_means(got: ItemMeans, expected: TrustedItemMeans, check: Check) -> Verdict:
+    test = expected.test_rows
+    mu = got.mu
+    if mu.shape != expected.mu.shape:
+        return Verdict.failed(f"item_mean_estimator returned shape {mu.shape} on u.data; expected "
+                              f"{expected.mu.shape}.")
+    got_mse = float(np.mean((mu[test[:, 1]] - test[:, 2]) ** 2))
+    want = float(np.mean((expected.mu[test[:, 1]] - test[:, 2]) ** 2))
+    figures = (f"The reference, with the global mean for unrated items, reaches test MSE {want:.4f}.",)
+    return _item_means_verdict(mu, expected.mu, expected.train_ratings_per_item > 0,
+                               f"item_mean_estimator on the handout's split (test MSE {got_mse:.4f})", figures)
+
+
+# --- (b) the best rank-d approximation (SVD of the zero-filled matrix) ----------------------------
+
+class RankErrors(Record):
+    train_mse: float
+    test_mse: float
+    """The MSE of svd_estimator's R_hat on the train and the test rows."""
+
+
+class SvdErrors(Record):
+    ranks: dict[int, RankErrors]
+    """Keyed by d in SVD_DIMENSIONS."""
+
+
+def run_svd_errors(subject: Subject) -> SvdErrors:
     train, test, num_items, num_users = _split_small()
-    out = {}
+    ranks = {}
     for d in SVD_DIMENSIONS:
         r_hat = to_array(subject.call(MODULE, "svd_estimator", train.copy(), d, num_items, num_users),
                          f"svd_estimator(train, d={d}, ...)")
         if r_hat.shape != (num_items, num_users):
             raise SubmissionError(f"svd_estimator(d={d}) returned shape {r_hat.shape}; expected (num_items, "
                                   f"num_users) = {(num_items, num_users)}.")
-        for name, rows in (("train", train), ("test", test)):
-            out[f"{name} MSE, d={d}"] = float(np.mean((r_hat[rows[:, 1], rows[:, 0]] - rows[:, 2]) ** 2))
-    return out
+        train_mse, test_mse = (float(np.mean((r_hat[rows[:, 1], rows[:, 0]] - rows[:, 2]) ** 2))
+                               for rows in (train, test))
+        ranks[d] = RankErrors(train_mse=train_mse, test_mse=test_mse)
+    return SvdErrors(ranks=ranks)
 
 
-SVD_ORDER = [f"{name} MSE, d={d}" for d in SVD_DIMENSIONS for name in ("train", "test")]
+SVD_ORDER = {f"{name} MSE, d={d}": at for d in SVD_DIMENSIONS
+             for name, at in (("train", lambda r, d=d: r.ranks[d].train_mse),
+                              ("test", lambda r, d=d: r.ranks[d].test_mse))}
+"""The names the feedback shows ('train MSE, d=1', ...): d by d, train before test."""
 
 
-# --- c: ALS -------------------------------------------------------------------------------------
+REAL_SVD = (1, 5, 10, 50)
+
+
+class RankFit(Record):
+    train_mse: float
+    test_predictions: np.ndarray
+    """R_hat at the test rows' (item, user) positions: their ratings stay with the trusted half."""
+
+
+class RealSvd(Record):
+    fits: dict[int, RankFit]
+    """svd_estimator on the handout's split, keyed by d in REAL_SVD."""
+
+
+def run_real_svd(subject: Subject) -> RealSvd:
+    train, test, num_items, num_users = _real(subject)
+    fits = {}
+    for d in REAL_SVD:
+        r_hat = to_array(subject.call(MODULE, "svd_estimator", train, d, num_items, num_users),
+                         f"svd_estimator(d={d})")
+        if r_hat.shape != (num_items, num_users):
+            raise SubmissionError(f"svd_estimator(d={d}) returned shape {r_hat.shape} on u.data; expected "
+                                  f"{(num_items, num_users)}.")
+        fits[d] = RankFit(train_mse=float(np.mean((r_hat[train[:, 1], train[:, 0]] - train[:, 2]) ** 2)),
+                          test_predictions=r_hat[test[:, 1], test[:, 0]])  # positions only; ratings stay trusted
+    return RealSvd(fits=fits)
+
+
+class TrustedSvd(RealSvd):
+    test_rows: np.ndarray
+    """The test rows [user, item, rating] of the handout's split (`_test_rows`)."""
+
+
+def _expected_real_svd(subject: Subject) -> TrustedSvd:
+    """The trusted half: the reference's fits and the test rows, which the student's half never sees."""
+    return TrustedSvd(fits=run_real_svd(subject).fits, test_rows=_test_rows(subject))
+
+
+def judge_real_svd(got: RealSvd, expected: TrustedSvd, check: Check) -> Verdict:
+    ratings = expected.test_rows[:, 2]
+    lines, wrong = [], []
+    for d in REAL_SVD:
+        mine, want = got.fits[d], expected.fits[d]
+        got_test = float(np.mean((mine.test_predictions - ratings) ** 2))
+        want_test = float(np.mean((want.test_predictions - ratings) ** 2))
+        ok = (np.isclose(got_test, want_test, rtol=1e-4)
+              and np.isclose(mine.train_mse, want.train_mse, rtol=1e-4))
+        lines.append(f"d={d}: train MSE {mine.train_mse:.4f}, test MSE {got_test:.4f}"
+                     + ("" if ok else f" (expected {want.train_mse:.4f} and {want_test:.4f})"))
+        if not ok:
+            wrong.append(d)
+    if not wrong:
+        return Verdict.passed("Zero-filled SVD on the handout's split: train and test MSE as the reference.",
+                              details=tuple(lines))
+    return Verdict(fraction=1 - len(wrong) / len(REAL_SVD), feedback=Verdict.failed(
+        f"Zero-filled SVD on the handout's split: wrong errors for d in {wrong}.", details=tuple(lines),
+        hint="Fill the unrated cells with 0 and keep the d largest singular values.").feedback)
+
+
+# --- (c) alternating minimization of loss (4) -----------------------------------------------------
 
 SMALL_ALS = dict(d=3, lam=2.0, sigma=1.0, seed=4)
 
@@ -199,10 +340,17 @@ def _als(subject: Subject, train, num_items, num_users, iters, **params):
     return _factors(returned, "alternating_minimization", num_items, num_users, {**SMALL_ALS, **params}["d"])
 
 
-def run_half_step(subject: Subject) -> Outputs:
+class Factors(Record):
+    U: np.ndarray
+    """One row per item, (num_items, d)."""
+    V: np.ndarray
+    """One row per user, (num_users, d)."""
+
+
+def run_half_step(subject: Subject) -> Factors:
     train, _, num_items, num_users = _split_small()
     U, V = _als(subject, train, num_items, num_users, iters=3)
-    return {"U": U, "V": V}
+    return Factors(U=U, V=V)
 
 
 HALF_STEP_RTOL = 1e-4
@@ -239,8 +387,8 @@ def half_step_gap(U: np.ndarray, V: np.ndarray, ridge: float = SMALL_ALS["lam"])
     return min(stationarity(V, U, users, items, r, ridge), stationarity(U, V, items, users, r, ridge))
 
 
-def judge_half_step(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    U, V = got["U"], got["V"]
+def judge_half_step(got: Factors, expected: Factors, check: Check) -> Verdict:
+    U, V = got.U, got.V
     lam = SMALL_ALS["lam"]
     off = half_step_gap(U, V)
     if off <= HALF_STEP_RTOL:
@@ -269,22 +417,27 @@ closest to this bar, 200 times it), 1.5 % from the SVD, 1.8 % with V first, 3.2 
 updates raise it by 450 % or more."""
 
 
-def run_objective(subject: Subject) -> Outputs:
+class Iterates(Record):
+    after: dict[int, Factors]
+    """The factors of alternating_minimization with iters=t (same seed), keyed by t in ITERATIONS."""
+
+
+def run_objective(subject: Subject) -> Iterates:
     train, _, num_items, num_users = _split_small()
-    out = {}
+    after = {}
     for iters in ITERATIONS:
         U, V = _als(subject, train, num_items, num_users, iters=iters)
-        out[f"U after {iters}"], out[f"V after {iters}"] = U, V
-    return out
+        after[iters] = Factors(U=U, V=V)
+    return Iterates(after=after)
 
 
-def objective_losses(got: Outputs) -> list[float]:
+def objective_losses(got: Iterates) -> list[float]:
     """Loss (4) after each number of iterations in ITERATIONS."""
     train, *_ = _split_small()
-    return [inputs.objective(got[f"U after {t}"], got[f"V after {t}"], train, SMALL_ALS["lam"]) for t in ITERATIONS]
+    return [inputs.objective(got.after[t].U, got.after[t].V, train, SMALL_ALS["lam"]) for t in ITERATIONS]
 
 
-def judge_objective(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_objective(got: Iterates, expected: Iterates, check: Check) -> Verdict:
     losses = objective_losses(got)
     rises = [(t, a, b) for t, a, b in zip(ITERATIONS[1:], losses, losses[1:]) if b > a * (1 + OBJECTIVE_RISE)]
     shown = ", ".join(f"{x:.6g}" for x in losses)
@@ -305,16 +458,28 @@ work are a few MB (the reference peaks at 1.6 MB; a first torch.linalg call adds
 library pages to the resident set)."""
 
 
-def run_memory(subject: Subject) -> Outputs:
+class PeakMemory(Record):
+    measured: bool
+    """False where the worker could not measure itself (`why` says why; ALS was then not called)."""
+    traced_peak: int | None = None
+    """tracemalloc's peak during the call, in bytes (numpy's buffers, untouched ones included)."""
+    resident_growth: int | None = None
+    """The growth of the resident high-water mark during the call, in bytes (counts torch)."""
+    why: str | None = None
+
+
+def run_memory(subject: Subject) -> PeakMemory:
     data = inputs.ratings(**BIG)
-    return peak_memory.measure(lambda: _als(subject, data, BIG["num_items"], BIG["num_users"], iters=1, d=2, lam=1.0),
+    peak = peak_memory.measure(lambda: _als(subject, data, BIG["num_items"], BIG["num_users"], iters=1, d=2, lam=1.0),
                                "alternating_minimization")
+    return PeakMemory(measured=peak["measured"], traced_peak=peak.get("traced peak"),
+                      resident_growth=peak.get("resident growth"), why=peak.get("why"))
 
 
-def judge_memory(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    if not got["measured"]:  # an autograder error, never a pass: see peak_memory
-        raise peak_memory.Unmeasured(f"the peak memory of alternating_minimization was not measured: {got['why']}")
-    peak = max(got["traced peak"], got["resident growth"])
+def judge_memory(got: PeakMemory, expected: PeakMemory, check: Check) -> Verdict:
+    if not got.measured:  # an autograder error, never a pass: see peak_memory
+        raise peak_memory.Unmeasured(f"the peak memory of alternating_minimization was not measured: {got.why}")
+    peak = max(got.traced_peak, got.resident_growth)
     where = (f"{BIG['num_items']} items x {BIG['num_users']} users, {BIG['num_ratings']} ratings, d=2, 1 iteration: "
              f"a float64 m x n array would take {FULL_MATRIX_BYTES / 2**20:.0f} MB, a float32 one "
              f"{FULL_MATRIX_BYTES / 2**21:.0f} MB")
@@ -322,21 +487,74 @@ def judge_memory(got: Outputs, expected: Outputs, check: Check) -> Verdict:
         return Verdict.passed(f"alternating_minimization peaked at {peak / 2**20:.1f} MB ({where}).")
     return Verdict.failed(
         f"alternating_minimization allocated {peak / 2**20:.0f} MB at its peak, as much as an m x n matrix.",
-        details=(where + f"; allowed {MEMORY_LIMIT / 2**20:.0f} MB (numpy's peak {got['traced peak'] / 2**20:.0f} MB, "
-                 f"resident growth {got['resident growth'] / 2**20:.0f} MB, which counts torch).",),
+        details=(where + f"; allowed {MEMORY_LIMIT / 2**20:.0f} MB (numpy's peak {got.traced_peak / 2**20:.0f} MB, "
+                 f"resident growth {got.resident_growth / 2**20:.0f} MB, which counts torch).",),
         hint="Loop over the ratings of each item (and of each user), or use a scipy.sparse matrix; never "
              "build the dense rating matrix in ALS (the handout: 'You should never be allocating an m x n matrix').")
 
 
-def run_mse(subject: Subject) -> Outputs:
+class MseValues(Record):
+    train: float
+    """mse(U, V, train) of fixed factors."""
+    test: float
+    """mse(U, V, test) of the same factors."""
+
+
+def run_mse(subject: Subject) -> MseValues:
     rng = np.random.default_rng(8)
     train, test, num_items, num_users = _split_small()
     U, V = rng.normal(1, 0.5, (num_items, 4)), rng.normal(1, 0.5, (num_users, 4))
-    return {f"mse on {name}": float(subject.call(MODULE, "mse", U.copy(), V.copy(), rows.copy()))
-            for name, rows in (("train", train), ("test", test))}
+    train_mse, test_mse = (float(subject.call(MODULE, "mse", U.copy(), V.copy(), rows.copy()))
+                           for rows in (train, test))
+    return MseValues(train=train_mse, test=test_mse)
 
 
-# --- d: SGD, and the rule against recommender packages -------------------------------------------
+MSE_ORDER = {"mse on train": lambda r: r.train, "mse on test": lambda r: r.test}
+"""The names the feedback shows."""
+
+
+def run_real_als(subject: Subject) -> Factors:
+    train, _, num_items, num_users = _real(subject)
+    p = ALS
+    returned = subject.call(MODULE, "alternating_minimization", train, p["d"], p["lam"], p["sigma"], num_items,
+                            num_users, p["iters"], p["seed"])
+    U, V = _factors(returned, "alternating_minimization", num_items, num_users, p["d"])
+    return Factors(U=U, V=V)
+
+
+class TrustedFactors(Factors):
+    test_rows: np.ndarray
+    """The test rows [user, item, rating] of the handout's split (`_test_rows`)."""
+
+
+def _with_test_ratings(run):
+    """The trusted half: the reference's outputs and the test rows, which the student's half never sees."""
+    def expected(subject: Subject) -> TrustedFactors:
+        factors = run(subject)
+        return TrustedFactors(U=factors.U, V=factors.V, test_rows=_test_rows(subject))
+    return expected
+
+
+def judge_real_factors(name: str, params: dict, margin: float):
+    def judge(got: Factors, expected: TrustedFactors, check: Check) -> Verdict:
+        test = expected.test_rows
+
+        def test_mse(U, V):
+            return float(np.mean((np.sum(U[test[:, 1]] * V[test[:, 0]], axis=1) - test[:, 2]) ** 2))
+
+        got_mse, want = test_mse(got.U, got.V), test_mse(expected.U, expected.V)
+        limit = want + margin
+        shown = ", ".join(f"{k}={v}" for k, v in params.items())
+        line = (f"{name}({shown}) on the handout's split: test MSE {got_mse:.4f}; the reference reaches {want:.4f}, "
+                f"so at most {limit:.4f} is needed.")
+        if np.isfinite(got_mse) and got_mse <= limit:
+            return Verdict.passed(f"{name} reaches test MSE {got_mse:.4f} on the handout's split.", details=(line,))
+        return Verdict.failed(f"{name} reaches only test MSE {got_mse:.4f} on the handout's split.", details=(line,),
+                              hint="Check the update on a tiny problem against a brute-force minimiser of loss (4).")
+    return judge
+
+
+# --- (d) batched SGD on loss (4), and the rule against recommender packages -----------------------
 
 SMALL_SGD = dict(d=3, lam=1.0, sigma=0.5, lr=0.05, batch_size=32, epochs=20, seed=2)
 
@@ -350,18 +568,25 @@ def _sgd(subject: Subject, train, num_items, num_users, params):
     return _factors(_call_sgd(subject, train, num_items, num_users, params), "sgd", num_items, num_users, params["d"])
 
 
-def run_sgd_small(subject: Subject) -> Outputs:
+class SameSeedTwice(Record):
+    first: Factors
+    again: Factors
+    """sgd's factors from two calls with the same arguments and seed."""
+
+
+def run_sgd_small(subject: Subject) -> SameSeedTwice:
     train, _, num_items, num_users = _split_small()
     U, V = _sgd(subject, train, num_items, num_users, SMALL_SGD)
     U2, V2 = _sgd(subject, train, num_items, num_users, SMALL_SGD)
-    return {"U": U, "V": V, "U again": U2, "V again": V2}
+    return SameSeedTwice(first=Factors(U=U, V=V), again=Factors(U=U2, V=V2))
 
 
-def judge_sgd_deterministic(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    if not (np.all(np.isfinite(got["U"])) and np.all(np.isfinite(got["V"]))):
+def judge_sgd_deterministic(got: SameSeedTwice, expected: SameSeedTwice, check: Check) -> Verdict:
+    first, again = got.first, got.again
+    if not (np.all(np.isfinite(first.U)) and np.all(np.isfinite(first.V))):
         return Verdict.failed("sgd returned NaN or inf factors.", hint="A learning rate too large for your gradient's "
                               "scale diverges: average the gradient over the batch.")
-    if np.array_equal(got["U"], got["U again"]) and np.array_equal(got["V"], got["V again"]):
+    if np.array_equal(first.U, again.U) and np.array_equal(first.V, again.V):
         return Verdict.passed("sgd returns finite (num_items, d) and (num_users, d) factors, the same for the same seed.")
     return Verdict.failed("sgd gave different factors in two calls with the same seed.",
                           hint="Draw every random number (initialisation and batches) from "
@@ -374,12 +599,13 @@ def judge_sgd_deterministic(got: Outputs, expected: Outputs, check: Check) -> Ve
 # 0.69-0.72); faults 1.65 (the regulariser per rating), 5.9 (the whole regulariser in every batch), 7.6 (V
 # never stepped), 11.0 (one epoch only). The limit is 0.17 above the worst valid run
 # (benchmarks/uw_cse446_hw4_b1_test_mse.py).
-def judge_sgd_fits(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_sgd_fits(got: SameSeedTwice, expected: SameSeedTwice, check: Check) -> Verdict:
     train, *_ = _split_small()
-    predictions = np.sum(got["U"][train[:, 1]] * got["V"][train[:, 0]], axis=1)
+    mine, want = got.first, expected.first
+    predictions = np.sum(mine.U[train[:, 1]] * mine.V[train[:, 0]], axis=1)
     mse = float(np.mean((predictions - train[:, 2]) ** 2))
     baseline = float(np.var(train[:, 2]))  # predicting the global mean
-    reference = float(np.mean((np.sum(expected["U"][train[:, 1]] * expected["V"][train[:, 0]], axis=1)
+    reference = float(np.mean((np.sum(want.U[train[:, 1]] * want.V[train[:, 0]], axis=1)
                                - train[:, 2]) ** 2))
     limit = max(baseline, reference + 0.25)
     line = (f"Train MSE {mse:.4f} after {SMALL_SGD['epochs']} epochs (lr={SMALL_SGD['lr']}, batch "
@@ -415,12 +641,19 @@ SGD_CONVENTIONS = (
     "(4)'s regulariser (per batch, or b/N summed over an epoch, once per epoch).")
 
 
-def run_sgd_step(subject: Subject) -> Outputs:
+class Epoch(Record):
+    before: Factors
+    """The factors sgd returns with lr=0: its initial factors for the seed."""
+    after: Factors
+    """The factors after one epoch of SGD_STEP, same seed."""
+
+
+def run_sgd_step(subject: Subject) -> Epoch:
     train = inputs.one_rating_per_row()
     size = len(train)
     U0, V0 = _sgd(subject, train, size, size, {**SGD_STEP, "lr": 0.0})  # the initial factors, same seed
     U1, V1 = _sgd(subject, train, size, size, SGD_STEP)
-    return {"U before": U0, "V before": V0, "U after": U1, "V after": V1}
+    return Epoch(before=Factors(U=U0, V=V0), after=Factors(U=U1, V=V1))
 
 
 STEP_UNEXPLAINED = 0.05
@@ -429,31 +662,32 @@ conventions above leave 1e-13 (float64) to 3e-5 (float32); Adam, a normalisation
 initialisations for one seed leave far more, and then the weights mean nothing."""
 
 
-def judge_sgd_step(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_sgd_step(got: Epoch, expected: Epoch, check: Check) -> Verdict:
     where = (f"One epoch of sgd (d={SGD_STEP['d']}, lam={SGD_STEP['lam']}, lr={SGD_STEP['lr']}, batch_size="
              f"{SGD_STEP['batch_size']}) on 12 ratings, one per user and per item, from the factors it returns "
              f"with lr=0.")
-    if not all(np.all(np.isfinite(x)) for x in got.values()):
+    if not all(np.all(np.isfinite(x)) for x in (got.before.U, got.before.V, got.after.U, got.after.V)):
         return Verdict.failed("sgd returned NaN or inf factors.", details=(where,))
-    fits = {name: inputs.regulariser_weight(got[f"{name} before"], got[f"{name} after"], rows, pulls)
-            for name, rows, pulls in _sgd_step_pulls(got)}
+    steps = _sgd_step_pulls(got)
+    fits = {name: inputs.regulariser_weight(before, after, rows, pulls) for name, before, after, rows, pulls in steps}
     lines = tuple(f"{name}: the regulariser weighs {ratio:.4g} against the data term; {unexplained:.1e} of the "
                   f"change is neither." for name, (ratio, unexplained, _) in fits.items())
-    for name, fit in fits.items():
-        fault = _sgd_step_fault(name, *fit, unchanged=np.array_equal(got[f"{name} before"], got[f"{name} after"]))
+    for name, before, after, _, _ in steps:
+        fault = _sgd_step_fault(name, *fits[name], unchanged=np.array_equal(before, after))
         if fault:
             return Verdict.failed(fault[0], details=(where, *lines, SGD_CONVENTIONS), hint=fault[1])
     return Verdict.passed("One epoch of sgd follows loss (4)'s gradient, its regulariser weighed with the lam passed.",
                           details=(where, *lines))
 
 
-def _sgd_step_pulls(got: Outputs):
-    """(factor, the rows its ratings change, their ratings' pulls: error times the partner's factor)."""
+def _sgd_step_pulls(got: Epoch):
+    """(factor, its value before and after the epoch, the rows its ratings change, their ratings' pulls:
+    error times the partner's factor)."""
     train = inputs.one_rating_per_row()
     users, items = train[:, 0], train[:, 1]
-    U0, V0 = got["U before"], got["V before"]
+    U0, V0 = got.before.U, got.before.V
     errors = (np.sum(U0[items] * V0[users], axis=1) - train[:, 2])[:, None]
-    return (("U", items, errors * V0[users]), ("V", users, errors * U0[items]))
+    return (("U", U0, got.after.U, items, errors * V0[users]), ("V", V0, got.after.V, users, errors * U0[items]))
 
 
 def _sgd_step_fault(name: str, ratio: float, unexplained: float, data: float, unchanged: bool
@@ -480,6 +714,12 @@ def _sgd_step_fault(name: str, ratio: float, unexplained: float, data: float, un
         summary = f"sgd's regulariser on {name} weighs as if lam were {ratio:.3g}, not the lam={lam} passed ({weaker})."
     return summary, ("Loss (4) adds lam (||u_i||^2 + ||v_j||^2) once for the whole training set: a step must weigh "
                      "its gradient with lam against the data term's, as the batch's share of it.")
+
+
+def run_real_sgd(subject: Subject) -> Factors:
+    train, _, num_items, num_users = _real(subject)
+    U, V = _sgd(subject, train, num_items, num_users, SGD)
+    return Factors(U=U, V=V)
 
 
 def _imported_roots(tree: ast.AST) -> list[tuple[str, int]]:
@@ -515,7 +755,16 @@ def static_no_recommender(sources: dict[str, str], check: Check) -> Verdict:
                           hint="Implement the estimators with numpy, scipy.sparse.linalg.svds or torch.")
 
 
-def run_no_recommender_loaded(subject: Subject) -> Outputs:
+class Watched(Record):
+    referenced: list[str]
+    """Forbidden packages that names in hw4_b1 come from."""
+    loaded_while_running: list[str]
+    """Forbidden packages in sys.modules once ALS and SGD have run."""
+    raised: dict[str, str]
+    """The estimators that raised, by name: the exception's type."""
+
+
+def run_no_recommender_loaded(subject: Subject) -> Watched:
     """What hw4_b1 holds, and what is in sys.modules once ALS and SGD have run, or raised: an
     estimator's error is its own checks' business, so the packages are watched up to it."""
     module = subject.module(MODULE)
@@ -535,8 +784,8 @@ def run_no_recommender_loaded(subject: Subject) -> Outputs:
     never_ran = [exc for exc in raised.values() if isinstance(exc, NotImplementedError | SubmissionError)]
     if not (referenced or loaded) and len(never_ran) == 2:
         raise never_ran[0]  # nothing ran: nothing to credit, and the usual "not implemented" says why
-    return {"referenced": referenced, "loaded while running": loaded,
-            "raised": {name: type(exc).__name__ for name, exc in raised.items()}}
+    return Watched(referenced=referenced, loaded_while_running=loaded,
+                   raised={name: type(exc).__name__ for name, exc in raised.items()})
 
 
 def _package_of(value) -> str:
@@ -544,13 +793,13 @@ def _package_of(value) -> str:
     return name.split(".")[0].lower() if isinstance(name, str) else ""
 
 
-def judge_no_recommender_loaded(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    found = got["referenced"] + got["loaded while running"]
+def judge_no_recommender_loaded(got: Watched, expected: Watched, check: Check) -> Verdict:
+    found = got.referenced + got.loaded_while_running
     watched = tuple(f"{name} raised {error} before it finished: the packages were watched up to that point (the "
-                    f"error itself costs the checks of {name})." for name, error in got["raised"].items())
+                    f"error itself costs the checks of {name})." for name, error in got.raised.items())
     if not found:
         return Verdict.passed("hw4_b1 neither holds nor loads a recommender package while it runs.", details=watched)
-    if got["referenced"]:
+    if got.referenced:
         summary = f"hw4_b1 holds a name from {found[0]}, a package the handout forbids in B1."
     else:
         summary = (f"{found[0]} was imported while the submission ran (by hw4_b1 or another of its files); "
@@ -559,137 +808,36 @@ def judge_no_recommender_loaded(got: Outputs, expected: Outputs, check: Check) -
                           hint="Implement the estimators with numpy, scipy.sparse.linalg.svds or torch.")
 
 
-# --- real data: the handout's split of u.data ---------------------------------------------------
+# --- (f) extra credit: an estimator of test MSE at most 0.9 ---------------------------------------
 
-REAL_DATA = {"data": (movielens.DATASET,), "inputs": (inputs.REAL_SPLIT,)}
-"""What the b1.real.* checks read: u.data, through the input set of its handout split."""
-
-
-def _real(subject: Subject):
-    """(train rows, test (user, item) pairs, number of items, number of users) of the handout's split
-    of u.data, from the input set: the test ratings stay with the parent."""
-    split = subject.inputs(inputs.REAL_SPLIT.name)
-    return split["train"], split["test pairs"], int(split["num_items"]), int(split["num_users"])
+class Predictions(Record):
+    test_predictions: np.ndarray
+    """predict(users, items) at the test rows' pairs: their ratings stay with the trusted half."""
 
 
-def _with_test_ratings(run):
-    """The trusted half: the reference's outputs and the test rows, which the student's half never sees."""
-    def expected(subject: Subject) -> Outputs:
-        data = movielens.load_ratings(subject.dataset(movielens.DATASET).parent)
-        return {**run(subject), "test rows": inputs.handout_split(data)[1]}
-    return expected
-
-
-def run_real_item_means(subject: Subject) -> Outputs:
-    train, _, num_items, _ = _real(subject)
-    mu = to_array(subject.call(MODULE, "item_mean_estimator", train, num_items), "item_mean_estimator")
-    return {"mu": mu.reshape(-1)}
-
-
-def _expected_real_item_means(subject: Subject) -> Outputs:
-    """The trusted half, with how many train ratings each item has: only unrated items may get 0."""
-    train, _, num_items, _ = _real(subject)
-    return {**_with_test_ratings(run_real_item_means)(subject),
-            "train ratings per item": np.bincount(train[:, 1], minlength=num_items)}
-
-
-def judge_real_item_means(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    test = expected["test rows"]
-    mu = got["mu"]
-    if mu.shape != expected["mu"].shape:
-        return Verdict.failed(f"item_mean_estimator returned shape {mu.shape} on u.data; expected "
-                              f"{expected['mu'].shape}.")
-    got_mse = float(np.mean((mu[test[:, 1]] - test[:, 2]) ** 2))
-    want = float(np.mean((expected["mu"][test[:, 1]] - test[:, 2]) ** 2))
-    figures = (f"The reference, with the global mean for unrated items, reaches test MSE {want:.4f}.",)
-    return _item_means_verdict(mu, expected["mu"], expected["train ratings per item"] > 0,
-                               f"item_mean_estimator on the handout's split (test MSE {got_mse:.4f})", figures)
-
-
-REAL_SVD = (1, 5, 10, 50)
-
-
-def run_real_svd(subject: Subject) -> Outputs:
-    train, test, num_items, num_users = _real(subject)
-    out = {}
-    for d in REAL_SVD:
-        r_hat = to_array(subject.call(MODULE, "svd_estimator", train, d, num_items, num_users),
-                         f"svd_estimator(d={d})")
-        if r_hat.shape != (num_items, num_users):
-            raise SubmissionError(f"svd_estimator(d={d}) returned shape {r_hat.shape} on u.data; expected "
-                                  f"{(num_items, num_users)}.")
-        out[f"train MSE, d={d}"] = float(np.mean((r_hat[train[:, 1], train[:, 0]] - train[:, 2]) ** 2))
-        out[f"test predictions, d={d}"] = r_hat[test[:, 1], test[:, 0]]  # positions only; ratings stay trusted
-    return out
-
-
-def judge_real_svd(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    ratings = expected["test rows"][:, 2]
-    lines, wrong = [], []
-    for d in REAL_SVD:
-        got_test = float(np.mean((got[f"test predictions, d={d}"] - ratings) ** 2))
-        want_test = float(np.mean((expected[f"test predictions, d={d}"] - ratings) ** 2))
-        ok = (np.isclose(got_test, want_test, rtol=1e-4)
-              and np.isclose(got[f"train MSE, d={d}"], expected[f"train MSE, d={d}"], rtol=1e-4))
-        lines.append(f"d={d}: train MSE {got[f'train MSE, d={d}']:.4f}, test MSE {got_test:.4f}"
-                     + ("" if ok else f" (expected {expected[f'train MSE, d={d}']:.4f} and {want_test:.4f})"))
-        if not ok:
-            wrong.append(d)
-    if not wrong:
-        return Verdict.passed("Zero-filled SVD on the handout's split: train and test MSE as the reference.",
-                              details=tuple(lines))
-    return Verdict(fraction=1 - len(wrong) / len(REAL_SVD), feedback=Verdict.failed(
-        f"Zero-filled SVD on the handout's split: wrong errors for d in {wrong}.", details=tuple(lines),
-        hint="Fill the unrated cells with 0 and keep the d largest singular values.").feedback)
-
-
-def run_real_als(subject: Subject) -> Outputs:
-    train, _, num_items, num_users = _real(subject)
-    p = ALS
-    returned = subject.call(MODULE, "alternating_minimization", train, p["d"], p["lam"], p["sigma"], num_items,
-                            num_users, p["iters"], p["seed"])
-    U, V = _factors(returned, "alternating_minimization", num_items, num_users, p["d"])
-    return {"U": U, "V": V}
-
-
-def run_real_sgd(subject: Subject) -> Outputs:
-    train, _, num_items, num_users = _real(subject)
-    U, V = _sgd(subject, train, num_items, num_users, SGD)
-    return {"U": U, "V": V}
-
-
-def judge_real_factors(name: str, params: dict, margin: float):
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-        test = expected["test rows"]
-
-        def test_mse(U, V):
-            return float(np.mean((np.sum(U[test[:, 1]] * V[test[:, 0]], axis=1) - test[:, 2]) ** 2))
-
-        got_mse, want = test_mse(got["U"], got["V"]), test_mse(expected["U"], expected["V"])
-        limit = want + margin
-        shown = ", ".join(f"{k}={v}" for k, v in params.items())
-        line = (f"{name}({shown}) on the handout's split: test MSE {got_mse:.4f}; the reference reaches {want:.4f}, "
-                f"so at most {limit:.4f} is needed.")
-        if np.isfinite(got_mse) and got_mse <= limit:
-            return Verdict.passed(f"{name} reaches test MSE {got_mse:.4f} on the handout's split.", details=(line,))
-        return Verdict.failed(f"{name} reaches only test MSE {got_mse:.4f} on the handout's split.", details=(line,),
-                              hint="Check the update on a tiny problem against a brute-force minimiser of loss (4).")
-    return judge
-
-
-def run_real_best(subject: Subject) -> Outputs:
+def run_real_best(subject: Subject) -> Predictions:
     train, test, num_items, num_users = _real(subject)
     predict = subject.call(MODULE, "best_estimator", train, num_users, num_items)
     if not callable(predict):
         raise SubmissionError(f"best_estimator should return a function predict(users, items); it returned "
                               f"{type(predict).__name__}.")
     predictions = to_array(predict(test[:, 0].copy(), test[:, 1].copy()), "predict(users, items)").reshape(-1)
-    return {"test predictions": predictions}
+    return Predictions(test_predictions=predictions)
 
 
-def judge_real_best(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    ratings = expected["test rows"][:, 2]
-    predictions = got["test predictions"]
+class TrustedPredictions(Predictions):
+    test_rows: np.ndarray
+    """The test rows [user, item, rating] of the handout's split (`_test_rows`)."""
+
+
+def _expected_real_best(subject: Subject) -> TrustedPredictions:
+    """The trusted half: the reference's predictions and the test rows, which the student's half never sees."""
+    return TrustedPredictions(test_predictions=run_real_best(subject).test_predictions, test_rows=_test_rows(subject))
+
+
+def judge_real_best(got: Predictions, expected: TrustedPredictions, check: Check) -> Verdict:
+    ratings = expected.test_rows[:, 2]
+    predictions = got.test_predictions
     if predictions.shape != ratings.shape:
         return Verdict.failed(f"predict returned {predictions.size} ratings for {ratings.size} (user, item) pairs.")
     value = float(np.mean((predictions - ratings) ** 2))
@@ -719,12 +867,13 @@ PROBLEM = Problem(
               run=run_real_item_means, expected=_expected_real_item_means, judge=judge_real_item_means),
         Check(id="b1.svd.rank_d_errors", part="b", points=3.0,
               claim="svd_estimator's train and test MSE equal the best rank-d approximation's, d in 1..50",
-              run=run_svd_errors, judge=values_match(SVD_ORDER, RELATIVE, noun="error",
-                                                     hints={SVD_ORDER[0]: "Fill unrated cells with 0 and keep the "
-                                                            "top d singular values (scipy.sparse.linalg.svds(k=d))."})),
+              run=run_svd_errors, judge=values_match(
+                  SVD_ORDER, RELATIVE, noun="error",
+                  hints={next(iter(SVD_ORDER)): "Fill unrated cells with 0 and keep the top d singular values "
+                                                "(scipy.sparse.linalg.svds(k=d))."})),
         Check(id="b1.real.svd_test_mse", part="b", points=2.0, **REAL_DATA, timeout=120.0,
               claim="on the handout's split of u.data, the zero-filled SVD has the reference's train and test MSE",
-              run=run_real_svd, expected=_with_test_ratings(run_real_svd), judge=judge_real_svd),
+              run=run_real_svd, expected=_expected_real_svd, judge=judge_real_svd),
         Check(id="b1.als.half_step_is_ridge", part="c", points=3.0,
               claim="alternating_minimization's last half-step is the exact ridge solution of loss (4)",
               run=run_half_step, judge=judge_half_step),
@@ -736,7 +885,7 @@ PROBLEM = Problem(
               run=run_memory, judge=judge_memory),
         Check(id="b1.mse.values", part="c", points=1.0,
               claim="mse(U, V, data) is the mean squared error of <u_item, v_user> on the rows of data",
-              run=run_mse, judge=values_match(["mse on train", "mse on test"], RELATIVE, noun="value",
+              run=run_mse, judge=values_match(MSE_ORDER, RELATIVE, noun="value",
                                               hints={"mse on train": "Rows are [user, item, rating]: predict "
                                                      "U[item] . V[user]."})),
         Check(id="b1.real.als_test_mse", part="c", points=2.0, **REAL_DATA, timeout=120.0,
@@ -766,6 +915,6 @@ PROBLEM = Problem(
         Check(id="b1.real.best_estimator", part="f", points=5.0, **REAL_DATA, timeout=120.0,
               visibility=Visibility.visible, extra_credit=True,
               claim="extra credit: best_estimator reaches test MSE at most 0.9 on the handout's split",
-              run=run_real_best, expected=_with_test_ratings(run_real_best), judge=judge_real_best),
+              run=run_real_best, expected=_expected_real_best, judge=judge_real_best),
     ),
 )
