@@ -101,8 +101,12 @@ def rebuild(record: type[Record], flat: Mapping[str, Any]) -> Record:
         raise RecordError(f"{where} of {record.__name__}: {first['msg']}") from None
 
 
+class _Node(dict):
+    """A container the paths built (a leaf that is itself a dict stays as it came)."""
+
+
 def _unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
-    root: dict[str | int, Any] = {}
+    root = _Node()
     for key, value in flat.items():
         try:
             path = json.loads(key)
@@ -112,8 +116,8 @@ def _unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
             raise RecordError(f"the output {key[:60]!r} is not a record field")
         node = root
         for part in path[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
+            node = node.setdefault(part, _Node())
+            if not isinstance(node, _Node):
                 raise RecordError(f"the record field {_display(tuple(path))} is both a value and a container")
         if path[-1] in node:
             raise RecordError(f"the record field {_display(tuple(path))} came twice")
@@ -123,7 +127,7 @@ def _unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
 
 def _lists(node: Any) -> Any:
     """Nodes keyed 0..n-1 by integers become lists (the path said index, not key)."""
-    if not isinstance(node, dict):
+    if not isinstance(node, _Node):
         return node
     keys = list(node)
     if keys and all(isinstance(k, int) for k in keys):

@@ -29,6 +29,7 @@ class Everything(Record):
     layers: list[Layer]
     by_seed: dict[int, np.ndarray]
     pair: tuple[np.ndarray, np.ndarray]
+    rates: dict[int, float]
     empty: list[Layer]
     note: str | None = None
 
@@ -38,7 +39,7 @@ def _everything() -> Everything:
                       layers=[Layer(weight=np.eye(2, dtype=np.float32), name="fc1"),
                               Layer(weight=np.zeros((0, 3)), name="empty")],
                       by_seed={1: np.array([1, 2], dtype=np.int64), 20: np.array([True])},
-                      pair=(np.ones(2), np.zeros(1)), empty=[])
+                      pair=(np.ones(2), np.zeros(1)), rates={2: 0.5, 7: 0.25}, empty=[])
 
 
 def _across(outputs) -> dict:
@@ -62,6 +63,14 @@ def test_a_record_crosses_the_transport_whole():
     assert got.layers[0].weight.dtype == np.float32 and got.layers[1].weight.shape == (0, 3)
     assert set(got.by_seed) == {1, 20} and got.by_seed[1].tolist() == [1, 2] and got.by_seed[20].dtype == bool
     assert [a.tolist() for a in got.pair] == [[1.0, 1.0], [0.0]]
+    assert got.rates == {2: 0.5, 7: 0.25}
+
+
+def test_a_dict_that_is_one_json_value_is_not_taken_for_a_list():
+    """Integer keys of a dict leaf (no array inside) stay keys in this process, where no JSON
+    turned them into strings: only the containers the paths built can become lists."""
+    sent = _everything()
+    assert rebuild(Everything, flatten(sent)).rates == {2: 0.5, 7: 0.25}
 
 
 def test_a_record_refuses_a_field_it_does_not_declare():
