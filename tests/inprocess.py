@@ -108,12 +108,15 @@ class InProcessSession:
             reply, payload = self.worker._run(request)
         if not reply.ok:
             return faults.check_fault(reply.error, file, self.locate)
-        chunks = iter(payload)
+        chunks = (chunk for chunk in payload if chunk.nbytes)  # on the pipe, an empty array is no bytes
 
         def read_into(view: memoryview) -> None:
             view[:] = next(chunks)
 
-        outputs = transport.unpack_outputs(reply.outputs, read_into) if reply.outputs else {}
+        # As on the pipe: the manifest as JSON (a dict's integer keys arrive as strings), then the bytes.
+        manifest = transport.decode(transport.encode(reply.outputs), transport.OutputsManifest) if reply.outputs \
+            else None
+        outputs = transport.unpack_outputs(manifest, read_into) if manifest else {}
         return Ran(outputs=outputs, seconds=reply.seconds, printed=printed.getvalue()[-4000:])
 
     def close(self) -> None:

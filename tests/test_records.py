@@ -46,7 +46,7 @@ def _across(outputs) -> dict:
     """Through the transport exactly as between worker and parent: manifest, then raw bytes."""
     manifest, payload = transport.pack_outputs(outputs)
     manifest = transport.OutputsManifest.model_validate_json(manifest.model_dump_json())
-    chunks = iter(payload)
+    chunks = (chunk for chunk in payload if chunk.nbytes)  # on a pipe, an empty array is no bytes
 
     def read_into(view: memoryview) -> None:
         view[:] = next(chunks)
