@@ -276,8 +276,8 @@ TWO_STEP_RATIOS = {
     0.5: "epochs=2 took one step only: train for `epochs` passes over the loader.",
 }
 RUNS = {"one step": 1, "two steps": 2}
-"""Calls of train on one batch of 64, each from the same centers: epochs=1, then epochs=2 (what the
-feedback calls each run: its epochs)."""
+"""Calls of train on one batch of 64, each from the same centers: epochs=1, then epochs=2. The
+feedback names each run by its key; the record holds each by its epochs."""
 
 
 class Trained(Record):

@@ -165,9 +165,8 @@ def run_shapes(subject: Subject) -> Shapes:
     model = _model(subject)
     encoder, decoder = _halves(model)
     model.eval()
-    out = {}
-    for half, layers, h in (("encoder", _layers(encoder), torch.from_numpy(binary_images(3, 80))),
-                            ("decoder", _layers(decoder), torch.randn(3, Z))):
+
+    def traced(half: str, layers: list, h) -> list[list[int]]:
         changes = [list(h.shape)]
         for i, layer in enumerate(layers):
             shape = tuple(h.shape)
@@ -181,8 +180,12 @@ def run_shapes(subject: Subject) -> Shapes:
                 raise SubmissionError(f"The {half}'s layer {i}, {describe(layer)}, returned {type(h).__name__}.")
             if list(h.shape) != changes[-1]:
                 changes.append(list(h.shape))
-        out[half] = changes
-    return Shapes(encoder=out["encoder"], decoder=out["decoder"])
+        return changes
+
+    # The codes are drawn before any layer runs, whatever the layers draw from torch's generator.
+    images, codes = torch.from_numpy(binary_images(3, 80)), torch.randn(3, Z)
+    return Shapes(encoder=traced("encoder", _layers(encoder), images),
+                  decoder=traced("decoder", _layers(decoder), codes))
 
 
 def judge_shapes(got: Shapes, expected: Shapes, check: Check) -> Verdict:

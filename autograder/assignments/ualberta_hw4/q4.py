@@ -468,15 +468,17 @@ def run_architecture(subject: Subject) -> Architecture:
     what = "make_mnist_vae(input_dim=12, hidden_dim=7, latent_dim=3)"
     vae = subject.call(MODULE, "make_mnist_vae", **ARCH)
     encode, decoder = common.parts(subject, vae, what)
-    linears = {part: [list(m.weight.shape)[::-1] for m in getattr(vae, part).modules() if isinstance(m, torch.nn.Linear)]
-               for part in ("encoder", "decoder")}
+
+    def linears(part) -> list[list[int]]:
+        return [list(m.weight.shape)[::-1] for m in part.modules() if isinstance(m, torch.nn.Linear)]
+    encoder_linears, decoder_linears = linears(vae.encoder), linears(vae.decoder)
     x = torch.from_numpy((np.random.default_rng(4).random((5, ARCH["input_dim"])) < 0.5).astype(np.float32))
     with torch.no_grad():
         mu, _ = common.encoded(subject, encode, x, what)
         features = getattr(vae.encoder, "features", None)
         hidden = subject.invoke(features, x) if features is not None else None
         out = subject.invoke(decoder, 3 * torch.randn(5, mu.shape[1]))
-    return Architecture(encoder_linears=linears["encoder"], decoder_linears=linears["decoder"],
+    return Architecture(encoder_linears=encoder_linears, decoder_linears=decoder_linears,
                         latent=int(mu.shape[1]), decoded=to_array(out, f"{what}.decoder(h)"),
                         features=to_array(hidden, f"{what}.encoder.features(x)") if hidden is not None else np.zeros(0))
 
