@@ -12,7 +12,7 @@ import pytest
 from conftest import Fault, by_id, figures_shown, lost_in, mutate, real_data_root, reference_text
 from test_ualberta_q4 import AID, ualberta_root  # noqa: F401 - the fixture, shared
 
-from autograder.assignments.ualberta_hw4 import classifier, q5
+from autograder.assignments.ualberta_hw4 import classifier, common, q5
 from autograder.config import REPO_ROOT
 from autograder.data import mnist
 
@@ -151,8 +151,8 @@ def test_the_collapse_hint_names_reconstruct_cvae():
     """A trained CVAE whose latent carries nothing is pointed to Q5's own function, not Q4's reconstruct."""
     x = (np.random.default_rng(0).random((4, 784)) < 0.4).astype(np.float32)
     zeros = np.zeros((4, 3), np.float32)
-    got = {"mu": zeros, "logvar": zeros, "x_hat": np.full_like(x, 0.5)}
-    expected = {**got, "x_hat": x, "images": x}
+    got = common.Evaluation(mu=zeros, logvar=zeros, x_hat=np.full_like(x, 0.5))
+    expected = common.ReferenceEvaluation(mu=zeros, logvar=zeros, x_hat=x, images=x)
     check = next(c for c in q5.PROBLEM.checks if c.id == TRAIN)
     hint = check.judge(got, expected, check).feedback.hint
     assert "The trained encoder's latent carries nothing" in hint and "the checks of reconstruct_cvae (" in hint

@@ -23,7 +23,8 @@ from autograder.assignments.fa24_dl_hw7 import mnist_train
 from autograder.assignments.fa24_dl_hw7.mnist_train import digits
 from autograder.compare import Tolerance, compare_arrays
 from autograder.data import mnist
-from autograder.model import Check, Outputs, Problem, Verdict
+from autograder.model import Check, Problem, Verdict
+from autograder.records import Record
 from autograder.student import Subject, SubmissionError, to_array
 
 MODULE = "hw7_q1"
@@ -118,25 +119,36 @@ def _forward(subject: Subject, model, images: np.ndarray) -> np.ndarray:
 
 # --- model: structure, the forward formula, the nearest center ---------------------------------
 
-def run_structure(subject: Subject) -> Outputs:
+class Structure(Record):
+    parameter: bool
+    """Whether `model.centers` is an nn.Parameter."""
+    in_parameters: bool
+    """Whether `model.centers` is among `model.parameters()` (what an optimizer steps)."""
+    flatten: bool
+    """Whether the model holds an nn.Flatten layer."""
+    softmax_dims: list[int | None]
+    """The `dim` of each nn.Softmax layer of the model, in order (None where it is not an int)."""
+
+
+def run_structure(subject: Subject) -> Structure:
     import torch
 
     model = _model(subject)
     softmax = [m.dim for m in model.modules() if isinstance(m, torch.nn.Softmax)]
-    return {"parameter": isinstance(model.centers, torch.nn.Parameter),
-            "in_parameters": any(p is model.centers for p in model.parameters()),
-            "flatten": any(isinstance(m, torch.nn.Flatten) for m in model.modules()),
-            "softmax_dims": [d if isinstance(d, int) else None for d in softmax]}
+    return Structure(parameter=isinstance(model.centers, torch.nn.Parameter),
+                     in_parameters=any(p is model.centers for p in model.parameters()),
+                     flatten=any(isinstance(m, torch.nn.Flatten) for m in model.modules()),
+                     softmax_dims=[d if isinstance(d, int) else None for d in softmax])
 
 
-def judge_structure(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_structure(got: Structure, expected: Structure, check: Check) -> Verdict:
     wrong = []
-    if not (got["parameter"] and got["in_parameters"]):
+    if not (got.parameter and got.in_parameters):
         wrong.append("`self.centers` is not an nn.Parameter of the model, so training would not move it: "
                      "self.centers = nn.Parameter(torch.rand(10, 784))")
-    if not got["flatten"]:
+    if not got.flatten:
         wrong.append("the constructor defines no flatten layer: self.flatten = nn.Flatten()")
-    dims = got["softmax_dims"]
+    dims = got.softmax_dims
     if not dims:
         wrong.append("the constructor defines no softmax layer: self.softmax = nn.Softmax(dim=1)")
     elif dims != [1] and 1 not in dims and -1 not in dims:
@@ -149,15 +161,20 @@ def judge_structure(got: Outputs, expected: Outputs, check: Check) -> Verdict:
                           "over dim 1.")
 
 
-def run_formula(subject: Subject) -> Outputs:
-    return {"out": _forward(subject, _model(subject, soft_centers()), uniform_images(8, 75))}
+class Forward(Record):
+    out: np.ndarray
+    """forward(x) of the grader's images, as returned (float64): (N, 784) when right."""
 
 
-def judge_formula(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    comparison = compare_arrays("forward(x)", got["out"], expected["out"], CLOSE)
+def run_formula(subject: Subject) -> Forward:
+    return Forward(out=_forward(subject, _model(subject, soft_centers()), uniform_images(8, 75)))
+
+
+def judge_formula(got: Forward, expected: Forward, check: Check) -> Verdict:
+    comparison = compare_arrays("forward(x)", got.out, expected.out, CLOSE)
     if comparison.equal:
         return Verdict.passed(f"forward(x) returns {FORMULA}, the reconstruction error, for given centers.")
-    out, right = got["out"], expected["out"]
+    out, right = got.out, expected.out
     hint = comparison.hint
     if out.shape == right.shape and np.allclose(out, -right, atol=1e-4):
         hint = "It returns x0 - reconstruction: return the error x - x0, the reconstruction minus the image."
@@ -169,17 +186,17 @@ def judge_formula(got: Outputs, expected: Outputs, check: Check) -> Verdict:
                                        "softmax over dim 1 of 20 times them; times C from the right; minus x0.")
 
 
-def run_nearest(subject: Subject) -> Outputs:
+def run_nearest(subject: Subject) -> Forward:
     centers, images = separated()
     out = _forward(subject, _model(subject, centers), images)
-    return {"out": out}
+    return Forward(out=out)
 
 
-def judge_nearest(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_nearest(got: Forward, expected: Forward, check: Check) -> Verdict:
     """The reconstruction (forward(x) + x0) of each well separated image must be its nearest center."""
     centers, images = (a.astype(np.float64) for a in separated())
     x0 = images.reshape(len(images), D)
-    out = got["out"]
+    out = got.out
     if out.shape != x0.shape:
         return Verdict.failed(f"forward(x) returned shape {out.shape} for {len(x0)} images; it should return the "
                               f"reconstruction error of each one, shape {x0.shape}.")
@@ -211,17 +228,22 @@ def judge_nearest(got: Outputs, expected: Outputs, check: Check) -> Verdict:
 
 # --- b: init_centers_from_digits, train, cluster_counts ------------------------------------------
 
-def run_init(subject: Subject) -> Outputs:
+class Centers(Record):
+    centers: np.ndarray
+    """model.centers (10, 784) after init_centers_from_digits."""
+
+
+def run_init(subject: Subject) -> Centers:
     model = _model(subject, np.zeros((K, D), np.float32))
     subject.call(MODULE, "init_centers_from_digits", model, digits(*first_images_data()))
-    return {"centers": _centers(model, "model.centers after init_centers_from_digits")}
+    return Centers(centers=_centers(model, "model.centers after init_centers_from_digits"))
 
 
-def judge_init(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    comparison = compare_arrays("model.centers", got["centers"], expected["centers"], CLOSE)
+def judge_init(got: Centers, expected: Centers, check: Check) -> Verdict:
+    comparison = compare_arrays("model.centers", got.centers, expected.centers, CLOSE)
     if comparison.equal:
         return Verdict.passed("init_centers_from_digits sets center i to the first image of digit i, in [0, 1].")
-    out, right, hint = got["centers"], expected["centers"], comparison.hint
+    out, right, hint = got.centers, expected.centers, comparison.hint
     images, labels = first_images_data()
     flat = images.reshape(len(images), D).astype(np.float64) / 255
     last = flat[[int(np.flatnonzero(labels == d)[-1]) for d in range(K)]]
@@ -254,28 +276,35 @@ TWO_STEP_RATIOS = {
     0.5: "epochs=2 took one step only: train for `epochs` passes over the loader.",
 }
 RUNS = {"one step": 1, "two steps": 2}
-"""Calls of train on one batch of 64, each from the same centers: epochs=1, then epochs=2."""
+"""Calls of train on one batch of 64, each from the same centers: epochs=1, then epochs=2. The
+feedback names each run by its key; the record holds each by its epochs."""
 
 
-def run_train(subject: Subject) -> Outputs:
+class Trained(Record):
+    centers: dict[int, np.ndarray]
+    """model.centers (10, 784) after train(model, loader, lr=4.5, epochs=e), by e (the epochs of RUNS)."""
+
+
+def run_train(subject: Subject) -> Trained:
     import torch
 
-    out = {}
-    for name, epochs in RUNS.items():
+    centers = {}
+    for epochs in RUNS.values():
         model = _model(subject, soft_centers())
         loader = torch.utils.data.DataLoader(digits(*labelled_images(64, 76)), batch_size=64)
         subject.call(MODULE, "train", model, loader, lr=4.5, epochs=epochs)
-        out[name] = _centers(model, f"model.centers after train(model, loader, lr=4.5, epochs={epochs})")
-    return out
+        centers[epochs] = _centers(model, f"model.centers after train(model, loader, lr=4.5, epochs={epochs})")
+    return Trained(centers=centers)
 
 
-def judge_train(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_train(got: Trained, expected: Trained, check: Check) -> Verdict:
     """One and two SGD steps (one and two epochs of one batch of 64): the centers' moves must be the reference's."""
     before = soft_centers().astype(np.float64)
     for name, epochs in RUNS.items():
-        if got[name].shape != (K, D):
-            return Verdict.failed(f"model.centers has shape {got[name].shape} after train; expected ({K}, {D}).")
-        step, right = got[name] - before, expected[name] - before
+        mine = got.centers[epochs]
+        if mine.shape != (K, D):
+            return Verdict.failed(f"model.centers has shape {mine.shape} after train; expected ({K}, {D}).")
+        step, right = mine - before, expected.centers[epochs] - before
         scale = float(np.abs(right).max())
         comparison = compare_arrays(f"the centers' move after {name}", step, right,
                                     Tolerance(atol=1e-3 * scale, rtol=1e-3))
@@ -310,11 +339,16 @@ def _table(value, what: str) -> np.ndarray:
     return table
 
 
-def run_counts(subject: Subject) -> Outputs:
+class Counts(Record):
+    counts: np.ndarray
+    """cluster_counts' table, as returned: (10, 10), digits by clusters, when right."""
+
+
+def run_counts(subject: Subject) -> Counts:
     centers, images, labels = counts_data()
     model = _model(subject, centers)
     counts = subject.call(MODULE, "cluster_counts", model, digits(images, labels))
-    return {"counts": _table(counts, "cluster_counts(model, dataset)")}
+    return Counts(counts=_table(counts, "cluster_counts(model, dataset)"))
 
 
 def _judge_table(got: np.ndarray, right: np.ndarray, n: int) -> tuple[str, str] | None:
@@ -333,12 +367,12 @@ def _judge_table(got: np.ndarray, right: np.ndarray, n: int) -> tuple[str, str] 
     return None
 
 
-def judge_counts(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_counts(got: Counts, expected: Counts, check: Check) -> Verdict:
     n = len(counts_data()[2])
-    wrong = _judge_table(got["counts"], expected["counts"], n)
+    wrong = _judge_table(got.counts, expected.counts, n)
     if wrong:
         return Verdict.failed(wrong[0], hint=wrong[1])
-    comparison = compare_arrays("counts", got["counts"], expected["counts"], Tolerance(atol=0))
+    comparison = compare_arrays("counts", got.counts, expected.counts, Tolerance(atol=0))
     if comparison.equal:
         return Verdict.passed(f"cluster_counts tallies the {n} images by digit (rows) and nearest center (columns).")
     return Verdict.failed(f"cluster_counts' table for a given model differs from the expected one in "
@@ -366,7 +400,24 @@ reference's (median 1.00; benchmarks/fa24_dl_hw7_q1_error.py, docs/fa24-dl-hw7.m
 below the worst of them; never stepping gives 0, a tenth of the learning rate 0.30."""
 
 
-def run_mnist(subject: Subject) -> Outputs:
+class OnMnist(Record):
+    counts: np.ndarray
+    """cluster_counts of the whole training set after the epoch, as returned: (10, 10) when right."""
+    centers: np.ndarray
+    """model.centers after the epoch, (10, 784)."""
+    n: int
+    """The number of training images."""
+
+
+class OnMnistReference(OnMnist):
+    """The reference's run, with what the judge measures the k-means error by."""
+    initial: np.ndarray
+    """The centers before training: the first image of each digit, (10, 784)."""
+    sample: np.ndarray
+    """The first SAMPLE training images, uint8 (SAMPLE, 784), on which the error is measured."""
+
+
+def run_mnist(subject: Subject) -> OnMnist:
     import torch
 
     data = subject.inputs(mnist_train.TRAIN.name)
@@ -377,16 +428,16 @@ def run_mnist(subject: Subject) -> Outputs:
     loader = torch.utils.data.DataLoader(dataset, batch_size=BATCH, shuffle=True, generator=generator)
     subject.call(MODULE, "train", model, loader, lr=4.5, epochs=EPOCHS)
     counts = subject.call(MODULE, "cluster_counts", model, dataset)
-    return {"counts": _table(counts, "cluster_counts(model, training set)"),
-            "centers": _centers(model, "model.centers after training"), "n": len(dataset)}
+    return OnMnist(counts=_table(counts, "cluster_counts(model, training set)"),
+                   centers=_centers(model, "model.centers after training"), n=len(dataset))
 
 
-def expected_mnist(subject: Subject) -> Outputs:
+def expected_mnist(subject: Subject) -> OnMnistReference:
     """The reference's outputs, its centers before training, and the images the error is measured on."""
     data = subject.inputs(mnist_train.TRAIN.name)
     model = subject.call(MODULE, "init_centers_from_digits", _model(subject), digits(data["images"], data["labels"]))
-    return {**run_mnist(subject), "initial": _centers(model, "the first images"),
-            "sample": np.asarray(data["images"][:SAMPLE]).reshape(-1, D)}
+    return OnMnistReference(**dict(run_mnist(subject)), initial=_centers(model, "the first images"),
+                            sample=np.asarray(data["images"][:SAMPLE]).reshape(-1, D))
 
 
 def kmeans_error(centers: np.ndarray, images: np.ndarray) -> float:
@@ -397,23 +448,23 @@ def kmeans_error(centers: np.ndarray, images: np.ndarray) -> float:
     return float(np.maximum(distances.min(1), 0).mean())
 
 
-def judge_mnist(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    n, pictures = int(expected["n"]), mnist_pictures(got, expected)
-    wrong = _judge_table(got["counts"], expected["counts"], n)
+def judge_mnist(got: OnMnist, expected: OnMnistReference, check: Check) -> Verdict:
+    n, pictures = int(expected.n), mnist_pictures(got, expected)
+    wrong = _judge_table(got.counts, expected.counts, n)
     if wrong:
         return Verdict.failed(wrong[0], hint=wrong[1], figures=pictures)
-    if got["centers"].shape != (K, D) or not np.all(np.isfinite(got["centers"])):
+    if got.centers.shape != (K, D) or not np.all(np.isfinite(got.centers)):
         return Verdict.failed("model.centers after training is not ten finite centers of 784 pixels.", figures=pictures,
                               hint="Training diverged: a step far larger than SGD's on nn.MSELoss() (its default mean) "
                                    "at lr 4.5. The check of train above says how your step differs.")
-    start, sample = kmeans_error(expected["initial"], expected["sample"]), expected["sample"]
-    yours, reference = kmeans_error(got["centers"], sample), kmeans_error(expected["centers"], sample)
+    start, sample = kmeans_error(expected.initial, expected.sample), expected.sample
+    yours, reference = kmeans_error(got.centers, sample), kmeans_error(expected.centers, sample)
     share = (start - yours) / max(start - reference, 1e-12)
     details = (f"k-means error (mean squared distance to the nearest center) of the first {SAMPLE} training images: "
                f"{start:.3f} with the first images as centers, {yours:.3f} after your training, {reference:.3f} after "
                f"the reference's: {share:.0%} of the reference's drop (at least {IMPROVED:.0%} needed).",
-               f"The table counts all {n} images; its diagonal holds {np.trace(got['counts']) / n:.1%} of them, the "
-               f"reference's {np.trace(expected['counts']) / n:.1%} (after one epoch the table depends on the batch "
+               f"The table counts all {n} images; its diagonal holds {np.trace(got.counts) / n:.1%} of them, the "
+               f"reference's {np.trace(expected.counts) / n:.1%} (after one epoch the table depends on the batch "
                f"order, so it is not graded against the reference's).")
     if share >= IMPROVED:
         return Verdict.passed(f"From the first image of each digit, {EPOCHS} epoch of training lowers the k-means error "
@@ -425,14 +476,14 @@ def judge_mnist(got: Outputs, expected: Outputs, check: Check) -> Verdict:
                                                 "them differs.", figures=pictures)
 
 
-def mnist_pictures(got: Outputs, expected: Outputs) -> tuple:
+def mnist_pictures(got: OnMnist, expected: OnMnist) -> tuple:
     labels = [str(d) for d in range(K)]
     return (figures.image_grid(f"The centers after {EPOCHS} epoch: cluster j's center", [
-                ("your centers", got["centers"]), ("the reference's", expected["centers"])],
+                ("your centers", got.centers), ("the reference's", expected.centers)],
                 shape=(28, 28), captions={0: [f"cluster {j}" for j in range(K)]})
-            + figures.heat_map("Your table: images of digit i (row) in cluster j (column)", got["counts"],
+            + figures.heat_map("Your table: images of digit i (row) in cluster j (column)", got.counts,
                                [f"digit {d}" for d in labels], [f"cluster {d}" for d in labels])
-            + figures.heat_map("The reference's table", expected["counts"],
+            + figures.heat_map("The reference's table", expected.counts,
                                [f"digit {d}" for d in labels], [f"cluster {d}" for d in labels]))
 
 

@@ -16,6 +16,7 @@ the formula is the interface and is kept.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,8 @@ from autograder import figures
 from autograder.assignments.fa24_dl_hw7 import mnist_train
 from autograder.assignments.fa24_dl_hw7.mnist_train import digits
 from autograder.data import mnist
-from autograder.model import Check, Outputs, Problem, Verdict
+from autograder.model import Check, Problem, Verdict
+from autograder.records import Record
 from autograder.student import Subject, SubmissionError, to_array
 
 MODULE = "hw7_q2"
@@ -110,9 +112,16 @@ def _one(value):
 
 # --- model: layers, shapes, the forward pass ----------------------------------------------------
 
-def run_layers(subject: Subject) -> Outputs:
+class Layers(Record):
+    encoder: list[str]
+    """The encoder's layers, in order, each as `describe` writes it."""
+    decoder: list[str]
+    """The decoder's layers, likewise."""
+
+
+def run_layers(subject: Subject) -> Layers:
     encoder, decoder = _halves(_model(subject))
-    return {"encoder": [describe(m) for m in _layers(encoder)], "decoder": [describe(m) for m in _layers(decoder)]}
+    return Layers(encoder=[describe(m) for m in _layers(encoder)], decoder=[describe(m) for m in _layers(decoder)])
 
 
 LAYER_HINTS = {
@@ -127,9 +136,9 @@ LAYER_HINTS = {
 }
 
 
-def judge_layers(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    for half in ("encoder", "decoder"):
-        mine, right = list(got[half]), list(expected[half])
+def judge_layers(got: Layers, expected: Layers, check: Check) -> Verdict:
+    for half, mine, right in (("encoder", list(got.encoder), list(expected.encoder)),
+                              ("decoder", list(got.decoder), list(expected.decoder))):
         if mine == right:
             continue
         i = next((k for k, (a, b) in enumerate(zip(mine, right)) if a != b), min(len(mine), len(right)))
@@ -143,15 +152,21 @@ def judge_layers(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     return Verdict.passed("The encoder and the decoder have the handout's layers, in its order.")
 
 
-def run_shapes(subject: Subject) -> Outputs:
+class Shapes(Record):
+    encoder: list[list[int]]
+    """The shapes a batch of 3 images takes through the encoder's layers: the input's, then each new one."""
+    decoder: list[list[int]]
+    """The same through the decoder, from a batch of 3 codes."""
+
+
+def run_shapes(subject: Subject) -> Shapes:
     import torch
 
     model = _model(subject)
     encoder, decoder = _halves(model)
     model.eval()
-    out = {}
-    for half, layers, h in (("encoder", _layers(encoder), torch.from_numpy(binary_images(3, 80))),
-                            ("decoder", _layers(decoder), torch.randn(3, Z))):
+
+    def traced(half: str, layers: list, h) -> list[list[int]]:
         changes = [list(h.shape)]
         for i, layer in enumerate(layers):
             shape = tuple(h.shape)
@@ -165,16 +180,20 @@ def run_shapes(subject: Subject) -> Outputs:
                 raise SubmissionError(f"The {half}'s layer {i}, {describe(layer)}, returned {type(h).__name__}.")
             if list(h.shape) != changes[-1]:
                 changes.append(list(h.shape))
-        out[half] = changes
-    return out
+        return changes
+
+    # The codes are drawn before any layer runs, whatever the layers draw from torch's generator.
+    images, codes = torch.from_numpy(binary_images(3, 80)), torch.randn(3, Z)
+    return Shapes(encoder=traced("encoder", _layers(encoder), images),
+                  decoder=traced("decoder", _layers(decoder), codes))
 
 
-def judge_shapes(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_shapes(got: Shapes, expected: Shapes, check: Check) -> Verdict:
     def shown(shapes) -> str:
         return " -> ".join("(" + ", ".join(map(str, s)) + ")" for s in shapes)
 
-    for half in ("encoder", "decoder"):
-        mine, right = [list(s) for s in got[half]], [list(s) for s in expected[half]]
+    for half, mine, right in (("encoder", [list(s) for s in got.encoder], [list(s) for s in expected.encoder]),
+                              ("decoder", [list(s) for s in got.decoder], [list(s) for s in expected.decoder])):
         if mine != right:
             return Verdict.failed(f"The {half}'s shapes differ from the handout's on a batch of 3.",
                                   details=(f"Yours: {shown(mine)}.", f"The handout's: {shown(right)}."),
@@ -193,14 +212,19 @@ def _forward(subject: Subject, model, images: np.ndarray, **kwargs) -> np.ndarra
     return to_array(out, "GaussianAutoencoder's forward(x)")
 
 
-def run_output_shape(subject: Subject) -> Outputs:
+class OutputShape(Record):
+    shape: list[int]
+    """The shape of forward(x) for 5 images."""
+
+
+def run_output_shape(subject: Subject) -> OutputShape:
     model = _model(subject)
     model.eval()
-    return {"shape": list(_forward(subject, model, binary_images(5, 81)).shape)}
+    return OutputShape(shape=list(_forward(subject, model, binary_images(5, 81)).shape))
 
 
-def judge_output_shape(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    shape = tuple(got["shape"])
+def judge_output_shape(got: OutputShape, expected: OutputShape, check: Check) -> Verdict:
+    shape = tuple(got.shape)
     if shape == (5, OUT):
         return Verdict.passed("forward(x) returns shape (N, 794) for N images: z (10) and the flattened f - x (784).")
     hints = {(5, PIXELS): "z is missing: return torch.cat((z, torch.flatten(f - x, 1)), 1).",
@@ -210,7 +234,14 @@ def judge_output_shape(got: Outputs, expected: Outputs, check: Check) -> Verdict
                           hint=hints.get(shape, "Concatenate z (N, 10) and flatten(f - x) (N, 784) along dim 1."))
 
 
-def run_concatenation(subject: Subject) -> Outputs:
+class Concatenation(Record):
+    out: np.ndarray
+    """forward(x) of 6 images in eval mode, as returned: (6, 794) when right."""
+    z: np.ndarray
+    """model.encoder(x) of the same images: (6, 10) when right."""
+
+
+def run_concatenation(subject: Subject) -> Concatenation:
     import torch
 
     model = _model(subject)
@@ -219,7 +250,7 @@ def run_concatenation(subject: Subject) -> Outputs:
     images = binary_images(6, 82)
     with torch.no_grad():
         z = to_array(encoder(torch.from_numpy(images)), "model.encoder(x)")
-    return {"out": _forward(subject, model, images), "z": z}
+    return Concatenation(out=_forward(subject, model, images), z=z)
 
 
 def _image_part(out: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -230,8 +261,8 @@ def _image_part(out: np.ndarray, z: np.ndarray) -> np.ndarray:
     return out[:, Z:]
 
 
-def judge_concatenation(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    out, z = got["out"], got["z"]
+def judge_concatenation(got: Concatenation, expected: Concatenation, check: Check) -> Verdict:
+    out, z = got.out, got.z
     x = binary_images(6, 82).reshape(6, PIXELS).astype(np.float64)
     if out.shape != (6, OUT) or z.shape != (6, Z):
         return Verdict.failed(f"forward(x) returned shape {out.shape} and the encoder {z.shape} for 6 images; expected "
@@ -259,7 +290,27 @@ MODES = {1: 50, 0: 51}
 """enc_mode checked, and the torch seed set before each forward pass."""
 
 
-def run_noise(subject: Subject) -> Outputs:
+class Decoded(Record):
+    """One enc_mode's forward pass, and the student's decoder on the handout's z2 and on the usual wrong
+    ones, the noise drawn from the same seed."""
+    out: np.ndarray
+    """forward(x, enc_mode) of the 6 images, as returned: (6, 794) when right."""
+    handout: np.ndarray
+    """decoder(enc_mode * z + (2 - enc_mode) * randn), (6, 784): the f forward must decode."""
+    no_noise: np.ndarray
+    """decoder(z), (6, 784)."""
+    noise_of_sd_1: np.ndarray
+    """decoder(enc_mode * z + (1 - enc_mode) * randn), (6, 784)."""
+
+
+class Noise(Record):
+    z: np.ndarray
+    """model.encoder(x) of the 6 images."""
+    modes: dict[int, Decoded]
+    """By enc_mode (the keys of MODES)."""
+
+
+def run_noise(subject: Subject) -> Noise:
     """In eval mode (dropout off, batch norm fixed), under a seed: the student's forward, and the student's
     decoder on the handout's z2 and on the usual wrong ones, the noise drawn from the same seed."""
     import torch
@@ -270,47 +321,56 @@ def run_noise(subject: Subject) -> Outputs:
     images = binary_images(6, 83)
     with torch.no_grad():
         z = encoder(torch.from_numpy(images))
-    out: dict = {"z": to_array(z, "model.encoder(x)")}
+    z_array = to_array(z, "model.encoder(x)")
+
+    def decode(z2) -> np.ndarray:
+        with torch.no_grad():
+            return to_array(decoder(z2), "model.decoder(z2)").reshape(len(images), PIXELS)
+
+    modes = {}
     for mode, seed in MODES.items():
         torch.manual_seed(seed)
-        out[f"out {mode}"] = _forward(subject, model, images, enc_mode=mode)
+        out = _forward(subject, model, images, enc_mode=mode)
         torch.manual_seed(seed)
         noise = torch.randn(z.shape)
-        candidates = {"handout": mode * z + (2 - mode) * noise, "no noise": z, "noise of sd 1": mode * z + (1 - mode) * noise}
-        with torch.no_grad():
-            for name, z2 in candidates.items():
-                out[f"{name} {mode}"] = to_array(decoder(z2), "model.decoder(z2)").reshape(len(images), PIXELS)
-    return out
+        modes[mode] = Decoded(out=out, handout=decode(mode * z + (2 - mode) * noise), no_noise=decode(z),
+                              noise_of_sd_1=decode(mode * z + (1 - mode) * noise))
+    return Noise(z=z_array, modes=modes)
 
 
-NOISE_HINTS = {
-    "no noise 1": "At enc_mode=1 (training) the decoder got z without noise: z2 = enc_mode * z + (2 - enc_mode) * "
-                  "torch.randn(z.shape) adds standard Gaussian noise then.",
-    "noise of sd 1 0": "At enc_mode=0 the noise must be (2 - enc_mode) * randn = 2 randn: z2 = enc_mode * z + "
-                       "(2 - enc_mode) * torch.randn(z.shape).",
-    "no noise 0": "At enc_mode=0 (generation) the decoder got z: z2 = enc_mode * z + (2 - enc_mode) * randn "
-                  "replaces z by noise then.",
+NOISE_HINTS: dict[int, tuple[tuple[Callable[[Decoded], np.ndarray], str], ...]] = {
+    1: ((lambda decoded: decoded.no_noise,
+         "At enc_mode=1 (training) the decoder got z without noise: z2 = enc_mode * z + (2 - enc_mode) * "
+         "torch.randn(z.shape) adds standard Gaussian noise then."),),
+    0: ((lambda decoded: decoded.noise_of_sd_1,
+         "At enc_mode=0 the noise must be (2 - enc_mode) * randn = 2 randn: z2 = enc_mode * z + "
+         "(2 - enc_mode) * torch.randn(z.shape)."),
+        (lambda decoded: decoded.no_noise,
+         "At enc_mode=0 (generation) the decoder got z: z2 = enc_mode * z + (2 - enc_mode) * randn "
+         "replaces z by noise then.")),
 }
+"""By enc_mode, in the order they are tried: a wrong z2 whose decoding the student's f matches, and what it means."""
 
 
-def judge_noise(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_noise(got: Noise, expected: Noise, check: Check) -> Verdict:
     x = binary_images(6, 83).reshape(6, PIXELS).astype(np.float64)
     for mode in MODES:
-        out = got[f"out {mode}"]
+        decoded = got.modes[mode]
+        out = decoded.out
         if out.ndim != 2 or out.shape != (6, OUT):
             return Verdict.failed(f"forward(x, enc_mode={mode}) returned shape {out.shape}; expected (6, 794) (see the "
                                   f"output shape check).")
-        rest = _image_part(out, got["z"])
+        rest = _image_part(out, got.z)
         f = rest + x if np.all(np.abs(rest + x - 0.5) <= 0.5 + 1e-6) else x - rest  # the sign: another check's
-        if np.allclose(f, got[f"handout {mode}"], atol=CLOSE):
+        if np.allclose(f, decoded.handout, atol=CLOSE):
             continue
-        wrong = next((key for key in NOISE_HINTS if key.endswith(f" {mode}") and np.allclose(f, got[key], atol=CLOSE)),
-                     None)
+        hint = next((text for decoding, text in NOISE_HINTS[mode] if np.allclose(f, decoding(decoded), atol=CLOSE)),
+                    None)
         return Verdict.failed(f"forward(x, enc_mode={mode}) does not decode z2 = {mode} * z + {2 - mode} * randn "
                               f"(in eval mode, randn drawn right after torch.manual_seed).",
                               details=(f"The largest difference between your f and the decoder's image of that z2 "
-                                       f"is {np.abs(f - got[f'handout {mode}']).max():.4g}.",),
-                              hint=NOISE_HINTS.get(wrong) or "z2 = enc_mode * z + (2 - enc_mode) * torch.randn(z.shape), "
+                                       f"is {np.abs(f - decoded.handout).max():.4g}.",),
+                              hint=hint or "z2 = enc_mode * z + (2 - enc_mode) * torch.randn(z.shape), "
                                    "then f = self.decoder(z2) (the handout's 'through the encoder' means the decoder).")
     return Verdict.passed("forward decodes z2 = enc_mode * z + (2 - enc_mode) * randn: z plus noise at enc_mode=1, "
                           "2 randn at enc_mode=0.")
@@ -324,11 +384,18 @@ TRAINED_WEIGHTS = Path(__file__).with_name("trained_autoencoder.pt")
 student's `generate` is shown on in the report, since 60 steps of training only make noise."""
 
 
-def run_generate(subject: Subject) -> Outputs:
+class Generated(Record):
+    images: dict[int, np.ndarray]
+    """generate(model, n) of an untrained model, as returned, by n (SIZES): (n, 1, 28, 28) when right."""
+    trained: np.ndarray
+    """generate(model, 20) with the reference's trained weights (the report's picture); empty where they
+    did not load."""
+
+
+def run_generate(subject: Subject) -> Generated:
     model = _model(subject)
-    out = {f"n={n}": to_array(subject.call(MODULE, "generate", model, n=n), f"generate(model, n={n})")
-           for n in SIZES}
-    return {**out, "trained": _generated_by_trained_weights(subject)}
+    images = {n: to_array(subject.call(MODULE, "generate", model, n=n), f"generate(model, n={n})") for n in SIZES}
+    return Generated(images=images, trained=_generated_by_trained_weights(subject))
 
 
 def _generated_by_trained_weights(subject: Subject) -> np.ndarray:
@@ -352,9 +419,9 @@ def _generated_by_trained_weights(subject: Subject) -> np.ndarray:
         return np.zeros(0, dtype=np.float32)
 
 
-def judge_generate(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_generate(got: Generated, expected: Generated, check: Check) -> Verdict:
     for n in SIZES:
-        images = got[f"n={n}"]
+        images = got.images[n]
         if images.shape != (n, 1, 28, 28):
             hints = {(PIXELS,): "The handout's slice [0, 10:] keeps only the first sample: take [:, 10:] for all n, "
                                 "then reshape to (n, 1, 28, 28).",
@@ -374,16 +441,17 @@ def judge_generate(got: Outputs, expected: Outputs, check: Check) -> Verdict:
                           figures=_generated_digits(got, expected))
 
 
-def _generated_digits(got: Outputs, expected: Outputs):
+def _generated_digits(got: Generated, expected: Generated):
     """The 20 digits of the trained weights, the student's generate beside the reference's (the same
     noise: equal when both are right); the untrained model's where those weights did not load."""
-    if got["trained"].shape != (SIZES[0], 1, 28, 28):
+    if got.trained.shape != (SIZES[0], 1, 28, 28):
+        untrained = got.images[SIZES[0]]
         return figures.image_grid("generate(model, 20) of an untrained model (the trained weights did not load "
-                                  "into your model)", [("yours", got["n=20"][:10]), ("", got["n=20"][10:])],
+                                  "into your model)", [("yours", untrained[:10]), ("", untrained[10:])],
                                   shape=(28, 28))
-    ours = expected["trained"]
+    ours = expected.trained
     return figures.image_grid("generate(model, 20) with the reference's weights after 3 epochs on MNIST",
-                              [("yours", got["trained"][:10]), ("", got["trained"][10:]),
+                              [("yours", got.trained[:10]), ("", got.trained[10:]),
                                ("reference", ours[:10]), ("", ours[10:])], shape=(28, 28))
 
 
@@ -399,7 +467,14 @@ that never learns (under torch.no_grad()): 1.000 to 1.002. The bar is 0.185 abov
 and 0.40 below that fault."""
 
 
-def run_training(subject: Subject) -> Outputs:
+class Training(Record):
+    losses: np.ndarray
+    """The loss of each of the STEPS steps."""
+    generated: np.ndarray
+    """forward(zeros (20, 1, 28, 28), enc_mode=0)[:, 10:] after training, in eval mode under GENERATION_SEED."""
+
+
+def run_training(subject: Subject) -> Training:
     import torch
 
     data = subject.inputs(mnist_train.TRAIN.name)
@@ -432,17 +507,17 @@ def run_training(subject: Subject) -> Outputs:
     torch.manual_seed(GENERATION_SEED)
     with torch.no_grad():
         generated = subject.invoke(model, torch.zeros(20, 1, 28, 28), enc_mode=0)
-    return {"losses": np.array(losses), "generated": to_array(generated, "forward(0, enc_mode=0)")[:, Z:]}
+    return Training(losses=np.array(losses), generated=to_array(generated, "forward(0, enc_mode=0)")[:, Z:])
 
 
-def judge_training(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    losses = got["losses"]
+def judge_training(got: Training, expected: Training, check: Check) -> Verdict:
+    losses = got.losses
     first, last = float(np.mean(losses[:AVERAGED])), float(np.mean(losses[-AVERAGED:]))
     ratio = last / first if first > 0 else float("nan")
     pictures = figures.image_grid(f"20 digits generated after the grader's {STEPS} steps (forward of zeros, "
                                   f"enc_mode=0, eval mode)",
-                                  [("your autoencoder", got["generated"][:10]), ("", got["generated"][10:20]),
-                                   ("the reference's", expected["generated"][:10]), ("", expected["generated"][10:20])],
+                                  [("your autoencoder", got.generated[:10]), ("", got.generated[10:20]),
+                                   ("the reference's", expected.generated[:10]), ("", expected.generated[10:20])],
                                   shape=(28, 28))
     details = (f"Mean loss of the first {AVERAGED} steps {first:.4f}, of the last {AVERAGED} {last:.4f}: "
                f"{ratio:.0%} (at most {FALLS:.0%} needed).",)

@@ -1,5 +1,6 @@
 """What Q4 and Q5 of ualberta-hw4 share: the grader's small networks with set weights, the MNIST
-input set of the training checks, their budget, and the negative ELBO the judges compute in numpy.
+input set of the training checks, their budget, the record of a trained model's evaluation, and the
+negative ELBO the judges compute in numpy.
 
 Nothing here computes a KL divergence, a log-likelihood or a reconstruction for a student to copy:
 the judges' numpy ELBO is the metric of the training checks, computed in the trusted parent from
@@ -14,6 +15,7 @@ import numpy as np
 
 from autograder.data import mnist
 from autograder.inputs import InputSet
+from autograder.records import Record
 from autograder.student import Subject, SubmissionError, returned_tuple, to_array
 
 VAE_MODULE, CVAE_MODULE = "hw4_vae", "hw4_cvae"
@@ -104,7 +106,23 @@ def one_hot(labels, classes: int = CLASSES):
     return torch.nn.functional.one_hot(labels.long(), classes).float()
 
 
-def evaluation(subject: Subject, model, x, labels=None, what: str = "the model") -> dict[str, np.ndarray]:
+class Evaluation(Record):
+    """The trained model on the evaluation images (`evaluation`): what the training checks' judges read."""
+    mu: np.ndarray
+    """Its encoder's mu, float32 (n, latent) when right."""
+    logvar: np.ndarray
+    """Its encoder's logvar, float32 (n, latent) when right."""
+    x_hat: np.ndarray
+    """Its decoder's output for one sample h drawn with the grader's noise, float32 (n, 784) when right."""
+
+
+class ReferenceEvaluation(Evaluation):
+    """The reference's `Evaluation`, and the evaluation images the judge computes the ELBO on."""
+    images: np.ndarray
+    """The evaluation images, float32 in {0, 1}, (EVAL_IMAGES, 784)."""
+
+
+def evaluation(subject: Subject, model, x, labels=None, what: str = "the model") -> Evaluation:
     """The trained model on the evaluation images: mu and logvar of its encoder, and x_hat, its decoder's
     output for one sample h = mu + exp(logvar / 2) * eps drawn here (the handout's sampling, with the
     grader's own noise, so that the metric depends on the trained weights alone). With `labels`, the
@@ -119,9 +137,9 @@ def evaluation(subject: Subject, model, x, labels=None, what: str = "the model")
         noise = torch.randn(mu.shape, generator=torch.Generator().manual_seed(2022))
         sample = mu + torch.exp(0.5 * logvar) * noise
         x_hat = subject.invoke(decoder, condition(sample))
-    return {"mu": to_array(mu, f"{what}'s mu").astype(np.float32),
-            "logvar": to_array(logvar, f"{what}'s logvar").astype(np.float32),
-            "x_hat": to_array(x_hat, f"{what}'s decoder output").astype(np.float32)}
+    return Evaluation(mu=to_array(mu, f"{what}'s mu").astype(np.float32),
+                      logvar=to_array(logvar, f"{what}'s logvar").astype(np.float32),
+                      x_hat=to_array(x_hat, f"{what}'s decoder output").astype(np.float32))
 
 
 def negative_elbo(x: np.ndarray, mu: np.ndarray, logvar: np.ndarray, x_hat: np.ndarray) -> tuple[float, float, float]:
@@ -134,9 +152,9 @@ def negative_elbo(x: np.ndarray, mu: np.ndarray, logvar: np.ndarray, x_hat: np.n
     return kl - log_likelihood, kl, log_likelihood
 
 
-def shapes_problem(got, n: int, d: int) -> str | None:
+def shapes_problem(got: Evaluation, n: int, d: int) -> str | None:
     """What is wrong with the trained model's outputs' shapes, or None."""
-    mu, logvar, x_hat = got["mu"], got["logvar"], got["x_hat"]
+    mu, logvar, x_hat = got.mu, got.logvar, got.x_hat
     if mu.ndim != 2 or logvar.shape != mu.shape or mu.shape[0] != n:
         return f"its encoder returned mu of shape {mu.shape} and logvar of shape {logvar.shape} for {n} images"
     if x_hat.shape != (n, d):

@@ -21,7 +21,8 @@ import numpy as np
 from autograder.assignments.ualberta_hw4 import common
 from autograder.compare import Tolerance, compare_arrays
 from autograder.data import mnist
-from autograder.model import Check, Outputs, Problem, Verdict, Visibility
+from autograder.model import Check, Problem, Verdict, Visibility
+from autograder.records import Record
 from autograder.student import Subject, SubmissionError, returned_tuple, to_array
 
 MODULE = common.VAE_MODULE
@@ -92,13 +93,21 @@ def reconstructed(subject: Subject, vae, x, what: str = "reconstruct(vae, x)"):
 
 # --- part 1: reconstruct -----------------------------------------------------------------------------
 
-def run_returns_encoding(subject: Subject) -> Outputs:
+class Encoding(Record):
+    """What reconstruct (Q5: reconstruct_cvae) returns for 8 images, as returned."""
+    mu: np.ndarray
+    logvar: np.ndarray
+    x_hat: np.ndarray
+    """The decoder's output for the sample h: (8, 784) when right."""
+
+
+def run_returns_encoding(subject: Subject) -> Encoding:
     import torch
 
     vae = build_vae(subject, weights())
     with torch.no_grad():
         mu, logvar, x_hat = reconstructed(subject, vae, torch.from_numpy(inputs(8)))
-    return {"mu": to_array(mu, "mu"), "logvar": to_array(logvar, "logvar"), "x_hat": to_array(x_hat, "x_hat")}
+    return Encoding(mu=to_array(mu, "mu"), logvar=to_array(logvar, "logvar"), x_hat=to_array(x_hat, "x_hat"))
 
 
 def returns_encoding_judge(call: str = "reconstruct", encode: str = "vae.encoder.encode(x)",
@@ -106,20 +115,21 @@ def returns_encoding_judge(call: str = "reconstruct", encode: str = "vae.encoder
                            unchanged_hint: str = "Return mu and logvar as the encoder gives them, before any sampling."):
     """The judge of a reconstruction's (mu, logvar, x_hat): `call` the function's name, `encode` the call whose
     (mu, logvar) it must return unchanged, `encoding` what they are (Q5's CVAE: of x with its class)."""
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-        mu, logvar = (compare_arrays(name, got[name], expected[name], CLOSE) for name in ("mu", "logvar"))
+    def judge(got: Encoding, expected: Encoding, check: Check) -> Verdict:
+        mu = compare_arrays("mu", got.mu, expected.mu, CLOSE)
+        logvar = compare_arrays("logvar", got.logvar, expected.logvar, CLOSE)
         if not (mu.equal and logvar.equal):
-            swapped = got["mu"].shape == expected["logvar"].shape and np.allclose(got["mu"], expected["logvar"], atol=1e-4)
+            swapped = got.mu.shape == expected.logvar.shape and np.allclose(got.mu, expected.logvar, atol=1e-4)
             first = mu if not mu.equal else logvar
             return Verdict.failed(f"{call}'s {first.report.name} is not the encoder's: the first two returned "
                                   f"values should be {encode}, (mu, logvar), unchanged.",
                                   details=tuple(first.lines()), arrays=(first.report,),
                                   hint="mu and logvar are swapped: return (mu, logvar, x_hat) in this order." if swapped
                                   else unchanged_hint)
-        x_hat = got["x_hat"]
-        if x_hat.shape != expected["x_hat"].shape:
+        x_hat = got.x_hat
+        if x_hat.shape != expected.x_hat.shape:
             return Verdict.failed(f"{call}'s x_hat has shape {x_hat.shape}; the decoder's output for {D}-pixel "
-                                  f"inputs has shape {expected['x_hat'].shape}.",
+                                  f"inputs has shape {expected.x_hat.shape}.",
                                   hint="x_hat = vae.decoder(h), where h (n, latent) is the sample.")
         if not (np.all(np.isfinite(x_hat)) and np.all((x_hat >= 0) & (x_hat <= 1))):
             return Verdict.failed(f"{call}'s x_hat is not the decoder's output: the decoder ends in a sigmoid, "
@@ -139,7 +149,12 @@ LOGVARS = np.array([-1.0, 0.6, 1.4])
 the variance exp(logvar) = 0.37, 1.82, 4.06, from logvar itself and from an unscaled eps (1, 1, 1)."""
 
 
-def run_samples(subject: Subject) -> Outputs:
+class Samples(Record):
+    h: np.ndarray
+    """reconstruct's x_hat with a decoder that is the identity: the samples h, (SAMPLES, K) when right."""
+
+
+def run_samples(subject: Subject) -> Samples:
     """Heads that give every input the same (mu, logvar), and a decoder that is the identity: x_hat is h."""
     import torch
 
@@ -147,11 +162,11 @@ def run_samples(subject: Subject) -> Outputs:
     vae = build_vae(subject, w, decoder=torch.nn.Identity())
     with torch.no_grad():
         _, _, h = reconstructed(subject, vae, torch.from_numpy(np.tile(inputs(1), (SAMPLES, 1))))
-    return {"h": to_array(h, "x_hat (the sample h, the decoder being the identity)")}
+    return Samples(h=to_array(h, "x_hat (the sample h, the decoder being the identity)"))
 
 
-def judge_samples(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    h = got["h"]
+def judge_samples(got: Samples, expected: Samples, check: Check) -> Verdict:
+    h = got.h
     if h.shape != (SAMPLES, K):
         return Verdict.failed(f"With a decoder that is the identity, reconstruct's x_hat should be the sample h, of "
                               f"shape ({SAMPLES}, {K}); it has shape {h.shape}.",
@@ -186,31 +201,43 @@ def judge_samples(got: Outputs, expected: Outputs, check: Check) -> Verdict:
                           hint="h = mu + exp(logvar / 2) * eps: the mean of h is mu.")
 
 
-def run_gradients(subject: Subject) -> Outputs:
+HEADS = ("mu", "logvar")
+"""The encoder's heads, whose weights' gradients the gradients check reads."""
+
+
+class HeadGradients(Record):
+    graph: bool
+    """Whether reconstruct's x_hat carries a graph (requires_grad)."""
+    grads: dict[str, np.ndarray]
+    """d(sum of w * x_hat)/d(encoder.<head>.weight), by head (HEADS), zeros where none reached it; empty
+    without a graph."""
+
+
+def run_gradients(subject: Subject) -> HeadGradients:
     """d(sum of w * x_hat)/d(the heads' weights) after one call of reconstruct: only through h."""
     import torch
 
     vae = build_vae(subject, weights())
     x_hat = reconstructed(subject, vae, torch.from_numpy(inputs(16)))[2]
     if not isinstance(x_hat, torch.Tensor) or not x_hat.requires_grad:
-        return {"x_hat has a graph": False}
+        return HeadGradients(graph=False, grads={})
     weighting = torch.from_numpy(np.random.default_rng(3).normal(size=tuple(x_hat.shape)).astype(np.float32))
     (x_hat * weighting).sum().backward()
-    out: Outputs = {"x_hat has a graph": True}
-    for head in ("mu", "logvar"):
+    grads = {}
+    for head in HEADS:
         grad = getattr(vae.encoder, head).weight.grad
-        out[head] = to_array(grad, f"the gradient of encoder.{head}.weight") if grad is not None else np.zeros((K, H))
-    return out
+        grads[head] = to_array(grad, f"the gradient of encoder.{head}.weight") if grad is not None else np.zeros((K, H))
+    return HeadGradients(graph=True, grads=grads)
 
 
-def judge_gradients(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_gradients(got: HeadGradients, expected: HeadGradients, check: Check) -> Verdict:
     hint = ("Sample with the reparameterisation h = mu + exp(logvar / 2) * eps, eps = torch.randn_like(mu), "
             "inside the graph: no .sample() of torch.distributions (use .rsample()), no .detach(), no "
             "torch.no_grad(), no numpy.")
-    if not got["x_hat has a graph"]:
+    if not got.graph:
         return Verdict.failed("reconstruct's x_hat carries no gradient at all: it was computed outside autograd.",
                               hint=hint)
-    dead = [head for head in ("mu", "logvar") if not np.any(got[head] != 0) or not np.all(np.isfinite(got[head]))]
+    dead = [head for head in HEADS if not np.any(got.grads[head] != 0) or not np.all(np.isfinite(got.grads[head]))]
     if not dead:
         return Verdict.passed("Gradients of x_hat reach the encoder's mu and logvar heads through the sample h "
                               "(the reparameterisation).")
@@ -247,23 +274,28 @@ def _number(value, what: str) -> float | np.ndarray:
     return float(array.reshape(-1)[0]) if array.size == 1 else array
 
 
+class Divergence(Record):
+    kl: float | np.ndarray
+    """kl_divergence(mu, logvar): a float where it returned one number, else the array it returned."""
+
+
 def run_kl(shape: tuple[int, int], seed: int):
-    def run(subject: Subject) -> Outputs:
+    def run(subject: Subject) -> Divergence:
         import torch
 
         mu, logvar = (torch.from_numpy(a) for a in kl_inputs(shape, seed))
-        return {"kl": _number(subject.call(MODULE, "kl_divergence", mu, logvar), "kl_divergence(mu, logvar)")}
+        return Divergence(kl=_number(subject.call(MODULE, "kl_divergence", mu, logvar), "kl_divergence(mu, logvar)"))
     return run
 
 
 def judge_kl(shape: tuple[int, int], seed: int):
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-        return _judge_kl(got, expected, shape, seed)
+    def judge(got: Divergence, expected: Divergence, check: Check) -> Verdict:
+        return _judge_kl(got.kl, expected.kl, shape, seed)
     return judge
 
 
-def _judge_kl(got: Outputs, expected: Outputs, shape: tuple[int, int], seed: int) -> Verdict:
-    value, right = np.asarray(got["kl"], dtype=np.float64).reshape(-1), float(expected["kl"])
+def _judge_kl(value: float | np.ndarray, right: float | np.ndarray, shape: tuple[int, int], seed: int) -> Verdict:
+    value, right = np.asarray(value, dtype=np.float64).reshape(-1), float(right)
     n, k = shape
     rule = "0.5 * sum_j (mu_j^2 + sigma_j^2 - log sigma_j^2 - 1) per instance, averaged over the batch"
     if value.size != 1:
@@ -289,24 +321,29 @@ def _judge_kl(got: Outputs, expected: Outputs, shape: tuple[int, int], seed: int
                           hint=hint or f"Compute {rule}, with sigma^2 = exp(logvar) and log sigma^2 = logvar.")
 
 
+class LogLikelihood(Record):
+    log_likelihood: float | np.ndarray
+    """binary_cross_entropy(x_hat, x): a float where it returned one number, else the array it returned."""
+
+
 def run_bce(shape: tuple[int, int], seed: int):
-    def run(subject: Subject) -> Outputs:
+    def run(subject: Subject) -> LogLikelihood:
         import torch
 
         x_hat, x = (torch.from_numpy(a) for a in bce_inputs(shape, seed))
-        return {"log-likelihood": _number(subject.call(MODULE, "binary_cross_entropy", x_hat, x),
-                                          "binary_cross_entropy(x_hat, x)")}
+        return LogLikelihood(log_likelihood=_number(subject.call(MODULE, "binary_cross_entropy", x_hat, x),
+                                                    "binary_cross_entropy(x_hat, x)"))
     return run
 
 
 def judge_bce(shape: tuple[int, int]):
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-        return _judge_bce(got, expected, shape)
+    def judge(got: LogLikelihood, expected: LogLikelihood, check: Check) -> Verdict:
+        return _judge_bce(got.log_likelihood, expected.log_likelihood, shape)
     return judge
 
 
-def _judge_bce(got: Outputs, expected: Outputs, shape: tuple[int, int]) -> Verdict:
-    value, right = np.asarray(got["log-likelihood"], dtype=np.float64).reshape(-1), float(expected["log-likelihood"])
+def _judge_bce(value: float | np.ndarray, right: float | np.ndarray, shape: tuple[int, int]) -> Verdict:
+    value, right = np.asarray(value, dtype=np.float64).reshape(-1), float(right)
     n, d = shape
     rule = "sum_j x_j log x_hat_j + (1 - x_j) log(1 - x_hat_j) per instance, averaged over the batch"
     if value.size != 1:
@@ -341,7 +378,18 @@ checks, not this one."""
 COMPOSED = Tolerance(atol=1e-3, rtol=1e-4)
 
 
-def run_elbo(subject: Subject) -> Outputs:
+class Composition(Record):
+    """The loss of the student's own reconstruction, and its own two terms of the same reconstruction, as
+    returned (one number each when right)."""
+    loss: np.ndarray
+    """elbo(vae, x) (Q5: celbo(cvae, x, y))."""
+    kl: np.ndarray
+    """kl_divergence(mu, logvar) of what reconstruct returned."""
+    log_likelihood: np.ndarray
+    """binary_cross_entropy(x_hat, x) of what reconstruct returned."""
+
+
+def run_elbo(subject: Subject) -> Composition:
     import torch
 
     w = {**weights(), "logvar": np.zeros((K, H)), "logvar bias": np.full(K, DETERMINISTIC_LOGVAR)}
@@ -352,19 +400,19 @@ def run_elbo(subject: Subject) -> Outputs:
         mu, logvar, x_hat = reconstructed(subject, vae, x)
         kl = subject.call(MODULE, "kl_divergence", mu, logvar)
         log_likelihood = subject.call(MODULE, "binary_cross_entropy", x_hat, x)
-    return {"elbo": to_array(value, "elbo(vae, x)"), "kl": to_array(kl, "kl_divergence(mu, logvar)"),
-            "log-likelihood": to_array(log_likelihood, "binary_cross_entropy(x_hat, x)")}
+    return Composition(loss=to_array(value, "elbo(vae, x)"), kl=to_array(kl, "kl_divergence(mu, logvar)"),
+                       log_likelihood=to_array(log_likelihood, "binary_cross_entropy(x_hat, x)"))
 
 
-def judge_elbo(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_elbo(got: Composition, expected: Composition, check: Check) -> Verdict:
     return judge_composition("elbo(vae, x)", "reconstruct(vae, x)")(got, expected, check)
 
 
 def judge_composition(call: str, reconstruction: str):
     """The loss equals the student's own kl_divergence - binary_cross_entropy on the same reconstruction
     (Q4's elbo and Q5's celbo): a scalar, of the right sign."""
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-        value, kl, ll = (got[k].reshape(-1) for k in ("elbo", "kl", "log-likelihood"))
+    def judge(got: Composition, expected: Composition, check: Check) -> Verdict:
+        value, kl, ll = (a.reshape(-1) for a in (got.loss, got.kl, got.log_likelihood))
         if value.size != 1:
             return Verdict.failed(f"{call} returned {value.size} values; it should return one number, the loss "
                                   f"kl_divergence - binary_cross_entropy averaged over the batch.",
@@ -401,31 +449,46 @@ def judge_composition(call: str, reconstruction: str):
 ARCH = {"input_dim": 12, "hidden_dim": 7, "latent_dim": 3}
 
 
-def run_architecture(subject: Subject) -> Outputs:
+class Architecture(Record):
+    encoder_linears: list[list[int]]
+    """(in, out) of each nn.Linear of the encoder, in module order."""
+    decoder_linears: list[list[int]]
+    """(in, out) of each nn.Linear of the decoder, in module order."""
+    latent: int
+    """The width of mu for 5 inputs."""
+    decoded: np.ndarray
+    """decoder(3 * randn(5, latent))."""
+    features: np.ndarray
+    """encoder.features(x) for 5 inputs; empty where the encoder has no `features`."""
+
+
+def run_architecture(subject: Subject) -> Architecture:
     import torch
 
     what = "make_mnist_vae(input_dim=12, hidden_dim=7, latent_dim=3)"
     vae = subject.call(MODULE, "make_mnist_vae", **ARCH)
     encode, decoder = common.parts(subject, vae, what)
-    linears = {part: [list(m.weight.shape)[::-1] for m in getattr(vae, part).modules() if isinstance(m, torch.nn.Linear)]
-               for part in ("encoder", "decoder")}
+
+    def linears(part) -> list[list[int]]:
+        return [list(m.weight.shape)[::-1] for m in part.modules() if isinstance(m, torch.nn.Linear)]
+    encoder_linears, decoder_linears = linears(vae.encoder), linears(vae.decoder)
     x = torch.from_numpy((np.random.default_rng(4).random((5, ARCH["input_dim"])) < 0.5).astype(np.float32))
     with torch.no_grad():
         mu, _ = common.encoded(subject, encode, x, what)
         features = getattr(vae.encoder, "features", None)
         hidden = subject.invoke(features, x) if features is not None else None
         out = subject.invoke(decoder, 3 * torch.randn(5, mu.shape[1]))
-    return {"encoder linears": linears["encoder"], "decoder linears": linears["decoder"],
-            "latent": int(mu.shape[1]), "decoded": to_array(out, f"{what}.decoder(h)"),
-            "features": to_array(hidden, f"{what}.encoder.features(x)") if hidden is not None else np.zeros(0)}
+    return Architecture(encoder_linears=encoder_linears, decoder_linears=decoder_linears,
+                        latent=int(mu.shape[1]), decoded=to_array(out, f"{what}.decoder(h)"),
+                        features=to_array(hidden, f"{what}.encoder.features(x)") if hidden is not None else np.zeros(0))
 
 
 def judge_architecture(builder: str):
     """The handout's network (Q4 'Create the VAE model'): encoder input -> hidden (tanh) -> heads; decoder
     latent -> hidden (tanh) -> input (sigmoid)."""
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    def judge(got: Architecture, expected: Architecture, check: Check) -> Verdict:
         d, h, k = ARCH["input_dim"], ARCH["hidden_dim"], ARCH["latent_dim"]
-        encoder, decoder = sorted(map(tuple, got["encoder linears"])), [tuple(s) for s in got["decoder linears"]]
+        encoder, decoder = sorted(map(tuple, got.encoder_linears)), [tuple(s) for s in got.decoder_linears]
         want_encoder, want_decoder = sorted([(d, h), (h, k), (h, k)]), [(k, h), (h, d)]
         call = f"{builder}(input_dim={d}, hidden_dim={h}, latent_dim={k})"
         if encoder != want_encoder:
@@ -437,7 +500,7 @@ def judge_architecture(builder: str):
         if decoder != want_decoder:
             return Verdict.failed(f"{call}'s decoder has the linear layers (in, out) {decoder}; the handout's are "
                                   f"({k}, {h}) with tanh, then ({h}, {d}) with sigmoid.")
-        decoded, features = got["decoded"], got["features"]
+        decoded, features = got.decoded, got.features
         if not np.all((decoded > 0) & (decoded < 1)):
             return Verdict.failed(f"{call}'s decoder returns values outside (0, 1): it should end in a sigmoid, "
                                   f"giving each pixel's probability.")
@@ -449,7 +512,7 @@ def judge_architecture(builder: str):
     return judge
 
 
-def run_training(subject: Subject) -> Outputs:
+def run_training(subject: Subject) -> common.Evaluation:
     x, _, x_eval, _ = common.training_data(subject)
     what = "train_mnist_vae(X, ...)"
     vae = subject.call(MODULE, "train_mnist_vae", x, epochs=common.EPOCHS, batch_size=common.BATCH, lr=common.LR,
@@ -457,8 +520,8 @@ def run_training(subject: Subject) -> Outputs:
     return common.evaluation(subject, vae, x_eval, what=what)
 
 
-def expected_training(subject: Subject) -> Outputs:
-    return {**run_training(subject), "images": common.eval_images(subject)}
+def expected_training(subject: Subject) -> common.ReferenceEvaluation:
+    return common.ReferenceEvaluation(**dict(run_training(subject)), images=common.eval_images(subject))
 
 
 # The bar: the reference's negative ELBO under the same budget (at the check's seed: 133.7 nats per
@@ -475,13 +538,13 @@ MARGIN = 60.0
 
 def judge_training(noun: str, call: str, hint: str, margin: float, reconstruction: str = "reconstruct"):
     """`reconstruction`: the function whose checks the collapse hint points to (Q5: reconstruct_cvae)."""
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-        x = expected["images"].astype(np.float64)
+    def judge(got: common.Evaluation, expected: common.ReferenceEvaluation, check: Check) -> Verdict:
+        x = expected.images.astype(np.float64)
         problem = common.shapes_problem(got, *x.shape)
         if problem:
             return Verdict.failed(f"The model {call} returned cannot be evaluated: {problem}.")
-        value, kl, ll = common.negative_elbo(x, got["mu"], got["logvar"], got["x_hat"])
-        reference = common.negative_elbo(x, expected["mu"], expected["logvar"], expected["x_hat"])[0]
+        value, kl, ll = common.negative_elbo(x, got.mu, got.logvar, got.x_hat)
+        reference = common.negative_elbo(x, expected.mu, expected.logvar, expected.x_hat)[0]
         limit = reference + margin
         details = (f"On {len(x)} binarised MNIST images it never trained on: negative {noun} {value:.1f} nats per "
                    f"image (KL {kl:.1f}, log-likelihood {ll:.1f}); the reference reaches {reference:.1f} under the "

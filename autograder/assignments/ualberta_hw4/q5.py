@@ -21,7 +21,8 @@ import numpy as np
 from autograder import figures
 from autograder.assignments.ualberta_hw4 import classifier, common, q4
 from autograder.data import mnist
-from autograder.model import Check, Outputs, Problem, Verdict
+from autograder.model import Check, Problem, Verdict
+from autograder.records import Record
 from autograder.student import Subject, SubmissionError, returned_tuple, to_array
 
 MODULE = common.CVAE_MODULE
@@ -66,14 +67,14 @@ def _tensors(n: int):
 
 # --- reconstruct_cvae ------------------------------------------------------------------------------
 
-def run_returns_encoding(subject: Subject) -> Outputs:
+def run_returns_encoding(subject: Subject) -> q4.Encoding:
     import torch
 
     cvae = build_cvae(subject, q4.weights())
     x, y = _tensors(8)
     with torch.no_grad():
         mu, logvar, x_hat = reconstructed(subject, cvae, x, y)
-    return {"mu": to_array(mu, "mu"), "logvar": to_array(logvar, "logvar"), "x_hat": to_array(x_hat, "x_hat")}
+    return q4.Encoding(mu=to_array(mu, "mu"), logvar=to_array(logvar, "logvar"), x_hat=to_array(x_hat, "x_hat"))
 
 
 judge_returns_encoding = q4.returns_encoding_judge(
@@ -82,34 +83,55 @@ judge_returns_encoding = q4.returns_encoding_judge(
     "encoder gives them, before any sampling.")
 
 
-def run_conditions(subject: Subject) -> Outputs:
+class Reconstructed(Record):
+    """reconstruct_cvae(cvae, x, classes) of the 8 images under torch seed 2022, as returned."""
+    mu: np.ndarray
+    x_hat: np.ndarray
+
+
+class UnderTwoClasses(Record):
+    """One CVAE's reconstructions of the same images and noise, under their classes y and other ones."""
+    y: Reconstructed
+    other_y: Reconstructed
+    """Under a class other than y for every image."""
+
+
+class Conditions(Record):
+    full: UnderTwoClasses
+    """The grader's CVAE."""
+    blind_encoder: UnderTwoClasses
+    """The grader's CVAE with its encoder blind to the class (the one-hot's columns zeroed)."""
+
+
+def run_conditions(subject: Subject) -> Conditions:
     """Two classes for the same images, each call under the same torch seed (the same noise): once with
     the grader's CVAE, once with its encoder blind to the class (the one-hot's columns zeroed)."""
     import torch
 
     x, y = _tensors(8)
     other = (y + 1 + torch.from_numpy(labels(8, seed=3) % (C - 1))) % C  # a different class for every image
-    out: Outputs = {}
-    for name, blind in (("full", False), ("blind encoder", True)):
+
+    def under_two_classes(blind: bool) -> UnderTwoClasses:
         cvae = build_cvae(subject, q4.weights())
         if blind:
             with torch.no_grad():
                 cvae.encoder.features[0].weight[:, D:] = 0
-        for label, classes in (("y", y), ("other y", other)):
+
+        def reconstruct(classes) -> Reconstructed:
             torch.manual_seed(2022)
             with torch.no_grad():
                 mu, _, x_hat = reconstructed(subject, cvae, x, classes)
-            out[f"{name} {label} mu"] = to_array(mu, "mu")
-            out[f"{name} {label} x_hat"] = to_array(x_hat, "x_hat")
-    return out
+            return Reconstructed(mu=to_array(mu, "mu"), x_hat=to_array(x_hat, "x_hat"))
+        return UnderTwoClasses(y=reconstruct(y), other_y=reconstruct(other))
+
+    return Conditions(full=under_two_classes(blind=False), blind_encoder=under_two_classes(blind=True))
 
 
-def judge_conditions(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    def moved(cvae: str, output: str) -> bool:
-        a, b = got[f"{cvae} y {output}"], got[f"{cvae} other y {output}"]
+def judge_conditions(got: Conditions, expected: Conditions, check: Check) -> Verdict:
+    def moved(a: np.ndarray, b: np.ndarray) -> bool:
         return a.shape == b.shape and not np.allclose(a, b, atol=1e-6)
-    encoder = moved("full", "mu")
-    decoder = moved("blind encoder", "x_hat")
+    encoder = moved(got.full.y.mu, got.full.other_y.mu)
+    decoder = moved(got.blind_encoder.y.x_hat, got.blind_encoder.other_y.x_hat)
     if encoder and decoder:
         return Verdict.passed("reconstruct_cvae conditions both on the class: changing y changes mu (the encoder "
                               "sees it) and, with the same noise and an encoder blind to y, x_hat (the decoder sees it).")
@@ -127,7 +149,7 @@ def judge_conditions(got: Outputs, expected: Outputs, check: Check) -> Verdict:
 
 # --- celbo -----------------------------------------------------------------------------------------
 
-def run_celbo(subject: Subject) -> Outputs:
+def run_celbo(subject: Subject) -> q4.Composition:
     import torch
 
     w = {**q4.weights(), "logvar": np.zeros((K, H)), "logvar bias": np.full(K, q4.DETERMINISTIC_LOGVAR)}
@@ -138,8 +160,8 @@ def run_celbo(subject: Subject) -> Outputs:
         mu, logvar, x_hat = reconstructed(subject, cvae, x, y)
         kl = subject.call(common.VAE_MODULE, "kl_divergence", mu, logvar)
         log_likelihood = subject.call(common.VAE_MODULE, "binary_cross_entropy", x_hat, x)
-    return {"elbo": to_array(value, "celbo(cvae, x, y)"), "kl": to_array(kl, "kl_divergence(mu, logvar)"),
-            "log-likelihood": to_array(log_likelihood, "binary_cross_entropy(x_hat, x)")}
+    return q4.Composition(loss=to_array(value, "celbo(cvae, x, y)"), kl=to_array(kl, "kl_divergence(mu, logvar)"),
+                          log_likelihood=to_array(log_likelihood, "binary_cross_entropy(x_hat, x)"))
 
 
 judge_celbo = q4.judge_composition("celbo(cvae, x, y)", "reconstruct_cvae(cvae, x, y)")
@@ -158,13 +180,13 @@ def _trained(subject: Subject):
     return cvae, x_eval, y_eval
 
 
-def run_training(subject: Subject) -> Outputs:
+def run_training(subject: Subject) -> common.Evaluation:
     cvae, x_eval, y_eval = _trained(subject)
     return common.evaluation(subject, cvae, x_eval, y_eval, what="train_mnist_cvae(X, y, ...)")
 
 
-def expected_training(subject: Subject) -> Outputs:
-    return {**run_training(subject), "images": common.eval_images(subject)}
+def expected_training(subject: Subject) -> common.ReferenceEvaluation:
+    return common.ReferenceEvaluation(**dict(run_training(subject)), images=common.eval_images(subject))
 
 
 TRAIN_HINT = ("Build make_mnist_cvae(), an Adam optimiser over its parameters at lr, and for each epoch and each "
@@ -183,7 +205,12 @@ GENERATED = 50
 """Images generate() draws for each class; the judge reads all 500 with the reference classifier."""
 
 
-def run_generation(subject: Subject) -> Outputs:
+class Generation(Record):
+    images: np.ndarray
+    """generate(cvae, digit, GENERATED) for the digits 0 to 9 in turn, stacked: float32 (10 * GENERATED, 784)."""
+
+
+def run_generation(subject: Subject) -> Generation:
     import torch
 
     cvae, _, _ = _trained(subject)
@@ -195,10 +222,10 @@ def run_generation(subject: Subject) -> Outputs:
             raise SubmissionError(f"generate(cvae, {digit}, {GENERATED}) returned shape {out.shape}; expected "
                                   f"({GENERATED}, 784), one image a row.")
         images.append(out.astype(np.float32))
-    return {"images": np.concatenate(images)}
+    return Generation(images=np.concatenate(images))
 
 
-def expected_generation(subject: Subject) -> Outputs:
+def expected_generation(subject: Subject) -> Generation:
     return run_generation(subject)
 
 
@@ -220,13 +247,13 @@ def rates(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return read, np.array([np.mean(read[asked == c] == c) for c in range(C)])
 
 
-def judge_generation(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    images = got["images"]
+def judge_generation(got: Generation, expected: Generation, check: Check) -> Verdict:
+    images = got.images
     if images.shape != (C * GENERATED, 784) or not np.all(np.isfinite(images)):
         return Verdict.failed(f"The generated images should be {C} x {GENERATED} finite rows of 784 pixels; got shape "
                               f"{images.shape}.")
     read, per_class = rates(images)
-    rate, reference = float(per_class.mean()), float(rates(expected["images"])[1].mean())
+    rate, reference = float(per_class.mean()), float(rates(expected.images)[1].mean())
     limit = RATE_FRACTION * reference
     table = ", ".join(f"{c}: {r:.0%}" for c, r in enumerate(per_class))
     details = (f"Read as the class asked, by class: {table}.",
