@@ -53,7 +53,7 @@ def mse_falls(grader: Grader):
         module = module_of(source, "hw5_q2")
         module.train_sgd = with_seed_argument(module.train_sgd, seed)
         got = grader.student_half(check, {"hw5_q2": module})
-        mse = got["mse"]
+        mse = got.mse
         return float(mse[-1] / mse[0]), grader.passes(check, got, {})
     return run
 

@@ -68,11 +68,11 @@ def main() -> None:
             got = grader.student_half(check, {"hw7_q1": edited_module(REFERENCE, edits, "hw7_q1")})
         finally:
             q1.LOADER_SEED = 0
-        sample = expected["sample"]
-        start = q1.kmeans_error(expected["initial"], sample)
-        share = (start - q1.kmeans_error(got["centers"], sample)) / (start - q1.kmeans_error(expected["centers"], sample))
-        moved = 0.5 * abs(got["counts"] - expected["counts"]).sum() / expected["counts"].sum()
-        for table, value in ((tables, moved), (diagonals, got["counts"].trace() / got["counts"].sum())):
+        sample = expected.sample
+        start = q1.kmeans_error(expected.initial, sample)
+        share = (start - q1.kmeans_error(got.centers, sample)) / (start - q1.kmeans_error(expected.centers, sample))
+        moved = 0.5 * abs(got.counts - expected.counts).sum() / expected.counts.sum()
+        for table, value in ((tables, moved), (diagonals, got.counts.trace() / got.counts.sum())):
             table.setdefault(name, Runs(name)).values.append(float(value))
             table[name].passed.append(True)
             table[name].seconds.append(0.0)

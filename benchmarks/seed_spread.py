@@ -31,6 +31,7 @@ import numpy as np
 from autograder.config import REPO_ROOT
 from autograder.inputs import InputSet, prepare
 from autograder.model import Check, Outputs, Problem
+from autograder.records import Record, flatten
 from autograder.session import check_seed
 from autograder.student import Subject
 
@@ -121,16 +122,22 @@ class Grader:
     def student_half(self, check: Check, modules: Mapping[str, types.ModuleType], folder: Path | None = None
                      ) -> Outputs:
         seed_as_the_worker(check_seed(check))
-        return check.run(self.subject(modules, folder=folder))
+        return _as_judged(check, check.run(self.subject(modules, folder=folder)), "run")
 
     def expected(self, check: Check, modules: Mapping[str, types.ModuleType], folder: Path | None = None
                  ) -> Outputs:
         seed_as_the_worker(check_seed(check))
-        return check.expected_half()(self.subject(modules, trusted=True, folder=folder, declared=check.data))
+        return _as_judged(check, check.expected_half()(
+            self.subject(modules, trusted=True, folder=folder, declared=check.data)), "expected")
 
     @staticmethod
     def passes(check: Check, got: Outputs, expected: Outputs) -> bool:
         return check.judge(got, expected, check).fraction == 1.0
+
+
+def _as_judged(check: Check, outputs, half: str):
+    """What the judge reads: a record rebuilt from its flat form, as the parent rebuilds it."""
+    return check.read(flatten(outputs), half) if isinstance(outputs, Record) else outputs
 
 
 @dataclass

@@ -78,13 +78,13 @@ def runner(grader: Grader, problem, check_id: str, module: str, metric):
 
 
 def excess(got, expected) -> float:
-    x = expected["images"].astype(np.float64)
-    return (common.negative_elbo(x, got["mu"], got["logvar"], got["x_hat"])[0]
-            - common.negative_elbo(x, expected["mu"], expected["logvar"], expected["x_hat"])[0])
+    x = expected.images.astype(np.float64)
+    return (common.negative_elbo(x, got.mu, got.logvar, got.x_hat)[0]
+            - common.negative_elbo(x, expected.mu, expected.logvar, expected.x_hat)[0])
 
 
 def rate(got, expected) -> float:
-    return float(q5.rates(got["images"])[1].mean())
+    return float(q5.rates(got.images)[1].mean())
 
 
 def main() -> None:

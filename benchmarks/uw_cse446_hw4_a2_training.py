@@ -76,7 +76,7 @@ def training(grader: Grader, check_id: str):
         if seed:  # seed 0: the grader's own seed, set before the builder runs
             setattr(module, BUILDERS[check_id], built_under_seed(getattr(module, BUILDERS[check_id]), seed))
         got = grader.student_half(check, {"hw4_a2": module})
-        before, after = (float(np.mean((got[k] - x) ** 2)) for k in ("before", "after"))
+        before, after = (float(np.mean((k - x) ** 2)) for k in (got.before, got.after))
         return after / before, grader.passes(check, got, {})
     return run
 
@@ -88,8 +88,8 @@ def checkpoint(grader: Grader, check_id: str, scratch: Path):
     check = check_of(a2.PROBLEM, check_id)
     kind, builder = CHECKPOINTS[check_id]
     expected = grader.expected(check, {"hw4_a2": edited_module(REFERENCE, [], "hw4_a2")}, REFERENCE.parent)
-    images = expected["images"].astype(np.float64)
-    reference_error = float(np.mean((expected["reconstructions"] - images) ** 2))
+    images = expected.images.astype(np.float64)
+    reference_error = float(np.mean((expected.reconstructions - images) ** 2))
     train = recipe.images(grader.data_root, "train")
 
     def run(name, edits, seed):
@@ -99,7 +99,7 @@ def checkpoint(grader: Grader, check_id: str, scratch: Path):
         module.train_autoencoder(model, train, recipe.EPOCHS, recipe.LR, recipe.BATCH_SIZE)
         torch.save(model.state_dict(), scratch / a2.CHECKPOINT[kind])
         got = grader.student_half(check, {"hw4_a2": module}, scratch)
-        error = float(np.mean((got["reconstructions"] - images) ** 2))
+        error = float(np.mean((got.reconstructions - images) ** 2))
         return error / reference_error, grader.passes(check, got, expected)
     return run
 

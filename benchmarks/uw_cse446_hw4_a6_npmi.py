@@ -88,13 +88,13 @@ def training(grader: Grader, check_id: str, npmi):
 
 def planted_npmi(got, expected) -> float:
     _, words = agnews.planted_counts(1, 0)
-    return inputs.npmi(got["topic_word_matrix"], words, inputs.planted_reference(a6.PLANTED_DOCS,
+    return inputs.npmi(got.topic_word_matrix, words, inputs.planted_reference(a6.PLANTED_DOCS,
                                                                                a6.PLANTED_REFERENCE_SEED))
 
 
 def real_npmi(tables):
     def npmi(got, expected) -> float:
-        return inputs.npmi(got["topic_word_matrix"], expected["words"], tables)
+        return inputs.npmi(got.topic_word_matrix, expected.words, tables)
     return npmi
 
 
@@ -107,7 +107,7 @@ def sampling(grader: Grader):
         modules = model_module(name, edits)
         torch.manual_seed(seed)
         got = check.run(grader.subject(modules))  # seeded here, not with the check's seed
-        deviation = max(np.abs(got["eps mean"]).max(), np.abs(got["eps std"] - 1).max())
+        deviation = max(np.abs(got.eps_mean).max(), np.abs(got.eps_std - 1).max())
         return float(deviation), grader.passes(check, got, {})
     return run
 
