@@ -11,19 +11,24 @@ from seed 55272022 do not pass them; they are hidden so that their values stay u
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import numpy as np
 
 from autograder.compare import FOUR_DECIMALS, Tolerance, compare_arrays
 from autograder.fixtures import decode
 from autograder.judges import values_match
-from autograder.model import Check, Outputs, Problem, Verdict, Visibility
+from autograder.model import Check, Problem, Verdict, Visibility
+from autograder.records import Record
 from autograder.student import Subject, arrays_from_mapping
 
 MODULE = "hw3_p1"
 HANDOUT_SEED = 55272022
 OTHER_SEEDS = (1, 2022)
 """Seeds of the hidden checks; any seed but the handout's would do."""
+ALL_SEEDS = (HANDOUT_SEED, *OTHER_SEEDS)
+MAKE_DATA_SEEDS = (HANDOUT_SEED, OTHER_SEEDS[0])
+"""make_data is called with its default seed (the handout's) and with one other."""
 
 DATA_SHAPES = {"Y": (2, 50), "X": (5, 50), "W1": (4, 5), "W2": (3, 4), "W3": (2, 3)}
 FORWARD_ORDER = ("V1", "V2", "V3", "V4", "V5", "D", "z")
@@ -93,68 +98,123 @@ def _args(d: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
     return d["X"], d["Y"], d["W1"], d["W2"], d["W3"]
 
 
-# --- student halves ---------------------------------------------------------------------------
-
-def run_make_data(subject: Subject) -> Outputs:
-    out = {}
-    for seed, kwargs in ((HANDOUT_SEED, {}), (OTHER_SEEDS[0], {"seed": OTHER_SEEDS[0]})):
-        returned = subject.call(MODULE, "make_data", **kwargs)
-        what = "make_data()" if not kwargs else f"make_data(seed={seed})"
-        out.update({_at(seed, k): v for k, v in arrays_from_mapping(returned, DATA_SHAPES, what).items()})
-    return out
+BySeed = dict[int, dict[str, np.ndarray]]
+"""Arrays by seed, then by the handout's name (a node's, a matrix's)."""
 
 
-def run_forward(seeds: tuple[int, ...]):
-    def run(subject: Subject) -> Outputs:
-        out = {}
-        for seed in seeds:
-            returned = subject.call(MODULE, "forward", *_args(handout_data(seed)))
-            arrays = arrays_from_mapping(returned, FORWARD_ORDER, "forward(X, Y, W1, W2, W3)")
-            out.update({_at(seed, k): v for k, v in arrays.items()})
-        return out
-    return run
-
-
-def run_backward(seeds: tuple[int, ...]):
-    def run(subject: Subject) -> Outputs:
-        out = {}
-        for seed in seeds:
-            returned = subject.call(MODULE, "backward", *_args(handout_data(seed)), graph_values(seed))
-            arrays = arrays_from_mapping(returned, BACKWARD_KEYS, "backward(X, Y, W1, W2, W3, values)")
-            out.update({_at(seed, f"{k}.g"): arrays[k] for k in BACKWARD_ORDER})
-        return out
-    return run
-
-
-def run_autograd(seeds: tuple[int, ...]):
-    def run(subject: Subject) -> Outputs:
-        out = {}
-        for seed in seeds:
-            returned = subject.call(MODULE, "autograd_gradients", *_args(handout_data(seed)))
-            arrays = arrays_from_mapping(returned, ("W1", "W2", "W3"), "autograd_gradients(X, Y, W1, W2, W3)")
-            out.update({_at(seed, f"{k}.g"): v for k, v in arrays.items()})
-        return out
-    return run
-
-
-def run_backward_and_autograd(subject: Subject) -> Outputs:
-    backward = run_backward((HANDOUT_SEED,))(subject)
-    autograd = run_autograd((HANDOUT_SEED,))(subject)
-    return {**{f"backward {k}": backward[f"{k}.g"] for k in WEIGHTS},
-            **{f"autograd {k}": autograd[f"{k}.g"] for k in WEIGHTS}}
-
-
-# --- judges -----------------------------------------------------------------------------------
-
-def _keys(seeds: tuple[int, ...], names: tuple[str, ...], suffix: str = "") -> list[str]:
-    return [_at(seed, f"{n}{suffix}") for seed in seeds for n in names]
+def _order(seeds: tuple[int, ...], names: tuple[str, ...], field: Callable[[Record], BySeed],
+           suffix: str = "") -> dict[str, Callable[[Record], np.ndarray]]:
+    """For values_match: the name the student reads ("W3.g (seed 1)"), seed by seed, mapped to where
+    that array is in the check's record."""
+    return {_at(seed, f"{n}{suffix}"): (lambda r, seed=seed, n=n: field(r)[seed][n]) for seed in seeds for n in names}
 
 
 def _rules(seeds: tuple[int, ...], rules: dict[str, str], suffix: str = "") -> dict[str, str]:
     return {_at(seed, f"{n}{suffix}"): rule for seed in seeds for n, rule in rules.items()}
 
 
-def judge_agreement(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+# --- (a) Forward pass ---------------------------------------------------------------------------
+
+class Draws(Record):
+    draws: BySeed
+    """make_data's Y, X, W1, W2, W3 at each of MAKE_DATA_SEEDS, by seed, then by name."""
+
+
+def run_make_data(subject: Subject) -> Draws:
+    draws = {}
+    for seed in MAKE_DATA_SEEDS:
+        kwargs = {} if seed == HANDOUT_SEED else {"seed": seed}
+        returned = subject.call(MODULE, "make_data", **kwargs)
+        what = "make_data()" if not kwargs else f"make_data(seed={seed})"
+        draws[seed] = arrays_from_mapping(returned, DATA_SHAPES, what)
+    return Draws(draws=draws)
+
+
+judge_make_data = values_match(_order(MAKE_DATA_SEEDS, tuple(DATA_SHAPES), lambda r: r.draws), EXACT, noun="array",
+                               hints={"Y": "Draw Y first, then X, W1, W2, W3, each with rng.standard_normal(shape)."})
+
+
+class Forward(Record):
+    values: BySeed
+    """forward's node values V1..V5, D, z at each seed, by seed, then by node (z a 0-d array)."""
+
+
+def run_forward(seeds: tuple[int, ...]):
+    def run(subject: Subject) -> Forward:
+        values = {}
+        for seed in seeds:
+            returned = subject.call(MODULE, "forward", *_args(handout_data(seed)))
+            values[seed] = arrays_from_mapping(returned, FORWARD_ORDER, "forward(X, Y, W1, W2, W3)")
+        return Forward(values=values)
+    return run
+
+
+def judge_forward(seeds: tuple[int, ...]):
+    return values_match(_order(seeds, FORWARD_ORDER, lambda r: r.values), FOUR_DECIMALS, noun="node value",
+                        hints=_rules(seeds, FORWARD_RULE))
+
+
+# --- (b) Backward pass --------------------------------------------------------------------------
+
+class Backward(Record):
+    grads: BySeed
+    """backward's .g of every node (BACKWARD_KEYS) at each seed, by seed, then by node."""
+
+
+def run_backward(seeds: tuple[int, ...]):
+    def run(subject: Subject) -> Backward:
+        grads = {}
+        for seed in seeds:
+            returned = subject.call(MODULE, "backward", *_args(handout_data(seed)), graph_values(seed))
+            arrays = arrays_from_mapping(returned, BACKWARD_KEYS, "backward(X, Y, W1, W2, W3, values)")
+            grads[seed] = {k: arrays[k] for k in BACKWARD_ORDER}
+        return Backward(grads=grads)
+    return run
+
+
+def judge_backward(seeds: tuple[int, ...]):
+    return values_match(_order(seeds, BACKWARD_ORDER, lambda r: r.grads, ".g"), FOUR_DECIMALS, noun="gradient",
+                        hints=_rules(seeds, CHAIN_RULE, ".g"))
+
+
+# --- (c) PyTorch autograd -----------------------------------------------------------------------
+
+class Autograd(Record):
+    grads: BySeed
+    """autograd_gradients' W1.g, W2.g, W3.g at each seed, by seed, then by weight."""
+
+
+def run_autograd(seeds: tuple[int, ...]):
+    def run(subject: Subject) -> Autograd:
+        grads = {}
+        for seed in seeds:
+            returned = subject.call(MODULE, "autograd_gradients", *_args(handout_data(seed)))
+            grads[seed] = arrays_from_mapping(returned, ("W1", "W2", "W3"), "autograd_gradients(X, Y, W1, W2, W3)")
+        return Autograd(grads=grads)
+    return run
+
+
+AUTOGRAD_HINTS = {"W3.g": "Use float64 tensors with requires_grad=True, call z.backward() and read .grad."}
+
+
+def judge_autograd(seeds: tuple[int, ...], hints: dict[str, str] | None = None):
+    return values_match(_order(seeds, WEIGHTS, lambda r: r.grads, ".g"), FOUR_DECIMALS, noun="gradient", hints=hints)
+
+
+class Agreement(Record):
+    backward: dict[str, np.ndarray]
+    """backward's W3.g, W2.g, W1.g at the handout's seed, by weight."""
+    autograd: dict[str, np.ndarray]
+    """autograd_gradients' W3.g, W2.g, W1.g at the handout's seed, by weight."""
+
+
+def run_backward_and_autograd(subject: Subject) -> Agreement:
+    backward = run_backward((HANDOUT_SEED,))(subject).grads[HANDOUT_SEED]
+    autograd = run_autograd((HANDOUT_SEED,))(subject).grads[HANDOUT_SEED]
+    return Agreement(backward={k: backward[k] for k in WEIGHTS}, autograd={k: autograd[k] for k in WEIGHTS})
+
+
+def judge_agreement(got: Agreement, expected: Agreement, check: Check) -> Verdict:
     """Part (c): does autograd confirm backward's W1.g, W2.g and W3.g?
 
     It earns when the two agree to 4 decimals *and* what they agree on is the gradient at the
@@ -164,11 +224,11 @@ def judge_agreement(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     gradients and the other seeds are graded by the backward and autograd checks alone.
     """
     disagree = [(name, comparison) for name in WEIGHTS
-                if not (comparison := _compare(name, got[f"backward {name}"], got[f"autograd {name}"])).equal]
+                if not (comparison := _compare(name, got.backward[name], got.autograd[name])).equal]
     if disagree:
         return _disagreement(disagree, got, expected)
     wrong = [(name, comparison) for name in WEIGHTS
-             if not (comparison := _compare(name, got[f"backward {name}"], expected[f"backward {name}"])).equal]
+             if not (comparison := _compare(name, got.backward[name], expected.backward[name])).equal]
     if wrong:
         return _agreement_on_wrong_values(wrong, got)
     return Verdict.passed("backward and autograd_gradients agree on W1.g, W2.g and W3.g to 4 decimals, "
@@ -179,11 +239,11 @@ def _compare(name: str, got: np.ndarray, expected: np.ndarray):
     return compare_arrays(f"{name}.g", got, expected, FOUR_DECIMALS)
 
 
-def _disagreement(disagree: list, got: Outputs, expected: Outputs) -> Verdict:
+def _disagreement(disagree: list, got: Agreement, expected: Agreement) -> Verdict:
     """Say which of the two is off, judged against the expected values."""
     name, comparison = disagree[0]
-    right = {side: _compare(name, got[f"{side} {name}"], expected[f"{side} {name}"]).equal
-             for side in ("backward", "autograd")}
+    right = {"backward": _compare(name, got.backward[name], expected.backward[name]).equal,
+             "autograd": _compare(name, got.autograd[name], expected.autograd[name]).equal}
     culprit = ("backward is off; autograd_gradients matches the expected values" if right["autograd"]
                else "autograd_gradients is off; backward matches the expected values" if right["backward"]
                else "both differ from the expected values")
@@ -192,9 +252,9 @@ def _disagreement(disagree: list, got: Outputs, expected: Outputs) -> Verdict:
         details=tuple(comparison.lines()), hint="The two must agree: that is the point of part (c).")
 
 
-def _agreement_on_wrong_values(wrong: list, got: Outputs) -> Verdict:
+def _agreement_on_wrong_values(wrong: list, got: Agreement) -> Verdict:
     names = ", ".join(n + ".g" for n, _ in wrong)
-    if not any(np.any(got[f"backward {n}"]) for n in WEIGHTS):
+    if not any(np.any(got.backward[n]) for n in WEIGHTS):
         return Verdict.failed(
             "backward and autograd_gradients agree only because both return zeros for W1.g, W2.g and W3.g, "
             "which are not the gradients: agreement of two wrong answers confirms nothing.",
@@ -211,8 +271,6 @@ def _agreement_on_wrong_values(wrong: list, got: Outputs) -> Verdict:
              "objective with z = 0.5 ||Y - W3 relu(W2 relu(W1 X))||_F^2.")
 
 
-ALL_SEEDS = (HANDOUT_SEED, *OTHER_SEEDS)
-
 PROBLEM = Problem(
     id="p1",
     title="Automatic differentiation in DNNs (backpropagation at seed 55272022)",
@@ -223,37 +281,26 @@ PROBLEM = Problem(
     checks=(
         Check(id="p1.make_data.handout_draws", part="a", points=0.25,
               claim="make_data draws Y, X, W1, W2, W3 from default_rng(seed) in the handout's order",
-              run=run_make_data,
-              judge=values_match(_keys((HANDOUT_SEED, OTHER_SEEDS[0]), tuple(DATA_SHAPES)), EXACT, noun="array",
-                                 hints={"Y": "Draw Y first, then X, W1, W2, W3, each with rng.standard_normal(shape)."})),
+              run=run_make_data, judge=judge_make_data),
         Check(id="p1.forward.handout_seed", part="a", points=0.5,
               claim="forward gives every node's value at seed 55272022 to 4 decimals",
-              run=run_forward((HANDOUT_SEED,)),
-              judge=values_match(FORWARD_ORDER, FOUR_DECIMALS, noun="node value", hints=FORWARD_RULE)),
+              run=run_forward((HANDOUT_SEED,)), judge=judge_forward((HANDOUT_SEED,))),
         Check(id="p1.forward.other_seeds", part="a", points=0.25, visibility=Visibility.hidden,
               claim="forward gives every node's value on data from two other seeds",
-              run=run_forward(OTHER_SEEDS),
-              judge=values_match(_keys(OTHER_SEEDS, FORWARD_ORDER), FOUR_DECIMALS, noun="node value",
-                                 hints=_rules(OTHER_SEEDS, FORWARD_RULE))),
+              run=run_forward(OTHER_SEEDS), judge=judge_forward(OTHER_SEEDS)),
         Check(id="p1.backward.handout_seed", part="b", points=1.5,
               claim="backward gives every node's gradient at seed 55272022 to 4 decimals",
-              run=run_backward((HANDOUT_SEED,)),
-              judge=values_match(_keys((HANDOUT_SEED,), BACKWARD_ORDER, ".g"), FOUR_DECIMALS, noun="gradient",
-                                 hints=_rules((HANDOUT_SEED,), CHAIN_RULE, ".g"))),
+              run=run_backward((HANDOUT_SEED,)), judge=judge_backward((HANDOUT_SEED,))),
         Check(id="p1.backward.other_seeds", part="b", points=1.0, visibility=Visibility.hidden,
               claim="backward gives every node's gradient on data from two other seeds (no hard-coded numbers)",
-              run=run_backward(OTHER_SEEDS),
-              judge=values_match(_keys(OTHER_SEEDS, BACKWARD_ORDER, ".g"), FOUR_DECIMALS, noun="gradient",
-                                 hints=_rules(OTHER_SEEDS, CHAIN_RULE, ".g"))),
+              run=run_backward(OTHER_SEEDS), judge=judge_backward(OTHER_SEEDS)),
         Check(id="p1.autograd.handout_seed", part="c", points=0.5,
               claim="autograd_gradients gives W1.g, W2.g, W3.g at seed 55272022 to 4 decimals",
               run=run_autograd((HANDOUT_SEED,)),
-              judge=values_match(_keys((HANDOUT_SEED,), WEIGHTS, ".g"), FOUR_DECIMALS, noun="gradient",
-                                 hints={"W3.g": "Use float64 tensors with requires_grad=True, call z.backward() and read .grad."})),
+              judge=judge_autograd((HANDOUT_SEED,), hints=AUTOGRAD_HINTS)),
         Check(id="p1.autograd.other_seeds", part="c", points=0.25, visibility=Visibility.hidden,
               claim="autograd_gradients gives W1.g, W2.g, W3.g on data from two other seeds",
-              run=run_autograd(OTHER_SEEDS),
-              judge=values_match(_keys(OTHER_SEEDS, WEIGHTS, ".g"), FOUR_DECIMALS, noun="gradient")),
+              run=run_autograd(OTHER_SEEDS), judge=judge_autograd(OTHER_SEEDS)),
         Check(id="p1.autograd.agrees_with_backward", part="c", points=0.25,
               claim="backward and autograd_gradients give the same W1.g, W2.g and W3.g, and it is the gradient",
               run=run_backward_and_autograd, judge=judge_agreement),
