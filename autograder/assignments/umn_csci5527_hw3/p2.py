@@ -29,7 +29,8 @@ from autograder.assignments.umn_csci5527_hw3.common import batched, calls_seen, 
 from autograder.checkpoints import load_checkpoint
 from autograder.compare import Tolerance, compare_arrays
 from autograder.data import mnist
-from autograder.model import Check, Outputs, Problem, Verdict
+from autograder.model import Check, Problem, Verdict
+from autograder.records import Record
 from autograder.source import is_placeholder
 from autograder.student import Subject, SubmissionError, to_array
 
@@ -146,7 +147,14 @@ def _forward(subject: Subject, model: Any, x: Any) -> tuple[Any, str]:
             raise first from None
 
 
-def run_model_outputs(subject: Subject) -> Outputs:
+class ModelOutputs(Record):
+    output: np.ndarray
+    """make_model()'s output on 5 random images."""
+    layout: str
+    """The layout the model took the images in: "(N, 1, 28, 28)", or "(N, 784)" flattened."""
+
+
+def run_model_outputs(subject: Subject) -> ModelOutputs:
     import torch
 
     model = subject.call(MODULE, "make_model")
@@ -155,21 +163,26 @@ def run_model_outputs(subject: Subject) -> Outputs:
     model.eval()
     with torch.no_grad():
         out, layout = _forward(subject, model, _images(5, 1))
-    return {"output": to_array(out, "make_model()(images)"), "layout": layout}
+    return ModelOutputs(output=to_array(out, "make_model()(images)"), layout=layout)
 
 
-def judge_model_outputs(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    out = got["output"]
+def judge_model_outputs(got: ModelOutputs, expected: None, check: Check) -> Verdict:
+    out = got.output
     if out.shape != (5, 10):
-        return Verdict.failed(f"make_model() maps 5 images {got['layout']} to an output of shape {out.shape}; "
+        return Verdict.failed(f"make_model() maps 5 images {got.layout} to an output of shape {out.shape}; "
                               f"expected (5, 10), one score per class.",
                               hint="End the network with a layer of 10 outputs.")
     if not np.isfinite(out).all():
         return Verdict.failed("make_model()'s outputs on 5 images contain NaN or infinity.")
-    return Verdict.passed(f"make_model() maps images {got['layout']} to 10 outputs each.")
+    return Verdict.passed(f"make_model() maps images {got.layout} to 10 outputs each.")
 
 
-def run_weight_layers(subject: Subject) -> Outputs:
+class WeightLayers(Record):
+    weight_layers: list[str]
+    """"name (shape)" of each parameter of 2 or more dimensions that the forward pass used."""
+
+
+def run_weight_layers(subject: Subject) -> WeightLayers:
     """Parameters with two or more dimensions (Linear and Conv weights) that the forward pass uses."""
     import torch
 
@@ -181,11 +194,11 @@ def run_weight_layers(subject: Subject) -> Outputs:
     out.float().sum().backward()
     used = [f"{name} {tuple(p.shape)}" for name, p in model.named_parameters()
             if p.ndim >= 2 and p.grad is not None]
-    return {"weight_layers": used}
+    return WeightLayers(weight_layers=used)
 
 
-def judge_weight_layers(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    layers = got["weight_layers"]
+def judge_weight_layers(got: WeightLayers, expected: None, check: Check) -> Verdict:
+    layers = got.weight_layers
     if len(layers) == 3:
         return Verdict.passed(f"make_model() has three weight layers: {'; '.join(layers)}.")
     return Verdict.failed(
@@ -238,7 +251,20 @@ def _toy_loader() -> _Loader:
     return _Loader(images, labels)
 
 
-def run_train(subject: Subject) -> Outputs:
+class Training(Record):
+    losses: np.ndarray
+    """What train returned: the mean loss of each epoch."""
+    moved: bool
+    """Whether train changed the model's parameters."""
+    passes: np.ndarray
+    """For each loss.backward() train called: the passes over the loader started by then (its epoch)."""
+    batch_loss: np.ndarray
+    """For each loss.backward(): the loss backpropagated (the mean of a non-scalar one)."""
+    batch_size: np.ndarray
+    """For each loss.backward(): the size of the batch the loader last handed out."""
+
+
+def run_train(subject: Subject) -> Training:
     """The student's train on the grader's model, optimiser and loader, and the loss of every batch
     it trained on, recorded as loss.backward() ran: the epochs' real mean losses come from those."""
     import torch
@@ -259,10 +285,10 @@ def run_train(subject: Subject) -> Outputs:
         raise SubmissionError(f"train(...) should return a list of floats, one per epoch, "
                               f"but it returned a {type(losses).__name__}.")
     passes, values, sizes = zip(*backpropagated) if backpropagated else ((), (), ())
-    return {"losses": to_array([float(v) for v in losses], "train(...)"),
-            "moved": bool(np.abs(_flat(model.parameters()) - before).max() > 0),
-            "pass": np.array(passes, dtype=np.int64), "batch loss": np.array(values, dtype=np.float64),
-            "batch size": np.array(sizes, dtype=np.int64)}
+    return Training(losses=to_array([float(v) for v in losses], "train(...)"),
+                    moved=bool(np.abs(_flat(model.parameters()) - before).max() > 0),
+                    passes=np.array(passes, dtype=np.int64), batch_loss=np.array(values, dtype=np.float64),
+                    batch_size=np.array(sizes, dtype=np.int64))
 
 
 EPOCH_MEAN = Tolerance(atol=1e-6, rtol=1e-4)
@@ -271,11 +297,11 @@ floats in any order they agree to ~1e-15; summed as float32 tensors, to ~1e-6: 1
 for that, and made-up, stale or per-batch values miss by far more (whole percents)."""
 
 
-def epoch_means(got: Outputs) -> dict[str, np.ndarray]:
+def epoch_means(got: Training) -> dict[str, np.ndarray]:
     """The real mean loss of each epoch, under every reading of "mean loss per epoch" the handout
     admits, from the losses train backpropagated. A pass over the loader without loss.backward()
     (an evaluation) is not an epoch of training and is left out."""
-    passes, values, sizes = got["pass"], got["batch loss"], got["batch size"]
+    passes, values, sizes = got.passes, got.batch_loss, got.batch_size
     epochs = [(values[passes == k], sizes[passes == k]) for k in np.unique(passes[passes > 0])]
     return {
         "the mean of the batch losses": np.array([v.mean() for v, n in epochs]),
@@ -306,14 +332,14 @@ def _not_the_epoch_means(losses: np.ndarray, means: dict[str, np.ndarray]) -> Ve
              f"the batch sizes and divide by the number of images); compared within {EPOCH_MEAN.describe()}.")
 
 
-def judge_train(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    losses = got["losses"]
+def judge_train(got: Training, expected: None, check: Check) -> Verdict:
+    losses = got.losses
     if losses.shape != (TRAIN_EPOCHS,):
         return Verdict.failed(f"train(model, optimizer, loader, epochs=3) returned {losses.size} values; "
                               f"expected 3, the mean loss of each epoch.")
     if not np.isfinite(losses).all() or (losses < 0).any():
         return Verdict.failed(f"train returned {losses.tolist()}: losses must be finite and non-negative.")
-    if not got["moved"]:
+    if not got.moved:
         return Verdict.failed("train did not change the model's parameters: call optimizer.step() after "
                               "loss.backward() for every batch.")
     fake = _not_the_epoch_means(losses, epoch_means(got))
@@ -328,20 +354,32 @@ def judge_train(got: Outputs, expected: Outputs, check: Check) -> Verdict:
 
 # --- (b) Adagrad ----------------------------------------------------------------------------------
 
+class Trajectory(Record):
+    trajectory: np.ndarray
+    """(STEPS + 1, n) parameters of the fixed problem: the start, then after each step."""
+    torch_optim: list[str]
+    """What of torch.optim the steps called (torch_optim_watch); empty when nothing."""
+
+
 def run_trajectory(name: str):
-    def run(subject: Subject) -> Outputs:
+    def run(subject: Subject) -> Trajectory:
         with torch_optim_watch() as calls:
             path = trajectory(subject, lambda p: subject.call(MODULE, name, p, **HYPERPARAMETERS[name]), STEPS)
-        return {"trajectory": path, "torch_optim": calls}
+        return Trajectory(trajectory=path, torch_optim=calls)
     return run
 
 
+class TorchTrajectory(Record):
+    trajectory: np.ndarray
+    """(STEPS + 1, n) parameters of the fixed problem under torch.optim's own optimiser."""
+
+
 def expected_trajectory(name: str):
-    def expected(subject: Subject) -> Outputs:
+    def expected(subject: Subject) -> TorchTrajectory:
         import torch.optim
 
-        return {"trajectory": trajectory(subject, lambda p: getattr(torch.optim, name)(p, **HYPERPARAMETERS[name]),
-                                         STEPS)}
+        return TorchTrajectory(trajectory=trajectory(
+            subject, lambda p: getattr(torch.optim, name)(p, **HYPERPARAMETERS[name]), STEPS))
     return expected
 
 
@@ -384,10 +422,10 @@ def diagnose(name: str, got: np.ndarray, expected: np.ndarray) -> str:
 
 
 def judge_trajectory(name: str):
-    def judge(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-        if got["torch_optim"]:
-            return _borrowed(name, got["torch_optim"])
-        mine, theirs = got["trajectory"], expected["trajectory"]
+    def judge(got: Trajectory, expected: TorchTrajectory, check: Check) -> Verdict:
+        if got.torch_optim:
+            return _borrowed(name, got.torch_optim)
+        mine, theirs = got.trajectory, expected.trajectory
         if mine.shape != theirs.shape:
             return Verdict.failed(f"The parameters after {STEPS} steps of {name} have the wrong shape "
                                   f"{mine.shape}, expected {theirs.shape}: did step() replace a parameter?")
@@ -476,18 +514,23 @@ def static_no_torch_optim(sources: Mapping[str, str], check: Check) -> Verdict:
 
 # --- (c) RMSprop ----------------------------------------------------------------------------------
 
-def run_runtime_ban(subject: Subject) -> Outputs:
+class TorchOptimUse(Record):
+    used: dict[str, list[str]]
+    """By optimiser (HYPERPARAMETERS' names): what of torch.optim its steps called."""
+
+
+def run_runtime_ban(subject: Subject) -> TorchOptimUse:
     """A few steps of each optimiser under the watch: which torch.optim pieces did they use?"""
     used = {}
     for name, hyper in HYPERPARAMETERS.items():
         with torch_optim_watch() as calls:
             trajectory(subject, lambda p, name=name, hyper=hyper: subject.call(MODULE, name, p, **hyper), 3)
         used[name] = calls
-    return {"used": used}
+    return TorchOptimUse(used=used)
 
 
-def judge_runtime_ban(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    used = {name: calls for name, calls in got["used"].items() if calls}
+def judge_runtime_ban(got: TorchOptimUse, expected: None, check: Check) -> Verdict:
+    used = {name: calls for name, calls in got.used.items() if calls}
     if not used:
         return Verdict.passed("Adagrad, RMSprop and Adam ran without calling anything from torch.optim.")
     return Verdict.failed(
@@ -498,7 +541,16 @@ def judge_runtime_ban(got: Outputs, expected: Outputs, check: Check) -> Verdict:
 
 # --- (d) Adam -------------------------------------------------------------------------------------
 
-def run_adam_first_step(subject: Subject) -> Outputs:
+class FirstStep(Record):
+    step: np.ndarray
+    """How far Adam's first step moved each parameter of the fixed problem (flat)."""
+    gradient: np.ndarray
+    """The gradient it stepped on (flat)."""
+    torch_optim: list[str]
+    """What of torch.optim the step called (torch_optim_watch); empty when nothing."""
+
+
+def run_adam_first_step(subject: Subject) -> FirstStep:
     hyper = {**HYPERPARAMETERS["Adam"], "lr": FIRST_STEP_LR}
     params, loss = fixed_problem()
     with torch_optim_watch() as calls:
@@ -508,14 +560,14 @@ def run_adam_first_step(subject: Subject) -> Outputs:
         gradient = np.concatenate([p.grad.detach().numpy().ravel() for p in params])
         start = _flat(params)
         subject.invoke(subject.method(optimizer, "step"))
-    return {"step": _flat(params) - start, "gradient": gradient, "torch_optim": calls}
+    return FirstStep(step=_flat(params) - start, gradient=gradient, torch_optim=calls)
 
 
-def judge_adam_first_step(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    if got["torch_optim"]:
-        return _borrowed("Adam", got["torch_optim"])
-    moving = np.abs(got["gradient"]) > 1e-6
-    sizes = np.abs(got["step"][moving]) / FIRST_STEP_LR
+def judge_adam_first_step(got: FirstStep, expected: None, check: Check) -> Verdict:
+    if got.torch_optim:
+        return _borrowed("Adam", got.torch_optim)
+    moving = np.abs(got.gradient) > 1e-6
+    sizes = np.abs(got.step[moving]) / FIRST_STEP_LR
     if sizes.size and np.allclose(sizes, 1.0, rtol=FIRST_STEP_RTOL):
         return Verdict.passed(f"Adam's first step moves every parameter by lr = {FIRST_STEP_LR:g}: "
                               f"the bias correction is in place.")
@@ -529,7 +581,14 @@ def judge_adam_first_step(got: Outputs, expected: Outputs, check: Check) -> Verd
 
 # --- (e) A "98%" test -----------------------------------------------------------------------------
 
-def run_checkpoints(subject: Subject) -> Outputs:
+class Predictions(Record):
+    predictions: dict[str, np.ndarray]
+    """By optimiser (CHECKPOINTS' names): the class predicted for each test image, for the checkpoints that loaded."""
+    problems: dict[str, str]
+    """By optimiser: why its checkpoint could not be used (missing, or not fitting make_model())."""
+
+
+def run_checkpoints(subject: Subject) -> Predictions:
     """Predicted classes of the 10,000 test images for each checkpoint (no labels here)."""
     import torch
 
@@ -549,21 +608,26 @@ def run_checkpoints(subject: Subject) -> Outputs:
         with torch.no_grad():
             chunks = batched(lambda b, model=model: _forward(subject, model, b)[0].argmax(dim=1).numpy(), x)
         out[name] = np.concatenate(chunks).astype(np.int64)
-    return {**out, "problems": problems}
+    return Predictions(predictions=out, problems=problems)
 
 
-def expected_labels(subject: Subject) -> Outputs:
-    return {"labels": mnist.load_labels(subject.dataset(mnist.DATASET), "test").astype(np.int64)}
+class Labels(Record):
+    labels: np.ndarray
+    """MNIST's 10,000 test labels."""
 
 
-def judge_checkpoints(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    labels = expected["labels"]
+def expected_labels(subject: Subject) -> Labels:
+    return Labels(labels=mnist.load_labels(subject.dataset(mnist.DATASET), "test").astype(np.int64))
+
+
+def judge_checkpoints(got: Predictions, expected: Labels, check: Check) -> Verdict:
+    labels = expected.labels
     lines, passed = [], []
     for name, file in CHECKPOINTS.items():
-        if name in got["problems"]:
-            lines.append(got["problems"][name])
+        if name in got.problems:
+            lines.append(got.problems[name])
             continue
-        predictions = got[name]
+        predictions = got.predictions[name]
         if predictions.shape != labels.shape:
             lines.append(f"{file}: the model gave {predictions.shape} predictions for {labels.size} test images.")
             continue
