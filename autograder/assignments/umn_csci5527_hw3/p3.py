@@ -102,7 +102,7 @@ def _basis(value: Any, what: str, k: int) -> np.ndarray:
     return basis
 
 
-# --- student halves -----------------------------------------------------------------------------
+# --- (a) Subspaces with outliers: PCA and a robust fit --------------------------------------------
 
 def run_make_subspace_data(subject: Subject) -> Outputs:
     out = {}
@@ -114,6 +114,34 @@ def run_make_subspace_data(subject: Subject) -> Outputs:
         out[f"B {seed}"] = to_array(returned[0], f"make_subspace_data({seed})[0] (B)")
         out[f"X {seed}"] = to_array(returned[1], f"make_subspace_data({seed})[1] (X)")
     return out
+
+
+def judge_subspace_data(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    problems = []
+    for seed in SEEDS:
+        B, X = got[f"B {seed}"], got[f"X {seed}"]
+        call = f"make_subspace_data({seed})"
+        if B.shape != (200, 20) or X.shape != (100, 200):
+            problems.append(f"{call}: B has shape {B.shape} and X {X.shape}; expected (200, 20) and (100, 200).")
+            continue
+        if not np.allclose(B.T @ B, np.eye(20), atol=1e-8):
+            problems.append(f"{call}: B's columns are not orthonormal (B^T B differs from I by up to "
+                            f"{np.abs(B.T @ B - np.eye(20)).max():.3g}); orthonormalise with np.linalg.qr.")
+        norms = np.linalg.norm(X, axis=1)
+        if not np.allclose(norms, 1.0, atol=1e-8):
+            problems.append(f"{call}: the rows of X have norms from {norms.min():.4g} to {norms.max():.4g}; "
+                            f"every row must have unit norm.")
+        residual = np.linalg.norm(X - X @ B @ B.T, axis=1)
+        inliers, outliers = int(np.sum(residual < 1e-8)), int(np.sum(residual > 0.5))
+        if (inliers, outliers) != (98, 2):
+            problems.append(f"{call}: {inliers} rows of X lie in span(B) and {outliers} far from it; expected 98 "
+                            f"and 2 (centring X, or adding noise to the inliers, moves them off the subspace).")
+    first, second = got[f"X {SEEDS[0]}"], got[f"X {SEEDS[1]}"]
+    if first.shape == second.shape and np.allclose(first, second):
+        problems.append("make_subspace_data gives the same X for seeds 5527 and 2022: draw with default_rng(seed).")
+    if not problems:
+        return Verdict.passed("B is orthonormal (200x20); X has 98 unit rows in span(B) and 2 unit outliers.")
+    return Verdict.failed(problems[0], details=tuple(problems[1:]))
 
 
 PCA_CASES = {f"k=20 {seed}": (seed, 20) for seed in SEEDS} | {"k=5": (SEEDS[0], 5)}
@@ -135,6 +163,27 @@ def expected_pca_basis(subject: Subject) -> Outputs:
         X = handout_data(seed)[1]
         out[f"centred {key}"] = np.asarray(subject.call(MODULE, "pca_basis", X - X.mean(axis=0), k))
     return out
+
+
+def judge_pca_basis(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    for key, (_, k) in PCA_CASES.items():
+        basis = got[key]
+        if not np.isfinite(basis).all():
+            return Verdict.failed(f"pca_basis(X, k={k}) ({key}) returned NaN or infinity.")
+        off = sines(orthonormal(expected[key]), basis)
+        if off[0] <= SPAN:
+            continue
+        centred = sines(orthonormal(expected[f"centred {key}"]), basis)[0] <= SPAN
+        hint = ("Your basis is the PCA of the centred data: the handout says not to centre X here."
+                if centred else "Take the first k right singular vectors of X (rows of Vt in np.linalg.svd), "
+                                "without centring.")
+        details = (f"{int(np.sum(off > SPAN))} of the top {k} right singular vectors of X lie outside the span of your "
+                   f"basis: the largest angle between one of them and your span has sine {off[0]:.3g} (up to "
+                   f"{SPAN:g} counts as inside).",
+                   f"Your basis: shape {basis.shape}, rank {orthonormal(basis).shape[1]}; expected rank {k}.")
+        return Verdict.failed(f"pca_basis spans a different subspace than the top {k} right singular vectors "
+                              f"of X ({key}).", details=details, hint=hint)
+    return Verdict.passed("pca_basis spans the top-k right singular subspace of X (k = 20 and 5), without centring.")
 
 
 def _distance_pairs() -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -181,6 +230,26 @@ def expected_robust_basis(subject: Subject) -> Outputs:
     return out
 
 
+def judge_robust_basis(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    lines, ok = [], True
+    for seed in SEEDS:
+        if not np.isfinite(got[str(seed)]).all():
+            return Verdict.failed(f"robust_basis(X, k={K}) returned NaN or infinity (data of seed {seed}).")
+        robust, pca = distance_to(expected[f"B {seed}"], got[str(seed)]), float(expected[f"pca {seed}"])
+        lines.append(f"seed {seed}: distance to B of your robust basis {robust:.3g}, of PCA's {pca:.3g}")
+        ok &= robust <= ROBUST_RATIO * pca
+    if ok:
+        return Verdict.passed(f"robust_basis is at least {1 / ROBUST_RATIO:g}x closer to B than PCA's basis.",
+                              details=tuple(lines))
+    return Verdict.failed(
+        f"robust_basis is not much closer to B than PCA's basis: it must be at most {ROBUST_RATIO:g} x PCA's "
+        f"distance, ||B1 B1^+ - B2 B2^+||_F.", details=tuple(lines),
+        hint="Minimise the sum of the norms ||x_i - A z_i||_2, not of their squares (the squares give PCA "
+             "again); start from PCA's basis and run enough iterations, or reweight: w_i = 1 / ||r_i||.")
+
+
+# --- (b) The deep autoencoder of Hinton and Salakhutdinov (2006), and PCA -------------------------
+
 def _linear_trace(subject: Subject, model: Any, x: Any) -> list[tuple[Any, Any, tuple[int, int]]]:
     """(input, output, (in, out) sizes) of every nn.Linear, in the order forward calls them."""
     import torch
@@ -222,6 +291,23 @@ def run_layer_sizes(subject: Subject) -> Outputs:
     return out
 
 
+def judge_layer_sizes(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    for code_dim in (30, 2):
+        widths = (*SIZES, code_dim, *SIZES[::-1])
+        wanted = [list(pair) for pair in itertools.pairwise(widths)]
+        if got[str(code_dim)] != wanted:
+            shown = " -> ".join(str(s[0]) for s in got[str(code_dim)]) + (
+                f" -> {got[str(code_dim)][-1][1]}" if got[str(code_dim)] else "")
+            return Verdict.failed(
+                f"DeepAutoencoder(code_dim={code_dim}) applies Linear layers {shown or '(none)'}; expected "
+                f"{' -> '.join(map(str, widths))}.",
+                hint="Fig. 1 of Hinton and Salakhutdinov: 784-1000-500-250-code, then the mirror image.")
+        if got[f"output shape {code_dim}"] != [8, 784]:
+            return Verdict.failed(f"DeepAutoencoder(code_dim={code_dim}) maps (8, 784) to "
+                                  f"{tuple(got[f'output shape {code_dim}'])}; expected (8, 784).")
+    return Verdict.passed("DeepAutoencoder has the layers 784-1000-500-250-code-250-500-1000-784 for codes of 30 and 2.")
+
+
 def run_activations(subject: Subject) -> Outputs:
     """For each Linear after the first: how far its input is from sigmoid(previous output) and from
     the previous output itself. Which one is ~0 tells the activation between them."""
@@ -237,6 +323,25 @@ def run_activations(subject: Subject) -> Outputs:
     final_linear, output = trace[-2][1], trace[-1][1]
     output_gap = [float((output - torch.sigmoid(final_linear)).abs().max()), float((output - final_linear).abs().max())]
     return {"gaps": gaps, "output": output_gap}
+
+
+ACTIVATION_ATOL = 1e-6
+
+
+def judge_activations(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    names = ["784->1000", "1000->500", "500->250", "250->30 (code)", "30->250", "250->500", "500->1000"]
+    wrong = []
+    for i, (sigmoid_gap, identity_gap) in enumerate(got["gaps"]):
+        code = i == 3
+        if code and identity_gap > ACTIVATION_ATOL:
+            wrong.append(f"after {names[i]}: the code layer must be linear (no activation after it)")
+        if not code and sigmoid_gap > ACTIVATION_ATOL:
+            wrong.append(f"after {names[i] if i < len(names) else i}: a logistic (sigmoid) unit is expected")
+    if not wrong:
+        return Verdict.passed("Hidden units are logistic and the code layer is linear.")
+    return Verdict.failed(f"DeepAutoencoder's activations differ from the paper's: {wrong[0]}.",
+                          details=tuple(wrong[1:]),
+                          hint="Use nn.Sigmoid() after every hidden Linear layer, and nothing after the code layer.")
 
 
 def _pca_inputs() -> np.ndarray:
@@ -256,6 +361,17 @@ def expected_pca_reconstruct(subject: Subject) -> Outputs:
     X = _pca_inputs()
     both = np.asarray(subject.call(MODULE, "pca_reconstruct", np.vstack([X, -X]), 5))
     return {"centred": np.asarray(subject.call(MODULE, "pca_reconstruct", X, 5)), "uncentred": both[:len(X)]}
+
+
+def judge_pca_reconstruct(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+    mine = got["k=5"]
+    for reading in ("centred", "uncentred"):
+        if compare_arrays("pca_reconstruct(X, 5)", mine, expected[reading], RECONSTRUCTION).equal:
+            return Verdict.passed(f"pca_reconstruct projects onto the top 5 principal directions ({reading}).")
+    comparison = compare_arrays("pca_reconstruct(X, 5)", mine, expected["centred"], RECONSTRUCTION)
+    return Verdict.failed("pca_reconstruct(X, 5) is neither the centred nor the uncentred rank-5 PCA "
+                          "reconstruction of X.", details=tuple(comparison.lines()),
+                          hint="Project X - mean onto the top k right singular vectors V: (X - mean) V V^T + mean.")
 
 
 def run_reconstructions(subject: Subject) -> Outputs:
@@ -298,122 +414,6 @@ def expected_reconstructions(subject: Subject) -> Outputs:
     centred = images.astype(np.float64) / 255.0 - mean
     outside = np.sum(centred ** 2) - np.sum((centred @ orthonormal(V)) ** 2)
     return {"images": images, "pca_error": float(outside / len(images))}
-
-
-# --- judges -------------------------------------------------------------------------------------
-
-def judge_subspace_data(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    problems = []
-    for seed in SEEDS:
-        B, X = got[f"B {seed}"], got[f"X {seed}"]
-        call = f"make_subspace_data({seed})"
-        if B.shape != (200, 20) or X.shape != (100, 200):
-            problems.append(f"{call}: B has shape {B.shape} and X {X.shape}; expected (200, 20) and (100, 200).")
-            continue
-        if not np.allclose(B.T @ B, np.eye(20), atol=1e-8):
-            problems.append(f"{call}: B's columns are not orthonormal (B^T B differs from I by up to "
-                            f"{np.abs(B.T @ B - np.eye(20)).max():.3g}); orthonormalise with np.linalg.qr.")
-        norms = np.linalg.norm(X, axis=1)
-        if not np.allclose(norms, 1.0, atol=1e-8):
-            problems.append(f"{call}: the rows of X have norms from {norms.min():.4g} to {norms.max():.4g}; "
-                            f"every row must have unit norm.")
-        residual = np.linalg.norm(X - X @ B @ B.T, axis=1)
-        inliers, outliers = int(np.sum(residual < 1e-8)), int(np.sum(residual > 0.5))
-        if (inliers, outliers) != (98, 2):
-            problems.append(f"{call}: {inliers} rows of X lie in span(B) and {outliers} far from it; expected 98 "
-                            f"and 2 (centring X, or adding noise to the inliers, moves them off the subspace).")
-    first, second = got[f"X {SEEDS[0]}"], got[f"X {SEEDS[1]}"]
-    if first.shape == second.shape and np.allclose(first, second):
-        problems.append("make_subspace_data gives the same X for seeds 5527 and 2022: draw with default_rng(seed).")
-    if not problems:
-        return Verdict.passed("B is orthonormal (200x20); X has 98 unit rows in span(B) and 2 unit outliers.")
-    return Verdict.failed(problems[0], details=tuple(problems[1:]))
-
-
-def judge_pca_basis(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    for key, (_, k) in PCA_CASES.items():
-        basis = got[key]
-        if not np.isfinite(basis).all():
-            return Verdict.failed(f"pca_basis(X, k={k}) ({key}) returned NaN or infinity.")
-        off = sines(orthonormal(expected[key]), basis)
-        if off[0] <= SPAN:
-            continue
-        centred = sines(orthonormal(expected[f"centred {key}"]), basis)[0] <= SPAN
-        hint = ("Your basis is the PCA of the centred data: the handout says not to centre X here."
-                if centred else "Take the first k right singular vectors of X (rows of Vt in np.linalg.svd), "
-                                "without centring.")
-        details = (f"{int(np.sum(off > SPAN))} of the top {k} right singular vectors of X lie outside the span of your "
-                   f"basis: the largest angle between one of them and your span has sine {off[0]:.3g} (up to "
-                   f"{SPAN:g} counts as inside).",
-                   f"Your basis: shape {basis.shape}, rank {orthonormal(basis).shape[1]}; expected rank {k}.")
-        return Verdict.failed(f"pca_basis spans a different subspace than the top {k} right singular vectors "
-                              f"of X ({key}).", details=details, hint=hint)
-    return Verdict.passed("pca_basis spans the top-k right singular subspace of X (k = 20 and 5), without centring.")
-
-
-def judge_robust_basis(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    lines, ok = [], True
-    for seed in SEEDS:
-        if not np.isfinite(got[str(seed)]).all():
-            return Verdict.failed(f"robust_basis(X, k={K}) returned NaN or infinity (data of seed {seed}).")
-        robust, pca = distance_to(expected[f"B {seed}"], got[str(seed)]), float(expected[f"pca {seed}"])
-        lines.append(f"seed {seed}: distance to B of your robust basis {robust:.3g}, of PCA's {pca:.3g}")
-        ok &= robust <= ROBUST_RATIO * pca
-    if ok:
-        return Verdict.passed(f"robust_basis is at least {1 / ROBUST_RATIO:g}x closer to B than PCA's basis.",
-                              details=tuple(lines))
-    return Verdict.failed(
-        f"robust_basis is not much closer to B than PCA's basis: it must be at most {ROBUST_RATIO:g} x PCA's "
-        f"distance, ||B1 B1^+ - B2 B2^+||_F.", details=tuple(lines),
-        hint="Minimise the sum of the norms ||x_i - A z_i||_2, not of their squares (the squares give PCA "
-             "again); start from PCA's basis and run enough iterations, or reweight: w_i = 1 / ||r_i||.")
-
-
-def judge_layer_sizes(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    for code_dim in (30, 2):
-        widths = (*SIZES, code_dim, *SIZES[::-1])
-        wanted = [list(pair) for pair in itertools.pairwise(widths)]
-        if got[str(code_dim)] != wanted:
-            shown = " -> ".join(str(s[0]) for s in got[str(code_dim)]) + (
-                f" -> {got[str(code_dim)][-1][1]}" if got[str(code_dim)] else "")
-            return Verdict.failed(
-                f"DeepAutoencoder(code_dim={code_dim}) applies Linear layers {shown or '(none)'}; expected "
-                f"{' -> '.join(map(str, widths))}.",
-                hint="Fig. 1 of Hinton and Salakhutdinov: 784-1000-500-250-code, then the mirror image.")
-        if got[f"output shape {code_dim}"] != [8, 784]:
-            return Verdict.failed(f"DeepAutoencoder(code_dim={code_dim}) maps (8, 784) to "
-                                  f"{tuple(got[f'output shape {code_dim}'])}; expected (8, 784).")
-    return Verdict.passed("DeepAutoencoder has the layers 784-1000-500-250-code-250-500-1000-784 for codes of 30 and 2.")
-
-
-ACTIVATION_ATOL = 1e-6
-
-
-def judge_activations(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    names = ["784->1000", "1000->500", "500->250", "250->30 (code)", "30->250", "250->500", "500->1000"]
-    wrong = []
-    for i, (sigmoid_gap, identity_gap) in enumerate(got["gaps"]):
-        code = i == 3
-        if code and identity_gap > ACTIVATION_ATOL:
-            wrong.append(f"after {names[i]}: the code layer must be linear (no activation after it)")
-        if not code and sigmoid_gap > ACTIVATION_ATOL:
-            wrong.append(f"after {names[i] if i < len(names) else i}: a logistic (sigmoid) unit is expected")
-    if not wrong:
-        return Verdict.passed("Hidden units are logistic and the code layer is linear.")
-    return Verdict.failed(f"DeepAutoencoder's activations differ from the paper's: {wrong[0]}.",
-                          details=tuple(wrong[1:]),
-                          hint="Use nn.Sigmoid() after every hidden Linear layer, and nothing after the code layer.")
-
-
-def judge_pca_reconstruct(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    mine = got["k=5"]
-    for reading in ("centred", "uncentred"):
-        if compare_arrays("pca_reconstruct(X, 5)", mine, expected[reading], RECONSTRUCTION).equal:
-            return Verdict.passed(f"pca_reconstruct projects onto the top 5 principal directions ({reading}).")
-    comparison = compare_arrays("pca_reconstruct(X, 5)", mine, expected["centred"], RECONSTRUCTION)
-    return Verdict.failed("pca_reconstruct(X, 5) is neither the centred nor the uncentred rank-5 PCA "
-                          "reconstruction of X.", details=tuple(comparison.lines()),
-                          hint="Project X - mean onto the top k right singular vectors V: (X - mean) V V^T + mean.")
 
 
 def judge_beats_pca(got: Outputs, expected: Outputs, check: Check) -> Verdict:
