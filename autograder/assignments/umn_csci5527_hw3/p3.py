@@ -27,7 +27,8 @@ from autograder.compare import Tolerance, compare_arrays
 from autograder.data import mnist
 from autograder.fixtures import decode
 from autograder.judges import values_match
-from autograder.model import Check, Outputs, Problem, Verdict
+from autograder.model import Check, Problem, Verdict
+from autograder.records import Record
 from autograder.student import Subject, SubmissionError, to_array
 
 MODULE = "hw3_p3"
@@ -49,6 +50,8 @@ RECONSTRUCTION = Tolerance(atol=1e-6, rtol=1e-6)
 DISTANCE = Tolerance(atol=1e-6, rtol=1e-6)
 SIZES = (784, 1000, 500, 250)
 """Hinton and Salakhutdinov (2006), Fig. 1: the encoder's widths before the code layer."""
+CODE_DIMS = (30, 2)
+"""The codes DeepAutoencoder is built with: Fig. 1's network and Fig. 3's."""
 PCA_COMPONENTS = 30
 
 
@@ -104,22 +107,34 @@ def _basis(value: Any, what: str, k: int) -> np.ndarray:
 
 # --- (a) Subspaces with outliers: PCA and a robust fit --------------------------------------------
 
-def run_make_subspace_data(subject: Subject) -> Outputs:
-    out = {}
+class SubspaceData(Record):
+    B: np.ndarray
+    """make_subspace_data(seed)'s basis, (200, 20) when right."""
+    X: np.ndarray
+    """make_subspace_data(seed)'s data, (100, 200) when right."""
+
+
+class SubspaceDraws(Record):
+    by_seed: dict[int, SubspaceData]
+    """At each of SEEDS."""
+
+
+def run_make_subspace_data(subject: Subject) -> SubspaceDraws:
+    by_seed = {}
     for seed in SEEDS:
         returned = subject.call(MODULE, "make_subspace_data", seed)
         if not isinstance(returned, tuple | list) or len(returned) != 2:
             raise SubmissionError(f"make_subspace_data({seed}) should return the pair (B, X), "
                                   f"but it returned a {type(returned).__name__}.")
-        out[f"B {seed}"] = to_array(returned[0], f"make_subspace_data({seed})[0] (B)")
-        out[f"X {seed}"] = to_array(returned[1], f"make_subspace_data({seed})[1] (X)")
-    return out
+        by_seed[seed] = SubspaceData(B=to_array(returned[0], f"make_subspace_data({seed})[0] (B)"),
+                                     X=to_array(returned[1], f"make_subspace_data({seed})[1] (X)"))
+    return SubspaceDraws(by_seed=by_seed)
 
 
-def judge_subspace_data(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_subspace_data(got: SubspaceDraws, expected: None, check: Check) -> Verdict:
     problems = []
     for seed in SEEDS:
-        B, X = got[f"B {seed}"], got[f"X {seed}"]
+        B, X = got.by_seed[seed].B, got.by_seed[seed].X
         call = f"make_subspace_data({seed})"
         if B.shape != (200, 20) or X.shape != (100, 200):
             problems.append(f"{call}: B has shape {B.shape} and X {X.shape}; expected (200, 20) and (100, 200).")
@@ -136,7 +151,7 @@ def judge_subspace_data(got: Outputs, expected: Outputs, check: Check) -> Verdic
         if (inliers, outliers) != (98, 2):
             problems.append(f"{call}: {inliers} rows of X lie in span(B) and {outliers} far from it; expected 98 "
                             f"and 2 (centring X, or adding noise to the inliers, moves them off the subspace).")
-    first, second = got[f"X {SEEDS[0]}"], got[f"X {SEEDS[1]}"]
+    first, second = got.by_seed[SEEDS[0]].X, got.by_seed[SEEDS[1]].X
     if first.shape == second.shape and np.allclose(first, second):
         problems.append("make_subspace_data gives the same X for seeds 5527 and 2022: draw with default_rng(seed).")
     if not problems:
@@ -147,33 +162,45 @@ def judge_subspace_data(got: Outputs, expected: Outputs, check: Check) -> Verdic
 PCA_CASES = {f"k=20 {seed}": (seed, 20) for seed in SEEDS} | {"k=5": (SEEDS[0], 5)}
 
 
-def run_pca_basis(subject: Subject) -> Outputs:
-    out = {}
+class PcaBases(Record):
+    bases: dict[str, np.ndarray]
+    """pca_basis(X, k) by case (PCA_CASES' labels), (200, k) each."""
+
+
+def run_pca_basis(subject: Subject) -> PcaBases:
+    bases = {}
     for key, (seed, k) in PCA_CASES.items():
         X = handout_data(seed)[1]
-        out[key] = _basis(subject.call(MODULE, "pca_basis", X, k) if k == K else
-                          subject.call(MODULE, "pca_basis", X, k=k), f"pca_basis(X, k={k})", k)
-    return out
+        bases[key] = _basis(subject.call(MODULE, "pca_basis", X, k) if k == K else
+                            subject.call(MODULE, "pca_basis", X, k=k), f"pca_basis(X, k={k})", k)
+    return PcaBases(bases=bases)
 
 
-def expected_pca_basis(subject: Subject) -> Outputs:
+class ReferencePcaBases(Record):
+    bases: dict[str, np.ndarray]
+    """The reference's pca_basis(X, k) by case (PCA_CASES' labels)."""
+    centred: dict[str, np.ndarray]
+    """The reference's basis of the centred X by case: what a student who centres X returns."""
+
+
+def expected_pca_basis(subject: Subject) -> ReferencePcaBases:
     """The reference's bases, and its bases of the centred data (to name that fault)."""
-    out = run_pca_basis(subject)
+    centred = {}
     for key, (seed, k) in PCA_CASES.items():
         X = handout_data(seed)[1]
-        out[f"centred {key}"] = np.asarray(subject.call(MODULE, "pca_basis", X - X.mean(axis=0), k))
-    return out
+        centred[key] = np.asarray(subject.call(MODULE, "pca_basis", X - X.mean(axis=0), k))
+    return ReferencePcaBases(bases=run_pca_basis(subject).bases, centred=centred)
 
 
-def judge_pca_basis(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_pca_basis(got: PcaBases, expected: ReferencePcaBases, check: Check) -> Verdict:
     for key, (_, k) in PCA_CASES.items():
-        basis = got[key]
+        basis = got.bases[key]
         if not np.isfinite(basis).all():
             return Verdict.failed(f"pca_basis(X, k={k}) ({key}) returned NaN or infinity.")
-        off = sines(orthonormal(expected[key]), basis)
+        off = sines(orthonormal(expected.bases[key]), basis)
         if off[0] <= SPAN:
             continue
-        centred = sines(orthonormal(expected[f"centred {key}"]), basis)[0] <= SPAN
+        centred = sines(orthonormal(expected.centred[key]), basis)[0] <= SPAN
         hint = ("Your basis is the PCA of the centred data: the handout says not to centre X here."
                 if centred else "Take the first k right singular vectors of X (rows of Vt in np.linalg.svd), "
                                 "without centring.")
@@ -205,37 +232,63 @@ DISTANCE_HINTS = {
 }
 
 
-def run_subspace_distance(subject: Subject) -> Outputs:
-    out = {}
-    for name, (B1, B2) in _distance_pairs().items():
-        value = subject.call(MODULE, "subspace_distance", B1, B2)
-        out[name] = to_array(value, "subspace_distance(B1, B2)").reshape(())
-    return out
+class Distances(Record):
+    distances: dict[str, np.ndarray]
+    """subspace_distance(B1, B2) by case (DISTANCE_CASES), a 0-d array each."""
 
 
-def run_robust_basis(subject: Subject) -> Outputs:
-    return {str(seed): _basis(subject.call(MODULE, "robust_basis", handout_data(seed)[1], K),
-                              "robust_basis(X, k=20)", K) for seed in SEEDS}
+def run_subspace_distance(subject: Subject) -> Distances:
+    pairs, distances = _distance_pairs(), {}
+    for name in DISTANCE_CASES:
+        value = subject.call(MODULE, "subspace_distance", *pairs[name])
+        distances[name] = to_array(value, "subspace_distance(B1, B2)").reshape(())
+    return Distances(distances=distances)
 
 
-def expected_robust_basis(subject: Subject) -> Outputs:
+judge_subspace_distance = values_match({name: (lambda r, name=name: r.distances[name]) for name in DISTANCE_CASES},
+                                       DISTANCE, noun="distance", hints=DISTANCE_HINTS)
+
+
+class RobustBases(Record):
+    bases: dict[int, np.ndarray]
+    """robust_basis(X, k=20) on the handout's data at each of SEEDS, by seed: (200, 20)."""
+
+
+def run_robust_basis(subject: Subject) -> RobustBases:
+    return RobustBases(bases={seed: _basis(subject.call(MODULE, "robust_basis", handout_data(seed)[1], K),
+                                           "robust_basis(X, k=20)", K) for seed in SEEDS})
+
+
+class RobustBaseline(Record):
+    B: np.ndarray
+    """The handout's B at one seed."""
+    pca: float
+    """The distance to B of PCA's basis on the same data."""
+
+
+class RobustBaselines(Record):
+    by_seed: dict[int, RobustBaseline]
+    """At each of SEEDS."""
+
+
+def expected_robust_basis(subject: Subject) -> RobustBaselines:
     """B, and the distance to B of PCA's basis (the baseline the robust basis must beat), both by
     the reference's own `pca_basis` and `subspace_distance`."""
-    out = {}
+    by_seed = {}
     for seed in SEEDS:
         B, X = handout_data(seed)
         pca = subject.call(MODULE, "pca_basis", X, K)
-        out[f"B {seed}"] = B
-        out[f"pca {seed}"] = np.asarray(float(subject.call(MODULE, "subspace_distance", B, pca)))
-    return out
+        by_seed[seed] = RobustBaseline(B=B, pca=float(subject.call(MODULE, "subspace_distance", B, pca)))
+    return RobustBaselines(by_seed=by_seed)
 
 
-def judge_robust_basis(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_robust_basis(got: RobustBases, expected: RobustBaselines, check: Check) -> Verdict:
     lines, ok = [], True
     for seed in SEEDS:
-        if not np.isfinite(got[str(seed)]).all():
+        if not np.isfinite(got.bases[seed]).all():
             return Verdict.failed(f"robust_basis(X, k={K}) returned NaN or infinity (data of seed {seed}).")
-        robust, pca = distance_to(expected[f"B {seed}"], got[str(seed)]), float(expected[f"pca {seed}"])
+        baseline = expected.by_seed[seed]
+        robust, pca = distance_to(baseline.B, got.bases[seed]), baseline.pca
         lines.append(f"seed {seed}: distance to B of your robust basis {robust:.3g}, of PCA's {pca:.3g}")
         ok &= robust <= ROBUST_RATIO * pca
     if ok:
@@ -282,33 +335,54 @@ def _sample(n: int = 8):
     return torch.rand((n, 784), generator=torch.Generator().manual_seed(7))
 
 
-def run_layer_sizes(subject: Subject) -> Outputs:
-    out = {}
-    for code_dim in (30, 2):
+class Layers(Record):
+    linear: list[list[int]]
+    """[in, out] of every nn.Linear, in the order forward calls them."""
+    output_shape: list[int]
+    """The shape of the output on (8, 784) random images."""
+
+
+class LayerSizes(Record):
+    by_code: dict[int, Layers]
+    """DeepAutoencoder(code_dim) at each of CODE_DIMS."""
+
+
+def run_layer_sizes(subject: Subject) -> LayerSizes:
+    by_code = {}
+    for code_dim in CODE_DIMS:
         trace = _linear_trace(subject, _autoencoder(subject, code_dim), _sample())
-        out[str(code_dim)] = [list(sizes) for _, _, sizes in trace[:-1]]
-        out[f"output shape {code_dim}"] = list(trace[-1][1].shape)
-    return out
+        by_code[code_dim] = Layers(linear=[list(sizes) for _, _, sizes in trace[:-1]],
+                                   output_shape=list(trace[-1][1].shape))
+    return LayerSizes(by_code=by_code)
 
 
-def judge_layer_sizes(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    for code_dim in (30, 2):
+def judge_layer_sizes(got: LayerSizes, expected: None, check: Check) -> Verdict:
+    for code_dim in CODE_DIMS:
         widths = (*SIZES, code_dim, *SIZES[::-1])
         wanted = [list(pair) for pair in itertools.pairwise(widths)]
-        if got[str(code_dim)] != wanted:
-            shown = " -> ".join(str(s[0]) for s in got[str(code_dim)]) + (
-                f" -> {got[str(code_dim)][-1][1]}" if got[str(code_dim)] else "")
+        layers = got.by_code[code_dim]
+        if layers.linear != wanted:
+            shown = " -> ".join(str(s[0]) for s in layers.linear) + (
+                f" -> {layers.linear[-1][1]}" if layers.linear else "")
             return Verdict.failed(
                 f"DeepAutoencoder(code_dim={code_dim}) applies Linear layers {shown or '(none)'}; expected "
                 f"{' -> '.join(map(str, widths))}.",
                 hint="Fig. 1 of Hinton and Salakhutdinov: 784-1000-500-250-code, then the mirror image.")
-        if got[f"output shape {code_dim}"] != [8, 784]:
+        if layers.output_shape != [8, 784]:
             return Verdict.failed(f"DeepAutoencoder(code_dim={code_dim}) maps (8, 784) to "
-                                  f"{tuple(got[f'output shape {code_dim}'])}; expected (8, 784).")
+                                  f"{tuple(layers.output_shape)}; expected (8, 784).")
     return Verdict.passed("DeepAutoencoder has the layers 784-1000-500-250-code-250-500-1000-784 for codes of 30 and 2.")
 
 
-def run_activations(subject: Subject) -> Outputs:
+class Activations(Record):
+    gaps: list[list[float]]
+    """For each nn.Linear after the first: [largest |input - sigmoid(previous output)|, largest
+    |input - previous output|]."""
+    output: list[float]
+    """The same two gaps between the model's output and the last nn.Linear's output."""
+
+
+def run_activations(subject: Subject) -> Activations:
     """For each Linear after the first: how far its input is from sigmoid(previous output) and from
     the previous output itself. Which one is ~0 tells the activation between them."""
     import torch
@@ -322,16 +396,16 @@ def run_activations(subject: Subject) -> Outputs:
         gaps.append([float((after - torch.sigmoid(before)).abs().max()), float((after - before).abs().max())])
     final_linear, output = trace[-2][1], trace[-1][1]
     output_gap = [float((output - torch.sigmoid(final_linear)).abs().max()), float((output - final_linear).abs().max())]
-    return {"gaps": gaps, "output": output_gap}
+    return Activations(gaps=gaps, output=output_gap)
 
 
 ACTIVATION_ATOL = 1e-6
 
 
-def judge_activations(got: Outputs, expected: Outputs, check: Check) -> Verdict:
+def judge_activations(got: Activations, expected: None, check: Check) -> Verdict:
     names = ["784->1000", "1000->500", "500->250", "250->30 (code)", "30->250", "250->500", "500->1000"]
     wrong = []
-    for i, (sigmoid_gap, identity_gap) in enumerate(got["gaps"]):
+    for i, (sigmoid_gap, identity_gap) in enumerate(got.gaps):
         code = i == 3
         if code and identity_gap > ACTIVATION_ATOL:
             wrong.append(f"after {names[i]}: the code layer must be linear (no activation after it)")
@@ -349,32 +423,50 @@ def _pca_inputs() -> np.ndarray:
     return rng.standard_normal((60, 12)) @ rng.standard_normal((12, 40)) * 0.3 + rng.uniform(0, 1, 40)
 
 
-def run_pca_reconstruct(subject: Subject) -> Outputs:
+class Reconstruction(Record):
+    reconstruction: np.ndarray
+    """pca_reconstruct(X, 5) on the fixed X (60, 40)."""
+
+
+def run_pca_reconstruct(subject: Subject) -> Reconstruction:
     X = _pca_inputs()
-    return {"k=5": to_array(subject.call(MODULE, "pca_reconstruct", X, 5), "pca_reconstruct(X, 5)")}
+    return Reconstruction(reconstruction=to_array(subject.call(MODULE, "pca_reconstruct", X, 5),
+                                                  "pca_reconstruct(X, 5)"))
 
 
-def expected_pca_reconstruct(subject: Subject) -> Outputs:
+class Readings(Record):
+    centred: np.ndarray
+    """The rank-5 PCA reconstruction of X, centred (the paper's)."""
+    uncentred: np.ndarray
+    """The rank-5 PCA reconstruction of X as it is."""
+
+
+def expected_pca_reconstruct(subject: Subject) -> Readings:
     """Both readings of the handout, by the reference's pca_reconstruct (which centres): PCA of the
     centred data (the paper's), and of X as it is, which is the reference's on [X; -X], a matrix
     whose mean is 0 and whose right singular vectors are X's."""
     X = _pca_inputs()
     both = np.asarray(subject.call(MODULE, "pca_reconstruct", np.vstack([X, -X]), 5))
-    return {"centred": np.asarray(subject.call(MODULE, "pca_reconstruct", X, 5)), "uncentred": both[:len(X)]}
+    return Readings(centred=np.asarray(subject.call(MODULE, "pca_reconstruct", X, 5)), uncentred=both[:len(X)])
 
 
-def judge_pca_reconstruct(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    mine = got["k=5"]
-    for reading in ("centred", "uncentred"):
-        if compare_arrays("pca_reconstruct(X, 5)", mine, expected[reading], RECONSTRUCTION).equal:
+def judge_pca_reconstruct(got: Reconstruction, expected: Readings, check: Check) -> Verdict:
+    mine = got.reconstruction
+    for reading, wanted in (("centred", expected.centred), ("uncentred", expected.uncentred)):
+        if compare_arrays("pca_reconstruct(X, 5)", mine, wanted, RECONSTRUCTION).equal:
             return Verdict.passed(f"pca_reconstruct projects onto the top 5 principal directions ({reading}).")
-    comparison = compare_arrays("pca_reconstruct(X, 5)", mine, expected["centred"], RECONSTRUCTION)
+    comparison = compare_arrays("pca_reconstruct(X, 5)", mine, expected.centred, RECONSTRUCTION)
     return Verdict.failed("pca_reconstruct(X, 5) is neither the centred nor the uncentred rank-5 PCA "
                           "reconstruction of X.", details=tuple(comparison.lines()),
                           hint="Project X - mean onto the top k right singular vectors V: (X - mean) V V^T + mean.")
 
 
-def run_reconstructions(subject: Subject) -> Outputs:
+class Reconstructions(Record):
+    reconstructions: np.ndarray
+    """The autoencoder's reconstructions of the 10,000 test images, float32 (10000, 784)."""
+
+
+def run_reconstructions(subject: Subject) -> Reconstructions:
     """The autoencoder's reconstructions of the test images, float32 (10000, 784): 31 MB, not float64's 63."""
     import torch
 
@@ -390,10 +482,17 @@ def run_reconstructions(subject: Subject) -> Outputs:
     if out.shape != tuple(x.shape):
         raise SubmissionError(f"DeepAutoencoder maps the test images {tuple(x.shape)} to shape {out.shape}; "
                               f"it should return reconstructions of the same shape.")
-    return {"reconstructions": np.array(out, dtype=np.float32, copy=True, subok=False)}
+    return Reconstructions(reconstructions=np.array(out, dtype=np.float32, copy=True, subok=False))
 
 
-def expected_reconstructions(subject: Subject) -> Outputs:
+class PcaBaseline(Record):
+    images: np.ndarray
+    """MNIST's test images, uint8 (10000, 784)."""
+    pca_error: float
+    """The average squared error per test image of 30-component PCA."""
+
+
+def expected_reconstructions(subject: Subject) -> PcaBaseline:
     """The test images and the error of 30-component PCA fitted on the training images (centred,
     as in the paper: 13.87). Its directions are the reference's pca_basis of R, the triangular factor
     of the centred training set (R^T R = X^T X, so the same right singular vectors), accumulated in
@@ -413,11 +512,11 @@ def expected_reconstructions(subject: Subject) -> Outputs:
     images = mnist.load_images(folder, "test").reshape(-1, 784)
     centred = images.astype(np.float64) / 255.0 - mean
     outside = np.sum(centred ** 2) - np.sum((centred @ orthonormal(V)) ** 2)
-    return {"images": images, "pca_error": float(outside / len(images))}
+    return PcaBaseline(images=images, pca_error=float(outside / len(images)))
 
 
-def judge_beats_pca(got: Outputs, expected: Outputs, check: Check) -> Verdict:
-    images, reconstructions = expected["images"], got["reconstructions"]
+def judge_beats_pca(got: Reconstructions, expected: PcaBaseline, check: Check) -> Verdict:
+    images, reconstructions = expected.images, got.reconstructions
     if reconstructions.shape != images.shape:
         return Verdict.failed(f"The reconstructions have shape {reconstructions.shape}, expected {images.shape}.")
     if not np.isfinite(reconstructions).all():
@@ -426,7 +525,7 @@ def judge_beats_pca(got: Outputs, expected: Outputs, check: Check) -> Verdict:
     for start in range(0, len(images), 1000):  # in chunks: the parent shares the container's memory
         diff = reconstructions[start:start + 1000].astype(np.float64) - images[start:start + 1000] / 255.0
         total += float(np.sum(diff * diff))
-    error, pca = total / len(images), float(expected["pca_error"])
+    error, pca = total / len(images), expected.pca_error
     figures = ((f"Average squared error per test image: your autoencoder {error:.3f}, "
                 f"PCA with {PCA_COMPONENTS} components {pca:.3f} (the paper: 3.00 and 13.87)."),)
     if error < pca:
@@ -455,8 +554,7 @@ PROBLEM = Problem(
               run=run_pca_basis, expected=expected_pca_basis, judge=judge_pca_basis),
         Check(id="p3.subspace_distance.projector_formula", part="a", points=0.5,
               claim="subspace_distance computes ||B1 B1^+ - B2 B2^+||_F, for any bases",
-              run=run_subspace_distance,
-              judge=values_match(DISTANCE_CASES, DISTANCE, noun="distance", hints=DISTANCE_HINTS)),
+              run=run_subspace_distance, judge=judge_subspace_distance),
         Check(id="p3.robust_basis.closer_than_pca", part="a", points=1.5, timeout=120.0,
               claim=f"robust_basis is at least {1 / ROBUST_RATIO:g}x closer to B than PCA's basis on the handout's data",
               run=run_robust_basis, expected=expected_robust_basis, judge=judge_robust_basis),
