@@ -185,11 +185,11 @@ class ReferencePcaBases(Record):
 
 def expected_pca_basis(subject: Subject) -> ReferencePcaBases:
     """The reference's bases, and its bases of the centred data (to name that fault)."""
-    centred = {}
+    bases, centred = run_pca_basis(subject).bases, {}
     for key, (seed, k) in PCA_CASES.items():
         X = handout_data(seed)[1]
         centred[key] = np.asarray(subject.call(MODULE, "pca_basis", X - X.mean(axis=0), k))
-    return ReferencePcaBases(bases=run_pca_basis(subject).bases, centred=centred)
+    return ReferencePcaBases(bases=bases, centred=centred)
 
 
 def judge_pca_basis(got: PcaBases, expected: ReferencePcaBases, check: Check) -> Verdict:
@@ -376,8 +376,7 @@ def judge_layer_sizes(got: LayerSizes, expected: None, check: Check) -> Verdict:
 
 class Activations(Record):
     gaps: list[list[float]]
-    """For each nn.Linear after the first: [largest |input - sigmoid(previous output)|, largest
-    |input - previous output|]."""
+    """For each nn.Linear after the first: [its input's largest gap to sigmoid(previous output), to previous output]."""
     output: list[float]
     """The same two gaps between the model's output and the last nn.Linear's output."""
 
