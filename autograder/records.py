@@ -50,7 +50,7 @@ def returned_record(half: Callable[..., Any] | None) -> type[Record] | None:
     try:
         returned = typing.get_type_hints(half).get("return")
     except (NameError, TypeError) as exc:  # an annotation naming a class the module does not define
-        raise TypeError(f"the return annotation of {getattr(half, '__qualname__', half)!r} cannot be "
+        raise ValueError(f"the return annotation of {getattr(half, '__qualname__', half)!r} cannot be "
                         f"resolved: {exc}") from None
     return returned if isinstance(returned, type) and issubclass(returned, Record) else None
 

@@ -53,7 +53,7 @@ def spread(edits, seeds: range) -> tuple[np.ndarray, np.ndarray, int]:
             result = stats.kstest(samples, q5.cdf)
             p.append(result.pvalue)
             d.append(result.statistic)
-            passed += q5.judge_distribution({"G(z)": samples}, {}, check).fraction == 1.0
+            passed += q5.judge_distribution(q5.Generated(G=samples), None, check).fraction == 1.0
     finally:
         q5.SEED = saved
     return np.array(p), np.array(d), passed

@@ -75,7 +75,7 @@ def closer_than_pca(grader: Grader):
         if seed:  # seed 0: the grader's call, which leaves the student's default seed=0
             module.robust_basis = with_seed_argument(module.robust_basis, seed)
         got = grader.student_half(check, {"hw3_p3": module})
-        ratio = max(p3.distance_to(expected[f"B {s}"], got[str(s)]) / float(expected[f"pca {s}"]) for s in p3.SEEDS)
+        ratio = max(p3.distance_to(expected.by_seed[s].B, got.bases[s]) / expected.by_seed[s].pca for s in p3.SEEDS)
         return ratio, grader.passes(check, got, expected)
     return run
 
