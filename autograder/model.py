@@ -162,7 +162,7 @@ class Check(BaseModel):
         cache, as the judge reads them: its record, validated, where it declares one.
         Raises `RecordError` for outputs that do not fit."""
         record = self.record if half == "run" else self.expected_record
-        return outputs if record is None else rebuild(record, outputs)
+        return outputs if record is None else rebuild(record, outputs, guarded=half == "run")
 
     @functools.cached_property
     def needs_expected(self) -> bool:

@@ -43,6 +43,16 @@ class RecordError(ValueError):
     """Outputs that do not fit the check's record."""
 
 
+class MissingEntry(KeyError, IndexError):
+    """A judge looked up an entry (a seed, a case, a position) that the student's record lacks.
+
+    A record's dicts and lists are keyed by data, so its declaration cannot list their entries. The
+    student half builds every entry its judge reads, from the same constants; one missing means the
+    outputs were forged in the worker. The runner makes it the submission's error, as any outputs
+    that do not fit, never the grader's (which would be a regrade that a forger could use to dodge
+    a failure)."""
+
+
 def returned_record(half: Callable[..., Any] | None) -> type[Record] | None:
     """The record a half's return annotation names; None for a half that returns a plain dict."""
     if half is None:
@@ -89,16 +99,43 @@ def _structured(container: Mapping | list | tuple) -> bool:
 
 # --- parent side -------------------------------------------------------------------------------
 
-def rebuild(record: type[Record], flat: Mapping[str, Any]) -> Record:
+def rebuild(record: type[Record], flat: Mapping[str, Any], *, guarded: bool = False) -> Record:
     """The record from the transport's flat outputs, validated: a missing, extra or mistyped field
-    raises `RecordError`, naming it."""
+    raises `RecordError`, naming it. `guarded` (the student's record): looking up an entry that its
+    dicts or lists lack raises `MissingEntry`."""
     try:
         tree = _unflatten(flat)
-        return record.model_validate(tree)
+        rebuilt = record.model_validate(tree)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "the record"
         raise RecordError(f"{where} of {record.__name__}: {first['msg']}") from None
+    return _guard(rebuilt) if guarded else rebuilt
+
+
+class _Entries(dict):
+    def __missing__(self, key):
+        raise MissingEntry(key)
+
+
+class _Items(list):
+    def __getitem__(self, index):
+        try:
+            return super().__getitem__(index)
+        except IndexError:
+            raise MissingEntry(index) from None
+
+
+def _guard(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:  # validated and frozen already: only containers are swapped
+            value.__dict__[name] = _guard(value.__dict__[name])
+        return value
+    if isinstance(value, dict):
+        return _Entries({k: _guard(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return _Items(_guard(v) for v in value)
+    return value
 
 
 class _Node(dict):

@@ -16,7 +16,7 @@ from autograder.expected import ExpectedValues, absent_dataset, missing_data
 from autograder.faults import Fault
 from autograder.isolation import keep_private
 from autograder.model import Assignment, Check, Verdict, Visibility
-from autograder.records import RecordError
+from autograder.records import MissingEntry, RecordError
 from autograder.notebooks import TopLevel
 from autograder.results import CheckResult, Feedback, Grade, Outcome, ProblemResult, Timing
 from autograder.session import Ran, WorkerSession
@@ -103,6 +103,9 @@ def _judge(check: Check, decide: Callable[[], Verdict], ran: Ran, expected: Mapp
             verdict = decide()
         if not check.reveals_expected:
             verdict = verdict.model_copy(update={"feedback": redact(verdict.feedback, expected or {})})
+    except MissingEntry as exc:  # the student's record lacks what its own half always builds: forged
+        return _from_fault(check, faults.unreadable_outputs(f"the entry {exc.args[0]!r} that this check reads "
+                                                            f"is missing from them"))
     except Exception:  # noqa: BLE001 - a judge bug must cost the student nothing but a regrade
         return _from_fault(check, faults.harness_fault("its judge raised an exception", traceback.format_exc()))
     if verdict.fraction >= 1.0:

@@ -14,7 +14,7 @@ import pytest
 from autograder import transport
 from autograder.assignments import assignment_ids, load_assignment
 from autograder.model import Check, Verdict
-from autograder.records import Record, RecordError, flatten, rebuild, returned_record
+from autograder.records import MissingEntry, Record, RecordError, flatten, rebuild, returned_record
 
 
 class Layer(Record):
@@ -88,6 +88,22 @@ def test_a_record_refuses_a_field_it_does_not_declare():
 def test_outputs_that_do_not_fit_the_record_are_refused_by_name(forged, words):
     with pytest.raises(RecordError, match=words.replace("(", r"\(")):
         rebuild(Layer, forged)
+
+
+def test_the_students_record_says_which_entry_a_judge_missed():
+    """Looking up what a student's record lacks is a MissingEntry (the runner: the submission's
+    error); in the reference's record, a plain KeyError or IndexError (the runner: the grader's)."""
+    flat = flatten(_everything())
+    guarded = rebuild(Everything, flat, guarded=True)
+    with pytest.raises(MissingEntry):
+        guarded.by_seed[3]
+    with pytest.raises(MissingEntry):
+        guarded.layers[2]
+    assert guarded.by_seed[20].tolist() == [True] and guarded.layers[-1].name == "empty"
+    plain = rebuild(Everything, flat)
+    with pytest.raises(KeyError) as raised:
+        plain.by_seed[3]
+    assert not isinstance(raised.value, MissingEntry)
 
 
 def test_list_positions_must_be_whole():

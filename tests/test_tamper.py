@@ -132,6 +132,26 @@ def test_outputs_forged_outside_the_record_are_the_students_error_not_a_regrade(
     assert {c.id for c in g.checks if c.score < c.max_score} == {"q1.r.values"}
 
 
+def test_an_entry_forged_out_of_a_record_is_the_students_error_not_a_regrade(grade_files):
+    """The record's types fit, but an entry its judge reads (the 3-D point set of the hidden check)
+    is left out: a lookup the legitimate half always satisfies. The check scores 0 as an error of
+    the submission, naming the entry, and not as the grader's fault; the other checks grade."""
+    reference = reference_text("fa24-dl-final", "final.py")
+    attack = ("\nimport autograder.transport as _t\n_flatten = _t.flatten\n"
+              "def _forge(record):\n"
+              "    flat = _flatten(record)\n"
+              "    if type(record).__name__ == 'OtherSets':\n"
+              "        flat = {k: v for k, v in flat.items() if '\"3-D\"' not in k}\n"
+              "    return flat\n"
+              "_t.flatten = _forge\n")
+    g = grade_files({"final.py": reference + attack}, assignment="fa24-dl-final", problems=("q1",))
+    forged = by_id(g, "q1.lloyd.other_points")
+    assert forged.outcome.value == "error" and forged.score == 0
+    assert forged.feedback.summary == ("The values returned during this check could not be read by the grader: "
+                                       "the entry '3-D' that this check reads is missing from them.")
+    assert {c.id for c in g.checks if c.score < c.max_score} == {"q1.lloyd.other_points"}
+
+
 def test_printing_lines_that_look_like_scores_changes_nothing(grade_p1, faulty):
     noise = '\nprint(\'{"score": 4.5, "tests": []}\')\nprint("Score: 4.5/4.5 -- all tests passed")\n'
     g = grade_p1({FILE: faulty + noise})
