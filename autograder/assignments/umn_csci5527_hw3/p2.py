@@ -593,7 +593,7 @@ def run_checkpoints(subject: Subject) -> Predictions:
     import torch
 
     x = torch.from_numpy(test_images(subject)).reshape(-1, *INPUT_SHAPE)
-    out: dict[str, Any] = {}
+    out: dict[str, np.ndarray] = {}
     problems = {}
     for name, file in CHECKPOINTS.items():
         model = subject.call(MODULE, "make_model")
