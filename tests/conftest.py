@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +64,13 @@ def mutate(text: str, old: str, new: str) -> str:
     return text.replace(old, new)
 
 
+def edited(text: str, edits: Iterable[tuple[str, str]]) -> str:
+    """The reference with each (old, new) edit made in turn, each by `mutate`."""
+    for old, new in edits:
+        text = mutate(text, old, new)
+    return text
+
+
 @dataclass(frozen=True)
 class Fault:
     """A mistake real students make, as edits of the reference file, with the checks it must lose
@@ -85,9 +92,7 @@ class Fault:
         object.__setattr__(self, "words", tuple(self.words))
 
     def apply(self, text: str) -> str:
-        for old, new in self.edits:
-            text = mutate(text, old, new)
-        return text
+        return edited(text, self.edits)
 
     def assert_graded(self, g: Grade, problem: str) -> None:
         """`g` (a grading of the faulty file) lost what this fault must lose, and said so."""

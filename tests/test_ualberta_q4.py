@@ -14,7 +14,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 import ualberta_fake_mnist
-from conftest import Fault, by_id, lost_in, mutate, readable, real_data_root, reference_text
+from conftest import Fault, by_id, edited, lost_in, readable, real_data_root, reference_text
 
 from autograder.assignments.ualberta_hw4 import q4
 from autograder.config import REPO_ROOT
@@ -168,10 +168,7 @@ VALID: dict[str, list[tuple[str, str]]] = {
 
 @pytest.mark.parametrize("name", sorted(VALID))
 def test_valid_variant_scores_full_marks(grade_q4, ref, name):
-    text = ref
-    for old, new in VALID[name]:
-        text = mutate(text, old, new)
-    g = grade_q4(text)
+    g = grade_q4(edited(ref, VALID[name]))
     assert lost_in(g, "q4") == set(), [(c.id, c.feedback.summary) for c in g.checks if c.score < c.points]
     assert g.score == 25.0
 

@@ -9,7 +9,7 @@ import io
 
 import numpy as np
 import pytest
-from conftest import Fault, by_id, figures_shown, lost_in, mutate, real_data_root, reference_text
+from conftest import Fault, by_id, edited, figures_shown, lost_in, real_data_root, reference_text
 from test_ualberta_q4 import AID, ualberta_root  # noqa: F401 - the fixture, shared
 
 from autograder.assignments.ualberta_hw4 import classifier, common, q5
@@ -120,10 +120,7 @@ VALID: dict[str, list[tuple[str, str]]] = {
 
 @pytest.mark.parametrize("name", sorted(VALID))
 def test_valid_variant_scores_full_marks(grade_q5, ref, name):
-    text = ref
-    for old, new in VALID[name]:
-        text = mutate(text, old, new)
-    g = grade_q5(text)
+    g = grade_q5(edited(ref, VALID[name]))
     assert lost_in(g, "q5") == set(), [(c.id, c.feedback.summary) for c in g.checks if c.score < c.points]
     assert g.score == 15.0
 

@@ -27,7 +27,6 @@ from autograder.student import Subject, SubmissionError, to_array
 MODULE = "hw5_q1"
 POINTS_SEED = 5_2024
 """Seed of the random points at which R and its gradient are evaluated."""
-ETAS = (0.02, 0.05, 0.1)
 ITERS = 500
 W0 = (2.0, -1.0)
 """The start of the `w0` check: any point but 0 would do."""

@@ -26,7 +26,6 @@ MODULE = "hw3_p1"
 HANDOUT_SEED = 55272022
 OTHER_SEEDS = (1, 2022)
 """Seeds of the hidden checks; any seed but the handout's would do."""
-ALL_SEEDS = (HANDOUT_SEED, *OTHER_SEEDS)
 MAKE_DATA_SEEDS = (HANDOUT_SEED, OTHER_SEEDS[0])
 """make_data is called with its default seed (the handout's) and with one other."""
 
