@@ -147,12 +147,15 @@ class Check(BaseModel):
     def expected_half(self) -> Callable[[Any], Outputs]:
         return self.expected or self.run
 
-    @functools.cached_property
+    # Properties, not cached on the instance: a copy with another half (`model_copy(update=...)`)
+    # must not keep the record or the reading of the half it replaced. The functions they call cache
+    # by function.
+    @property
     def record(self) -> type[Record] | None:
         """The record the student half returns (its return annotation); None for a plain dict."""
         return returned_record(self.run)
 
-    @functools.cached_property
+    @property
     def expected_record(self) -> type[Record] | None:
         """The record the trusted half returns on the reference (the student half's, by default)."""
         return returned_record(self.expected_half())
@@ -164,7 +167,7 @@ class Check(BaseModel):
         record = self.record if half == "run" else self.expected_record
         return outputs if record is None else rebuild(record, outputs, guarded=half == "run")
 
-    @functools.cached_property
+    @property
     def needs_expected(self) -> bool:
         """Whether the judge reads its `expected` argument (read off its source). A check whose judge
         does not is never run on the reference: nothing computed, cached or shipped for it, and no
@@ -172,6 +175,7 @@ class Check(BaseModel):
         return self.judge is not None and _reads_argument(self.judge, 1)
 
 
+@functools.cache
 def _reads_argument(function: Callable, index: int) -> bool:
     """Whether `function` reads its positional parameter `index` (by name, anywhere in its body,
     nested functions included). True whenever its source cannot be read, or is a lambda's (whose

@@ -16,6 +16,7 @@ declared fields and types, whatever the worker sent.
 
 from __future__ import annotations
 
+import functools
 import json
 import typing
 from collections.abc import Callable, Mapping
@@ -53,6 +54,7 @@ class MissingEntry(KeyError, IndexError):
     a failure)."""
 
 
+@functools.cache
 def returned_record(half: Callable[..., Any] | None) -> type[Record] | None:
     """The record a half's return annotation names; None for a half that returns a plain dict."""
     if half is None:

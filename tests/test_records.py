@@ -22,6 +22,10 @@ class Layer(Record):
     name: str
 
 
+class Elsewhere(Record):
+    y: int
+
+
 class Everything(Record):
     z1: np.ndarray
     loss: float
@@ -120,6 +124,25 @@ def test_a_half_names_its_record_by_its_return_annotation():
 
     assert returned_record(typed) is Layer
     assert returned_record(untyped) is None and returned_record(lambda s: {}) is None
+
+
+def test_a_copy_with_another_half_reads_its_own_record():
+    """What a check derives from its halves follows the halves: a copy that replaces one (as the
+    engine's tests do) does not keep the record, or the reading of `expected`, of the one it replaced."""
+    def first(subject) -> Layer: ...
+
+    def second(subject) -> Elsewhere: ...
+
+    def reads_nothing(got, expected, check):
+        return Verdict.passed("ok")
+
+    def reads_expected(got, expected, check):
+        return expected
+
+    check = Check(id="p.x.y", claim="c", points=1, part="a", run=first, judge=reads_nothing)
+    assert check.record is Layer and not check.needs_expected
+    copy = check.model_copy(update={"run": second, "judge": reads_expected})
+    assert copy.record is Elsewhere and copy.expected_record is Elsewhere and copy.needs_expected
 
 
 def test_a_record_the_annotation_cannot_find_fails_the_declaration():
