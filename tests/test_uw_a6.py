@@ -247,8 +247,11 @@ def test_top_words_that_are_not_lists_fail_without_a_table(grade_a6, ref, redecl
     """Top words that are not lists never reach the judge: the parent's record refuses them (a student
     half that skipped the record's validation), and the check is the student's error, with no table."""
     run = next(c for c in a6.PROBLEM.checks if c.id == TOP_WORDS).run
-    redeclare(TOP_WORDS, run=lambda subject: a6.TopWords.model_construct(top_words=5),
-              expected=run)  # the reference's values stay its own
+
+    def forged(subject) -> a6.TopWords:
+        return a6.TopWords.model_construct(top_words=5)
+
+    redeclare(TOP_WORDS, run=forged, expected=run)  # the reference's values stay its own
     g = grade_a6(ref)
     check = by_id(g, TOP_WORDS)
     assert lost(g) == {TOP_WORDS} and check.outcome.value == "error"

